@@ -1,0 +1,664 @@
+//! The Rust side of the port: safe wrappers over `include/smp_port.h` (bindings in
+//! [`crate::port_sys`]) and the `smp` core's platform traits implemented on top of them.
+//!
+//! Every C call goes through this module; the rest of `rustapp` has no `unsafe` FFI. Status
+//! codes become [`Result`] in one place, [`check`].
+//!
+//! What is here:
+//! - [`ZephyrOs`]: [`smp::platform::Os`] (reset, threads, heaps, RTC, identity, MCUboot
+//!   facts);
+//! - [`ZephyrShell`]: [`smp::platform::Shell`] over the dummy shell backend, and
+//!   [`shell_exec`] for the console front end;
+//! - [`FlashArea`]: `embedded-storage`'s [`NorFlash`] over a flash_map partition, for the
+//!   image and basic groups;
+//! - [`boot`], [`fs`], [`stats`]: MCUboot control, file system and statistics, as plain
+//!   functions over the port, for the platform traits of the image, fs and stat groups to
+//!   be implemented with.
+
+use core::fmt;
+
+use embedded_storage::nor_flash::{
+    check_erase, check_read, check_write, ErrorType, NorFlash, NorFlashError, NorFlashErrorKind,
+    ReadNorFlash,
+};
+use smp::platform::{
+    BootloaderInfo, DateTime, HeapInfo, Identity, Os, ResetRequest, RtcError, Shell, StackInfo,
+    TaskInfo,
+};
+use smp::server::Error;
+use smp::wire::Rc;
+
+use crate::port_sys as sys;
+
+/// A failure reported by the C side of the port (`SMP_PORT_E*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortError {
+    /// `SMP_PORT_EIO`, or a code this build does not know.
+    Io,
+    /// `SMP_PORT_ENOENT`.
+    NoEnt,
+    /// `SMP_PORT_ENOTSUP`.
+    NotSup,
+    /// `SMP_PORT_ENODATA`.
+    NoData,
+    /// `SMP_PORT_EINVAL`.
+    Inval,
+    /// `SMP_PORT_ENOSPC`.
+    NoSpc,
+    /// `SMP_PORT_EBUSY`.
+    Busy,
+    /// `SMP_PORT_ENAMETOOLONG`.
+    NameTooLong,
+    /// `SMP_PORT_EISDIR`.
+    IsDir,
+}
+
+impl fmt::Display for PortError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            PortError::Io => "I/O error",
+            PortError::NoEnt => "not found",
+            PortError::NotSup => "not supported",
+            PortError::NoData => "no data",
+            PortError::Inval => "invalid argument",
+            PortError::NoSpc => "no space",
+            PortError::Busy => "busy",
+            PortError::NameTooLong => "name too long",
+            PortError::IsDir => "is a directory",
+        };
+        f.write_str(s)
+    }
+}
+
+impl core::error::Error for PortError {}
+
+/// The one place where a port status code becomes a `Result`: non-negative values are
+/// success (returned), negative values are `SMP_PORT_E*` codes.
+pub fn check(rc: i64) -> Result<u64, PortError> {
+    if rc >= 0 {
+        return Ok(rc as u64);
+    }
+    Err(match i32::try_from(rc).unwrap_or(sys::SMP_PORT_EIO) {
+        sys::SMP_PORT_ENOENT => PortError::NoEnt,
+        sys::SMP_PORT_ENOTSUP => PortError::NotSup,
+        sys::SMP_PORT_ENODATA => PortError::NoData,
+        sys::SMP_PORT_EINVAL => PortError::Inval,
+        sys::SMP_PORT_ENOSPC => PortError::NoSpc,
+        sys::SMP_PORT_EBUSY => PortError::Busy,
+        sys::SMP_PORT_ENAMETOOLONG => PortError::NameTooLong,
+        sys::SMP_PORT_EISDIR => PortError::IsDir,
+        _ => PortError::Io,
+    })
+}
+
+/// [`check`] for the `int32_t` results of most port functions.
+fn check32(rc: i32) -> Result<u32, PortError> {
+    check(rc.into()).map(|v| v as u32)
+}
+
+/// The longest prefix of `bytes` that is valid UTF-8.
+fn utf8_prefix(bytes: &[u8]) -> &str {
+    match core::str::from_utf8(bytes) {
+        Ok(s) => s,
+        // `valid_up_to` is a char boundary, so the second conversion cannot fail.
+        Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or(""),
+    }
+}
+
+/// Monotonic milliseconds since boot.
+pub fn uptime_ms() -> u64 {
+    // SAFETY: takes no arguments and only reads the kernel clock.
+    unsafe { sys::smp_port_uptime_ms() }
+}
+
+/// Sends one log line to Zephyr's logger. `msg` must end with a NUL byte, which is not
+/// counted in the length passed on.
+pub(crate) fn log_line(level: u32, msg_with_nul: &[u8]) {
+    let Some((&0, text)) = msg_with_nul.split_last() else {
+        return;
+    };
+    // SAFETY: `text` is valid for `text.len()` bytes and followed by the NUL byte the
+    // header promises; the C side only reads it during the call.
+    unsafe { sys::smp_port_log(level, text.as_ptr(), text.len()) };
+}
+
+/// Starts the transports and runs the SMP work queue (does not return on Zephyr).
+pub(crate) fn start() {
+    // SAFETY: takes no arguments; the C side calls back into Rust only from the work
+    // queue thread this call becomes.
+    unsafe { sys::smp_port_start() };
+}
+
+/// Reads one identity string from the port.
+fn identity_str(which: u32, fallback: &'static str) -> &'static str {
+    let mut len = 0usize;
+    // SAFETY: `len` is a valid out pointer for the duration of the call.
+    let ptr = unsafe { sys::smp_port_identity(which, &mut len) };
+    if ptr.is_null() {
+        return fallback;
+    }
+    // SAFETY: the header promises `ptr` points at `len` bytes of static storage that stay
+    // valid and unchanged for the program's lifetime.
+    let bytes: &'static [u8] = unsafe { core::slice::from_raw_parts(ptr, len) };
+    core::str::from_utf8(bytes).unwrap_or(fallback)
+}
+
+/// The OS services of Zephyr, for the OS group.
+#[derive(Debug, Default)]
+pub struct ZephyrOs {
+    _private: (),
+}
+
+impl ZephyrOs {
+    /// A new handle (the services themselves are global).
+    pub fn new() -> Self {
+        ZephyrOs { _private: () }
+    }
+}
+
+/// Longest thread name read from the port.
+const THREAD_NAME_MAX: usize = 32;
+
+impl Os for ZephyrOs {
+    fn reset(&mut self, req: ResetRequest) -> Result<(), Error> {
+        // SAFETY: plain integer argument.
+        let rc = unsafe { sys::smp_port_reset_schedule(req.boot_mode.into()) };
+        check32(rc).map(|_| ()).map_err(|e| match e {
+            PortError::NotSup | PortError::Inval => Rc::NotSup.into(),
+            _ => Rc::Unknown.into(),
+        })
+    }
+
+    fn tasks(
+        &mut self,
+        f: &mut dyn FnMut(&TaskInfo<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        for index in 0u32.. {
+            let mut name = [0u8; THREAD_NAME_MAX];
+            let mut name_len = 0usize;
+            let (mut prio, mut state, mut size, mut used, mut runtime, mut flags) =
+                (0i32, 0u32, 0u32, 0u32, 0u64, 0u32);
+            // SAFETY: `name` is valid for `name.len()` bytes and every out pointer is a
+            // valid, exclusive local for the duration of the call.
+            let rc = unsafe {
+                sys::smp_port_thread_get(
+                    index,
+                    name.as_mut_ptr(),
+                    name.len(),
+                    &mut name_len,
+                    &mut prio,
+                    &mut state,
+                    &mut size,
+                    &mut used,
+                    &mut runtime,
+                    &mut flags,
+                )
+            };
+            match check32(rc) {
+                Ok(_) => {}
+                Err(PortError::NoEnt) => break,
+                Err(_) => return Err(Rc::Unknown.into()),
+            }
+            let name = utf8_prefix(&name[..name_len.min(THREAD_NAME_MAX)]);
+            f(&TaskInfo {
+                name,
+                prio,
+                state,
+                stack: (flags & sys::SMP_PORT_THREAD_HAS_STACK != 0)
+                    .then_some(StackInfo { size, used }),
+                runtime: (flags & sys::SMP_PORT_THREAD_HAS_RUNTIME != 0).then_some(runtime),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn heaps(&mut self, f: &mut dyn FnMut(&HeapInfo) -> Result<(), Error>) -> Result<(), Error> {
+        for index in 0u32.. {
+            let (mut size, mut free, mut min_free) = (0u64, 0u64, 0u64);
+            // SAFETY: the out pointers are valid, exclusive locals for the call.
+            let rc = unsafe { sys::smp_port_heap_get(index, &mut size, &mut free, &mut min_free) };
+            match check32(rc) {
+                Ok(_) => f(&HeapInfo {
+                    size,
+                    free,
+                    min_free,
+                })?,
+                Err(PortError::NoEnt) => break,
+                Err(PortError::NotSup) => return Err(Rc::NotSup.into()),
+                Err(_) => {
+                    return Err(smp::groups::os::Err::HeapStatsFetchFailed.into());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn rtc_get(&mut self) -> Result<DateTime, RtcError> {
+        let mut v = [0u16; sys::SMP_PORT_DATETIME_FIELDS as usize];
+        // SAFETY: `v` holds the SMP_PORT_DATETIME_FIELDS values the call writes.
+        let rc = unsafe { sys::smp_port_rtc_get(v.as_mut_ptr()) };
+        match check32(rc) {
+            Ok(_) => Ok(DateTime {
+                year: v[0],
+                month: v[1] as u8,
+                day: v[2] as u8,
+                hour: v[3] as u8,
+                minute: v[4] as u8,
+                second: v[5] as u8,
+                millis: v[6],
+            }),
+            Err(PortError::NoData) => Err(RtcError::NotSet),
+            Err(_) => Err(RtcError::Failed),
+        }
+    }
+
+    fn rtc_set(&mut self, t: &DateTime) -> Result<(), RtcError> {
+        let v: [u16; sys::SMP_PORT_DATETIME_FIELDS as usize] = [
+            t.year,
+            t.month.into(),
+            t.day.into(),
+            t.hour.into(),
+            t.minute.into(),
+            t.second.into(),
+            t.millis,
+        ];
+        // SAFETY: `v` holds the SMP_PORT_DATETIME_FIELDS values the call reads.
+        let rc = unsafe { sys::smp_port_rtc_set(v.as_ptr()) };
+        check32(rc).map(|_| ()).map_err(|_| RtcError::Failed)
+    }
+
+    fn identity(&self) -> Identity<'_> {
+        let build = identity_str(sys::SMP_PORT_ID_BUILD_DATE_TIME, "");
+        Identity {
+            node_name: identity_str(sys::SMP_PORT_ID_NODE_NAME, "unknown"),
+            kernel_release: identity_str(sys::SMP_PORT_ID_KERNEL_RELEASE, "unknown"),
+            kernel_version: identity_str(sys::SMP_PORT_ID_KERNEL_VERSION, "unknown"),
+            build_date_time: (!build.is_empty()).then_some(build),
+            machine: identity_str(sys::SMP_PORT_ID_MACHINE, "unknown"),
+            processor: identity_str(sys::SMP_PORT_ID_PROCESSOR, "unknown"),
+            hardware_platform: identity_str(sys::SMP_PORT_ID_HARDWARE_PLATFORM, "unknown"),
+            os_name: identity_str(sys::SMP_PORT_ID_OS_NAME, "Zephyr"),
+        }
+    }
+
+    fn bootloader(&self) -> Option<BootloaderInfo> {
+        let (mut mode, mut no_downgrade) = (0i32, 0u32);
+        // SAFETY: the out pointers are valid, exclusive locals for the call.
+        let rc = unsafe { sys::smp_port_bootloader_info(&mut mode, &mut no_downgrade) };
+        check32(rc).ok().map(|_| BootloaderInfo {
+            name: "MCUboot",
+            mode,
+            no_downgrade: no_downgrade != 0,
+        })
+    }
+}
+
+/// Runs one shell command line on Zephyr's dummy shell backend, writing its output into
+/// `out`. Returns the output length and the command's return value.
+pub fn shell_exec(line: &str, out: &mut [u8]) -> Result<(usize, i32), PortError> {
+    let (mut out_len, mut ret) = (0usize, 0i32);
+    // SAFETY: `line` and `out` are valid for their lengths; the out pointers are valid,
+    // exclusive locals; the C side copies at most `out.len()` bytes.
+    let rc = unsafe {
+        sys::smp_port_shell_exec(
+            line.as_ptr(),
+            line.len(),
+            out.as_mut_ptr(),
+            out.len(),
+            &mut out_len,
+            &mut ret,
+        )
+    };
+    check32(rc)?;
+    Ok((out_len.min(out.len()), ret))
+}
+
+/// Zephyr's shell, for the shell group and the console.
+#[derive(Debug, Default)]
+pub struct ZephyrShell {
+    _private: (),
+}
+
+impl ZephyrShell {
+    /// A new handle (the shell itself is global).
+    pub fn new() -> Self {
+        ZephyrShell { _private: () }
+    }
+}
+
+/// Longest shell output passed through [`ZephyrShell`].
+const SHELL_OUT_MAX: usize = 256;
+
+impl Shell for ZephyrShell {
+    fn exec(&mut self, line: &str, out: &mut dyn fmt::Write) -> i32 {
+        let mut buf = [0u8; SHELL_OUT_MAX];
+        match shell_exec(line, &mut buf) {
+            Ok((n, ret)) => {
+                // Output that does not fit the caller is cut, as Zephyr's shell group does.
+                let _ = out.write_str(utf8_prefix(&buf[..n]));
+                ret
+            }
+            // -ENOEXEC, as Zephyr's shell reports a command it cannot run.
+            Err(_) => -8,
+        }
+    }
+}
+
+/// Logical flash areas (`SMP_PORT_AREA_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// Slot `n` (0..=5): image `n / 2`, primary (even) or secondary (odd).
+    Slot(u8),
+    /// `storage_partition`.
+    Storage,
+}
+
+/// Flash errors, in `embedded-storage`'s terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlashError {
+    /// Offset or length not aligned to the write or erase size.
+    NotAligned,
+    /// Outside the partition.
+    OutOfBounds,
+    /// The flash driver failed.
+    Port(PortError),
+}
+
+impl NorFlashError for FlashError {
+    fn kind(&self) -> NorFlashErrorKind {
+        match self {
+            FlashError::NotAligned => NorFlashErrorKind::NotAligned,
+            FlashError::OutOfBounds => NorFlashErrorKind::OutOfBounds,
+            FlashError::Port(_) => NorFlashErrorKind::Other,
+        }
+    }
+}
+
+impl From<NorFlashErrorKind> for FlashError {
+    fn from(k: NorFlashErrorKind) -> Self {
+        match k {
+            NorFlashErrorKind::NotAligned => FlashError::NotAligned,
+            NorFlashErrorKind::OutOfBounds => FlashError::OutOfBounds,
+            _ => FlashError::Port(PortError::Io),
+        }
+    }
+}
+
+/// Why a partition cannot be used as a [`FlashArea`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenError {
+    /// The port reported an error (no such partition, ...).
+    Port(PortError),
+    /// The partition's write block size does not divide `WRITE` (raise
+    /// `CONFIG_SMP_RS_FLASH_WRITE_BLOCK`).
+    WriteSize(u32),
+    /// The partition's erase unit does not divide `ERASE` (set
+    /// `CONFIG_SMP_RS_FLASH_ERASE_UNIT` to the page size).
+    EraseSize(u32),
+    /// The partition size is not a multiple of `ERASE`.
+    Size(u64),
+}
+
+/// A flash_map partition as `embedded-storage` NOR flash.
+///
+/// `NorFlash` wants the write and erase granularity as constants, while Zephyr knows them
+/// at run time: `WRITE` and `ERASE` are the build's promise (Kconfig), and [`FlashArea::open`]
+/// checks the partition keeps it (its real sizes divide them).
+#[derive(Debug)]
+pub struct FlashArea<const WRITE: usize, const ERASE: usize> {
+    id: u8,
+    size: u32,
+    erased: u8,
+}
+
+impl<const WRITE: usize, const ERASE: usize> FlashArea<WRITE, ERASE> {
+    /// Opens a logical area.
+    pub fn open(area: Area) -> Result<Self, OpenError> {
+        let logical = match area {
+            Area::Slot(n) => u32::from(n),
+            Area::Storage => sys::SMP_PORT_AREA_STORAGE,
+        };
+        let port = OpenError::Port;
+        // SAFETY: plain integer arguments and results, here and below.
+        let id = check32(unsafe { sys::smp_port_flash_area_id(logical) }).map_err(port)?;
+        let id = u8::try_from(id).map_err(|_| OpenError::Port(PortError::Inval))?;
+        // SAFETY: as above.
+        let size = check(unsafe { sys::smp_port_flash_size(id) }).map_err(port)?;
+        // SAFETY: as above.
+        let align = check32(unsafe { sys::smp_port_flash_write_align(id) }).map_err(port)?;
+        // SAFETY: as above.
+        let unit = check32(unsafe { sys::smp_port_flash_erase_unit(id) }).map_err(port)?;
+        // SAFETY: as above.
+        let erased = check32(unsafe { sys::smp_port_flash_erased_value(id) }).map_err(port)?;
+        if align == 0 || WRITE % align as usize != 0 {
+            return Err(OpenError::WriteSize(align));
+        }
+        if unit == 0 || ERASE % unit as usize != 0 {
+            return Err(OpenError::EraseSize(unit));
+        }
+        if size % ERASE as u64 != 0 || size > u64::from(u32::MAX) {
+            return Err(OpenError::Size(size));
+        }
+        Ok(FlashArea {
+            id,
+            size: size as u32,
+            erased: erased as u8,
+        })
+    }
+
+    /// The flash_map partition id.
+    pub fn id(&self) -> u8 {
+        self.id
+    }
+
+    /// The value of an erased byte.
+    pub fn erased_value(&self) -> u8 {
+        self.erased
+    }
+}
+
+impl<const WRITE: usize, const ERASE: usize> ErrorType for FlashArea<WRITE, ERASE> {
+    type Error = FlashError;
+}
+
+impl<const WRITE: usize, const ERASE: usize> ReadNorFlash for FlashArea<WRITE, ERASE> {
+    const READ_SIZE: usize = 1;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), FlashError> {
+        check_read(self, offset, bytes.len())?;
+        // SAFETY: `bytes` is valid for writes of `bytes.len()` bytes during the call.
+        let rc =
+            unsafe { sys::smp_port_flash_read(self.id, offset, bytes.as_mut_ptr(), bytes.len()) };
+        check32(rc).map(|_| ()).map_err(FlashError::Port)
+    }
+
+    fn capacity(&self) -> usize {
+        self.size as usize
+    }
+}
+
+impl<const WRITE: usize, const ERASE: usize> NorFlash for FlashArea<WRITE, ERASE> {
+    const WRITE_SIZE: usize = WRITE;
+    const ERASE_SIZE: usize = ERASE;
+
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), FlashError> {
+        check_erase(self, from, to)?;
+        // SAFETY: plain integer arguments.
+        let rc = unsafe { sys::smp_port_flash_erase(self.id, from, to - from) };
+        check32(rc).map(|_| ()).map_err(FlashError::Port)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), FlashError> {
+        check_write(self, offset, bytes.len())?;
+        // SAFETY: `bytes` is valid for reads of `bytes.len()` bytes during the call.
+        let rc = unsafe { sys::smp_port_flash_write(self.id, offset, bytes.as_ptr(), bytes.len()) };
+        check32(rc).map(|_| ()).map_err(FlashError::Port)
+    }
+}
+
+/// MCUboot control through `zephyr/dfu/mcuboot.h`.
+pub mod boot {
+    use super::{check32, sys, PortError};
+
+    /// What MCUboot does at the next boot (`BOOT_SWAP_TYPE_*`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SwapType {
+        /// Boot the primary slot.
+        None,
+        /// Swap to the secondary slot once; revert unless confirmed.
+        Test,
+        /// Swap to the secondary slot for good.
+        Perm,
+        /// Swap back at the next boot unless confirmed.
+        Revert,
+        /// The last swap failed.
+        Fail,
+    }
+
+    /// The pending swap of `image`.
+    pub fn swap_type(image: u32) -> Result<SwapType, PortError> {
+        // SAFETY: plain integer argument and result.
+        match check32(unsafe { sys::smp_port_boot_swap_type(image) })? {
+            sys::SMP_PORT_SWAP_NONE => Ok(SwapType::None),
+            sys::SMP_PORT_SWAP_TEST => Ok(SwapType::Test),
+            sys::SMP_PORT_SWAP_PERM => Ok(SwapType::Perm),
+            sys::SMP_PORT_SWAP_REVERT => Ok(SwapType::Revert),
+            sys::SMP_PORT_SWAP_FAIL => Ok(SwapType::Fail),
+            _ => Err(PortError::Io),
+        }
+    }
+
+    /// Marks the secondary slot of `image` for a test (once) or permanent swap.
+    pub fn request_upgrade(image: u32, permanent: bool) -> Result<(), PortError> {
+        // SAFETY: plain integer arguments and result.
+        check32(unsafe { sys::smp_port_boot_request_upgrade(image, permanent.into()) }).map(|_| ())
+    }
+
+    /// Confirms the image in the primary slot of `image`.
+    pub fn confirm(image: u32) -> Result<(), PortError> {
+        // SAFETY: plain integer argument and result.
+        check32(unsafe { sys::smp_port_boot_confirm(image) }).map(|_| ())
+    }
+
+    /// Whether the running image is confirmed.
+    pub fn is_confirmed() -> Result<bool, PortError> {
+        // SAFETY: no arguments; integer result.
+        check32(unsafe { sys::smp_port_boot_is_confirmed() }).map(|v| v != 0)
+    }
+}
+
+/// The file system through `zephyr/fs/fs.h`. One file is open at a time.
+pub mod fs {
+    use super::{check, check32, sys, PortError};
+
+    /// How to open a file.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct OpenFlags {
+        /// Open for reading.
+        pub read: bool,
+        /// Open for writing.
+        pub write: bool,
+        /// Create if missing.
+        pub create: bool,
+        /// Truncate to zero length.
+        pub truncate: bool,
+    }
+
+    /// Opens `path` (closing any file opened before).
+    pub fn open(path: &str, flags: OpenFlags) -> Result<(), PortError> {
+        let mut f = 0;
+        for (on, bit) in [
+            (flags.read, sys::SMP_PORT_FS_READ),
+            (flags.write, sys::SMP_PORT_FS_WRITE),
+            (flags.create, sys::SMP_PORT_FS_CREATE),
+            (flags.truncate, sys::SMP_PORT_FS_TRUNC),
+        ] {
+            if on {
+                f |= bit;
+            }
+        }
+        // SAFETY: `path` is valid for `path.len()` bytes during the call.
+        check32(unsafe { sys::smp_port_fs_open(path.as_ptr(), path.len(), f) }).map(|_| ())
+    }
+
+    /// Reads from the open file at `off`; returns the bytes read (0 at the end).
+    pub fn read(off: u64, buf: &mut [u8]) -> Result<usize, PortError> {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes during the call.
+        let n = check32(unsafe { sys::smp_port_fs_read(off, buf.as_mut_ptr(), buf.len()) })?;
+        Ok((n as usize).min(buf.len()))
+    }
+
+    /// Writes `data` to the open file at `off`.
+    pub fn write(off: u64, data: &[u8]) -> Result<(), PortError> {
+        // SAFETY: `data` is valid for reads of `data.len()` bytes during the call.
+        check32(unsafe { sys::smp_port_fs_write(off, data.as_ptr(), data.len()) }).map(|_| ())
+    }
+
+    /// Closes the open file.
+    pub fn close() {
+        // SAFETY: no arguments.
+        unsafe { sys::smp_port_fs_close() }
+    }
+
+    /// The size of the file `path`.
+    pub fn size(path: &str) -> Result<u64, PortError> {
+        // SAFETY: `path` is valid for `path.len()` bytes during the call.
+        check(unsafe { sys::smp_port_fs_stat(path.as_ptr(), path.len()) })
+    }
+
+    /// Deletes `path`.
+    pub fn unlink(path: &str) -> Result<(), PortError> {
+        // SAFETY: `path` is valid for `path.len()` bytes during the call.
+        check32(unsafe { sys::smp_port_fs_unlink(path.as_ptr(), path.len()) }).map(|_| ())
+    }
+}
+
+/// Zephyr's statistics (`zephyr/stats/stats.h`).
+pub mod stats {
+    use super::{check32, sys, utf8_prefix, PortError};
+
+    /// Calls `f` with the name of every statistics group.
+    pub fn groups(mut f: impl FnMut(&str) -> Result<(), PortError>) -> Result<(), PortError> {
+        for index in 0u32.. {
+            let mut name = [0u8; 32];
+            // SAFETY: `name` is valid for writes of `name.len()` bytes during the call.
+            let rc = unsafe { sys::smp_port_stats_group(index, name.as_mut_ptr(), name.len()) };
+            match check32(rc) {
+                Ok(n) => f(utf8_prefix(&name[..(n as usize).min(name.len())]))?,
+                Err(PortError::NoEnt) => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every `(name, value)` of the group `group`; `NoEnt` if the group does
+    /// not exist.
+    pub fn entries(
+        group: &str,
+        mut f: impl FnMut(&str, u64) -> Result<(), PortError>,
+    ) -> Result<(), PortError> {
+        for index in 0u32.. {
+            let mut name = [0u8; 32];
+            let mut value = 0u64;
+            // SAFETY: `group` and `name` are valid for their lengths and `value` is a valid
+            // out pointer during the call.
+            let rc = unsafe {
+                sys::smp_port_stats_entry(
+                    group.as_ptr(),
+                    group.len(),
+                    index,
+                    name.as_mut_ptr(),
+                    name.len(),
+                    &mut value,
+                )
+            };
+            match check32(rc) {
+                Ok(n) => f(utf8_prefix(&name[..(n as usize).min(name.len())]), value)?,
+                Err(PortError::NoEnt) if index > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
