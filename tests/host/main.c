@@ -1,0 +1,273 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * Host test of the Zephyr port: links librustapp.a (built for the host) with the RAM
+ * double of smp_port.h and drives it only through the C entry points of smp_rs.h, as the
+ * Zephyr glue does. Run by ci/host-test.sh.
+ *
+ * To extend: add rows to `packet_cases` (request -> expected response bytes, hex) or
+ * `serial_cases` (bytes fed to a serial transport -> expected output), or a function to
+ * `tests` for anything stateful (image upload/test/confirm and file round trips belong
+ * there once the image and fs groups are registered).
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smp_port_double.h"
+#include "smp_rs.h"
+
+static int failures;
+static int checks;
+
+#define CHECK(cond, ...)                                                                   \
+	do {                                                                               \
+		checks++;                                                                  \
+		if (!(cond)) {                                                             \
+			failures++;                                                        \
+			printf("FAIL %s:%d: ", __FILE__, __LINE__);                        \
+			printf(__VA_ARGS__);                                               \
+			printf("\n");                                                      \
+		}                                                                          \
+	} while (0)
+
+/* Parses hex digits, ignoring spaces; returns the byte count. */
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *hex != '\0'; hex++) {
+		int v;
+
+		if (*hex == ' ') {
+			continue;
+		}
+		v = (*hex >= 'a') ? *hex - 'a' + 10 : (*hex >= 'A') ? *hex - 'A' + 10 : *hex - '0';
+		if (hi < 0) {
+			hi = v;
+		} else {
+			if (n == cap) {
+				fprintf(stderr, "hex too long\n");
+				exit(2);
+			}
+			out[n++] = (uint8_t)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	return n;
+}
+
+static void print_hex(const char *label, const uint8_t *b, size_t n)
+{
+	printf("  %s:", label);
+	for (size_t i = 0; i < n; i++) {
+		printf(" %02x", b[i]);
+	}
+	printf("\n");
+}
+
+static int same(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
+{
+	if (an == bn && memcmp(a, b, an) == 0) {
+		return 1;
+	}
+	print_hex("expected", a, an);
+	print_hex("got     ", b, bn);
+	return 0;
+}
+
+struct packet_case {
+	const char *name;
+	const char *req;
+	const char *rsp; /* all responses, back to back; "" = no response */
+};
+
+static const struct packet_case packet_cases[] = {
+	{"TV1 echo v1",
+	 "02 00 00 2e 00 00 01 00 bf 61 64 78 28 73 68 6f 72 74 20 4d 43 55 4d 47 52 20 74 65"
+	 "73 74 20 61 70 70 6c 69 63 61 74 69 6f 6e 20 6d 65 73 73 61 67 65 2e 2e 2e ff",
+	 "03 00 00 2e 00 00 01 00 bf 61 72 78 28 73 68 6f 72 74 20 4d 43 55 4d 47 52 20 74 65"
+	 "73 74 20 61 70 70 6c 69 63 61 74 69 6f 6e 20 6d 65 73 73 61 67 65 2e 2e 2e ff"},
+	{"TV2 os info s", "00 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 73 ff",
+	 "01 00 00 10 00 00 01 07 bf 66 6f 75 74 70 75 74 66 5a 65 70 68 79 72 ff"},
+	{"TV3 info bad format v1", "00 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 38 ff",
+	 "01 00 00 06 00 00 01 07 bf 62 72 63 03 ff"},
+	{"TV3 info bad format v2", "08 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 38 ff",
+	 "09 00 00 13 00 00 01 07 bf 63 65 72 72 bf 65 67 72 6f 75 70 00 62 72 63 02 ff ff"},
+	{"TV6 mcumgr params (2048 x 2)", "08 00 00 02 00 00 02 06 bf ff",
+	 "09 00 00 19 00 00 02 06 bf 68 62 75 66 5f 73 69 7a 65 19 08 00 69 62 75 66 5f 63 6f 75"
+	 "6e 74 02 ff"},
+	{"TV7 unknown group", "08 00 00 02 00 40 03 00 bf ff",
+	 "09 00 00 06 00 40 03 00 bf 62 72 63 08 ff"},
+	{"two echoes in one buffer",
+	 "02 00 00 06 00 00 07 00 bf 61 64 61 61 ff 02 00 00 06 00 00 08 00 bf 61 64 61 62 ff",
+	 "03 00 00 06 00 00 07 00 bf 61 72 61 61 ff 03 00 00 06 00 00 08 00 bf 61 72 61 62 ff"},
+	{"truncated packet", "02 00 00 10 00 00 09 00 bf ff",
+	 "03 00 00 06 00 00 09 00 bf 62 72 63 09 ff"},
+	{"runt (less than a header)", "02 00 00", ""},
+};
+
+struct serial_case {
+	const char *name;
+	uint8_t transport;
+	const char *in;
+	const char *out; /* expected output, concatenated over all feed calls */
+};
+
+static const struct serial_case serial_cases[] = {
+	/* TV10: `{"d":"hello"}`, v1 write, seq 0x42. */
+	{"TV10 echo over the SMP UART", SMP_RS_TRANSPORT_UART,
+	 "06 09 41 42 51 43 41 41 41 4b 41 41 42 43 41 4c 39 68 5a 47 56 6f 5a 57 78 73 62 2f 2b"
+	 "51 32 67 3d 3d 0a",
+	 "06 09 41 42 51 44 41 41 41 4b 41 41 42 43 41 4c 39 68 63 6d 56 6f 5a 57 78 73 62 2f 2f"
+	 "64 6c 41 3d 3d 0a"},
+	{"shell line on the console", SMP_RS_TRANSPORT_CONSOLE, "68 65 6c 6c 6f 0a",
+	 "72 61 6e 3a 20 68 65 6c 6c 6f 0d 0a"},
+	{"text then a frame on the console", SMP_RS_TRANSPORT_CONSOLE,
+	 "6c 73 0a 06 09 41 42 51 43 41 41 41 4b 41 41 42 43 41 4c 39 68 5a 47 56 6f 5a 57 78 73"
+	 "62 2f 2b 51 32 67 3d 3d 0a",
+	 "72 61 6e 3a 20 6c 73 0d 0a"
+	 "06 09 41 42 51 44 41 41 41 4b 41 41 42 43 41 4c 39 68 63 6d 56 6f 5a 57 78 73 62 2f 2f"
+	 "64 6c 41 3d 3d 0a"},
+	{"text on the SMP UART is ignored", SMP_RS_TRANSPORT_UART, "6c 73 0a", ""},
+	{"frame with a bad CRC is dropped", SMP_RS_TRANSPORT_UART,
+	 "06 09 41 42 51 43 41 41 41 4b 41 41 42 43 41 4c 39 68 5a 47 56 6f 5a 57 78 73 62 2f 2b"
+	 "51 32 41 3d 3d 0a",
+	 ""},
+};
+
+static uint8_t req[4096];
+static uint8_t want[8192];
+static uint8_t tx[8192];
+
+static void run_packet_cases(void)
+{
+	for (size_t i = 0; i < sizeof(packet_cases) / sizeof(packet_cases[0]); i++) {
+		const struct packet_case *c = &packet_cases[i];
+		size_t rn = unhex(c->req, req, sizeof(req));
+		size_t wn = unhex(c->rsp, want, sizeof(want));
+		int32_t n = smp_rs_process(SMP_RS_TRANSPORT_UDP4, req, rn, tx, smp_rs_buf_size());
+
+		CHECK(n >= 0, "%s: error %d", c->name, n);
+		if (n >= 0) {
+			CHECK(same(want, wn, tx, (size_t)n), "%s: response differs", c->name);
+		}
+	}
+}
+
+static void run_serial_cases(void)
+{
+	size_t cap = smp_rs_serial_out_size();
+	uint8_t *out = malloc(cap);
+
+	for (size_t i = 0; i < sizeof(serial_cases) / sizeof(serial_cases[0]); i++) {
+		const struct serial_case *c = &serial_cases[i];
+		size_t in_n = unhex(c->in, req, sizeof(req));
+		size_t wn = unhex(c->out, want, sizeof(want));
+		size_t got = 0;
+		size_t off = 0;
+
+		/* Feed in two uneven pieces to exercise partial input. */
+		const size_t pieces[2] = {in_n / 3, in_n - in_n / 3};
+
+		for (int p = 0; p < 2; p++) {
+			size_t end = off + pieces[p];
+
+			while (off < end) {
+				size_t used = 0;
+				int32_t n = smp_rs_serial_feed(c->transport, req + off, end - off,
+							       &used, out, cap);
+
+				CHECK(n >= 0, "%s: error %d", c->name, n);
+				if (n < 0) {
+					break;
+				}
+				CHECK(got + (size_t)n <= sizeof(tx), "%s: too much output", c->name);
+				memcpy(tx + got, out, (size_t)n);
+				got += (size_t)n;
+				off += used;
+			}
+		}
+		CHECK(same(want, wn, tx, got), "%s: output differs", c->name);
+	}
+	free(out);
+}
+
+static int32_t reentry_rc;
+
+static void reenter(void)
+{
+	uint8_t r[] = {0x02, 0, 0, 0x06, 0, 0, 1, 0, 0xbf, 0x61, 0x64, 0x61, 0x61, 0xff};
+
+	smp_double.uptime_hook = NULL;
+	reentry_rc = smp_rs_process(SMP_RS_TRANSPORT_TEST, r, sizeof(r), tx, sizeof(tx));
+}
+
+static void test_reentry_is_refused(void)
+{
+	uint8_t r[] = {0x02, 0, 0, 0x06, 0, 0, 1, 0, 0xbf, 0x61, 0x64, 0x61, 0x61, 0xff};
+	uint8_t out[64];
+	int32_t n;
+
+	smp_double.uptime_hook = reenter;
+	n = smp_rs_process(SMP_RS_TRANSPORT_TEST, r, sizeof(r), out, sizeof(out));
+	CHECK(reentry_rc == SMP_RS_EBUSY, "re-entry gave %d, want SMP_RS_EBUSY", reentry_rc);
+	CHECK(n == 14, "outer call gave %d", n);
+}
+
+static void test_reset_is_scheduled(void)
+{
+	uint8_t r[] = {0x0a, 0, 0, 0x02, 0, 0, 4, 5, 0xbf, 0xff};
+	uint8_t w[] = {0x0b, 0, 0, 0x02, 0, 0, 4, 5, 0xbf, 0xff};
+	int32_t n;
+
+	n = smp_rs_process(SMP_RS_TRANSPORT_BT, r, sizeof(r), tx, sizeof(tx));
+	CHECK(n == (int32_t)sizeof(w) && memcmp(tx, w, sizeof(w)) == 0, "reset response");
+	CHECK(smp_double.resets == 1, "resets = %u", smp_double.resets);
+}
+
+static void test_small_tx_drops_response(void)
+{
+	uint8_t r[] = {0x02, 0, 0, 0x06, 0, 0, 1, 0, 0xbf, 0x61, 0x64, 0x61, 0x61, 0xff};
+	uint8_t out[8];
+	int32_t n = smp_rs_process(SMP_RS_TRANSPORT_TEST, r, sizeof(r), out, sizeof(out));
+
+	/* A response that does not fit the caller's buffer is dropped (and logged), not cut. */
+	CHECK(n == 0, "got %d bytes into an 8-byte buffer", n);
+}
+
+static void test_entry_errors(void)
+{
+	size_t used;
+	uint8_t b[1];
+
+	CHECK(smp_rs_init() == SMP_RS_EALREADY, "second init accepted");
+	CHECK(smp_rs_process(0, NULL, 0, tx, 1) == SMP_RS_EINVAL, "NULL rx accepted");
+	CHECK(smp_rs_serial_feed(SMP_RS_TRANSPORT_BT, b, 1, &used, tx, 1) == SMP_RS_ENODEV,
+	      "serial feed on a packet transport accepted");
+	CHECK(smp_rs_serial_reset(SMP_RS_TRANSPORT_UART) == 0, "serial reset");
+}
+
+int main(void)
+{
+	smp_double_reset_state();
+	CHECK(smp_rs_process(0, req, 0, tx, 1) == SMP_RS_ENODEV, "process before init");
+	CHECK(smp_rs_init() == 0, "init");
+	printf("rustapp: buf_size %u, buf_count %u, serial out %u\n", smp_rs_buf_size(),
+	       smp_rs_buf_count(), smp_rs_serial_out_size());
+
+	run_packet_cases();
+	run_serial_cases();
+	test_reentry_is_refused();
+	test_reset_is_scheduled();
+	test_small_tx_drops_response();
+	test_entry_errors();
+
+	printf("%d checks, %d failures\n", checks, failures);
+	if (failures == 0) {
+		printf("All tests passed\n");
+	}
+	return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,436 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * A test double of include/smp_port.h over RAM, in portable C (no OS). It is linked
+ * with librustapp.a by the host test (tests/host/) and by the MCU link check (ci/mcu.sh),
+ * so every port function rustapp references must exist here.
+ *
+ * Behaviour is deterministic and inspectable through the smp_double_* globals declared
+ * in smp_port_double.h.
+ */
+
+#include <string.h>
+
+#include "smp_port.h"
+#include "smp_port_double.h"
+
+#ifndef SMP_DOUBLE_SLOT_SIZE
+#define SMP_DOUBLE_SLOT_SIZE (64u * 1024u)
+#endif
+#define SMP_DOUBLE_ERASE_UNIT 4096u
+#define SMP_DOUBLE_WRITE_ALIGN 4u
+#define SMP_DOUBLE_AREAS 3 /* slot0, slot1, storage */
+
+struct smp_double_state smp_double;
+
+static uint8_t flash[SMP_DOUBLE_AREAS][SMP_DOUBLE_SLOT_SIZE];
+
+void smp_double_reset_state(void)
+{
+	memset(&smp_double, 0, sizeof(smp_double));
+	memset(flash, 0xff, sizeof(flash));
+}
+
+/* ---- zephyr-lang-rust hook ---- */
+
+void rust_panic_wrap(void)
+{
+	smp_double.panics++;
+	for (;;) {
+	}
+}
+
+/* ---- logging ---- */
+
+void smp_port_log(uint32_t level, const uint8_t *msg, size_t len)
+{
+	size_t n = len < sizeof(smp_double.last_log) - 1 ? len : sizeof(smp_double.last_log) - 1;
+
+	memcpy(smp_double.last_log, msg, n);
+	smp_double.last_log[n] = '\0';
+	smp_double.last_log_level = level;
+	smp_double.logs++;
+}
+
+void smp_port_start(void)
+{
+	smp_double.started++;
+}
+
+/* ---- OS ---- */
+
+uint64_t smp_port_uptime_ms(void)
+{
+	if (smp_double.uptime_hook != NULL) {
+		smp_double.uptime_hook();
+	}
+	return smp_double.uptime_ms;
+}
+
+int32_t smp_port_reset_schedule(uint32_t boot_mode)
+{
+	if (boot_mode > 1) {
+		return SMP_PORT_ENOTSUP;
+	}
+	smp_double.resets++;
+	smp_double.reset_boot_mode = boot_mode;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int32_t prio;
+	uint32_t stack_size, stack_used;
+} threads[] = {
+	{"main", 0, 2048, 512},
+	{"idle", 15, 320, 64},
+};
+
+int32_t smp_port_thread_get(uint32_t index, uint8_t *name, size_t name_cap, size_t *name_len,
+			    int32_t *prio, uint32_t *state, uint32_t *stack_size,
+			    uint32_t *stack_used, uint64_t *runtime, uint32_t *flags)
+{
+	size_t n;
+
+	if (index >= sizeof(threads) / sizeof(threads[0])) {
+		return SMP_PORT_ENOENT;
+	}
+	n = strlen(threads[index].name);
+	n = n < name_cap ? n : name_cap;
+	memcpy(name, threads[index].name, n);
+	*name_len = n;
+	*prio = threads[index].prio;
+	*state = 0;
+	*stack_size = threads[index].stack_size;
+	*stack_used = threads[index].stack_used;
+	*runtime = 0;
+	*flags = SMP_PORT_THREAD_HAS_STACK;
+	return 0;
+}
+
+int32_t smp_port_heap_get(uint32_t index, uint64_t *size, uint64_t *free_bytes,
+			  uint64_t *min_free)
+{
+	if (index > 0) {
+		return SMP_PORT_ENOENT;
+	}
+	*size = 4096;
+	*free_bytes = 1024;
+	*min_free = 512;
+	return 0;
+}
+
+int32_t smp_port_rtc_get(uint16_t *fields)
+{
+	if (!smp_double.rtc_set) {
+		return SMP_PORT_ENODATA;
+	}
+	memcpy(fields, smp_double.rtc, sizeof(smp_double.rtc));
+	return 0;
+}
+
+int32_t smp_port_rtc_set(const uint16_t *fields)
+{
+	memcpy(smp_double.rtc, fields, sizeof(smp_double.rtc));
+	smp_double.rtc_set = 1;
+	return 0;
+}
+
+static const char *const identity[SMP_PORT_ID_COUNT] = {
+	[SMP_PORT_ID_NODE_NAME] = "double",
+	[SMP_PORT_ID_KERNEL_RELEASE] = "v0.0.0-double",
+	[SMP_PORT_ID_KERNEL_VERSION] = "4.2.0",
+	[SMP_PORT_ID_BUILD_DATE_TIME] = NULL,
+	[SMP_PORT_ID_MACHINE] = "arm",
+	[SMP_PORT_ID_PROCESSOR] = "cortex-m4",
+	[SMP_PORT_ID_HARDWARE_PLATFORM] = "double/ram",
+	[SMP_PORT_ID_OS_NAME] = "Zephyr",
+};
+
+const uint8_t *smp_port_identity(uint32_t which, size_t *len)
+{
+	if (which >= SMP_PORT_ID_COUNT || identity[which] == NULL) {
+		*len = 0;
+		return NULL;
+	}
+	*len = strlen(identity[which]);
+	return (const uint8_t *)identity[which];
+}
+
+int32_t smp_port_bootloader_info(int32_t *mode, uint32_t *no_downgrade)
+{
+	*mode = 1; /* swap using scratch */
+	*no_downgrade = 0;
+	return 0;
+}
+
+/* ---- flash: areas 0 (slot0), 1 (slot1), 2 (storage) ---- */
+
+int32_t smp_port_flash_area_id(uint32_t area)
+{
+	switch (area) {
+	case SMP_PORT_AREA_SLOT0:
+		return 0;
+	case SMP_PORT_AREA_SLOT1:
+		return 1;
+	case SMP_PORT_AREA_STORAGE:
+		return 2;
+	default:
+		return SMP_PORT_ENOENT;
+	}
+}
+
+static int32_t area_check(uint8_t id, uint32_t off, size_t len)
+{
+	if (id >= SMP_DOUBLE_AREAS) {
+		return SMP_PORT_ENOENT;
+	}
+	if (off > SMP_DOUBLE_SLOT_SIZE || len > SMP_DOUBLE_SLOT_SIZE - off) {
+		return SMP_PORT_EINVAL;
+	}
+	return 0;
+}
+
+int64_t smp_port_flash_size(uint8_t id)
+{
+	return id < SMP_DOUBLE_AREAS ? (int64_t)SMP_DOUBLE_SLOT_SIZE : SMP_PORT_ENOENT;
+}
+
+int32_t smp_port_flash_write_align(uint8_t id)
+{
+	return id < SMP_DOUBLE_AREAS ? (int32_t)SMP_DOUBLE_WRITE_ALIGN : SMP_PORT_ENOENT;
+}
+
+int32_t smp_port_flash_erase_unit(uint8_t id)
+{
+	return id < SMP_DOUBLE_AREAS ? (int32_t)SMP_DOUBLE_ERASE_UNIT : SMP_PORT_ENOENT;
+}
+
+int32_t smp_port_flash_erased_value(uint8_t id)
+{
+	return id < SMP_DOUBLE_AREAS ? 0xff : SMP_PORT_ENOENT;
+}
+
+int32_t smp_port_flash_read(uint8_t id, uint32_t off, uint8_t *dst, size_t len)
+{
+	int32_t rc = area_check(id, off, len);
+
+	if (rc == 0) {
+		memcpy(dst, &flash[id][off], len);
+	}
+	return rc;
+}
+
+int32_t smp_port_flash_write(uint8_t id, uint32_t off, const uint8_t *src, size_t len)
+{
+	int32_t rc = area_check(id, off, len);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (off % SMP_DOUBLE_WRITE_ALIGN != 0 || len % SMP_DOUBLE_WRITE_ALIGN != 0) {
+		return SMP_PORT_EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		/* NOR semantics: writing can only clear bits. */
+		flash[id][off + i] &= src[i];
+	}
+	return 0;
+}
+
+int32_t smp_port_flash_erase(uint8_t id, uint32_t off, uint32_t len)
+{
+	int32_t rc = area_check(id, off, len);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (off % SMP_DOUBLE_ERASE_UNIT != 0 || len % SMP_DOUBLE_ERASE_UNIT != 0) {
+		return SMP_PORT_EINVAL;
+	}
+	memset(&flash[id][off], 0xff, len);
+	return 0;
+}
+
+/* ---- MCUboot: one image, state kept in smp_double ---- */
+
+int32_t smp_port_boot_swap_type(uint32_t image)
+{
+	if (image != 0) {
+		return SMP_PORT_ENOENT;
+	}
+	return smp_double.swap_type != 0 ? smp_double.swap_type : SMP_PORT_SWAP_NONE;
+}
+
+int32_t smp_port_boot_request_upgrade(uint32_t image, uint32_t permanent)
+{
+	if (image != 0) {
+		return SMP_PORT_ENOENT;
+	}
+	smp_double.swap_type = permanent ? SMP_PORT_SWAP_PERM : SMP_PORT_SWAP_TEST;
+	return 0;
+}
+
+int32_t smp_port_boot_confirm(uint32_t image)
+{
+	if (image != 0) {
+		return SMP_PORT_ENOENT;
+	}
+	smp_double.confirmed = 1;
+	return 0;
+}
+
+int32_t smp_port_boot_is_confirmed(void)
+{
+	return smp_double.confirmed;
+}
+
+/* ---- file system: one RAM file ---- */
+
+#define FILE_MAX 4096
+#define PATH_MAX_LEN 64
+
+static struct {
+	char path[PATH_MAX_LEN];
+	size_t path_len;
+	uint8_t data[FILE_MAX];
+	size_t size;
+	int exists;
+	int open;
+} file;
+
+static int path_is(const uint8_t *path, size_t len)
+{
+	return file.exists && len == file.path_len && memcmp(path, file.path, len) == 0;
+}
+
+int32_t smp_port_fs_open(const uint8_t *path, size_t path_len, uint32_t flags)
+{
+	if (path_len >= PATH_MAX_LEN) {
+		return SMP_PORT_ENAMETOOLONG;
+	}
+	file.open = 0;
+	if (!path_is(path, path_len)) {
+		if (!(flags & SMP_PORT_FS_CREATE)) {
+			return SMP_PORT_ENOENT;
+		}
+		if (file.exists) {
+			return SMP_PORT_ENOSPC; /* the double holds one file */
+		}
+		memcpy(file.path, path, path_len);
+		file.path_len = path_len;
+		file.size = 0;
+		file.exists = 1;
+	}
+	if (flags & SMP_PORT_FS_TRUNC) {
+		file.size = 0;
+	}
+	file.open = 1;
+	return 0;
+}
+
+int32_t smp_port_fs_read(uint64_t off, uint8_t *dst, size_t len)
+{
+	if (!file.open) {
+		return SMP_PORT_EINVAL;
+	}
+	if (off >= file.size) {
+		return 0;
+	}
+	if (len > file.size - off) {
+		len = file.size - (size_t)off;
+	}
+	memcpy(dst, &file.data[off], len);
+	return (int32_t)len;
+}
+
+int32_t smp_port_fs_write(uint64_t off, const uint8_t *src, size_t len)
+{
+	if (!file.open) {
+		return SMP_PORT_EINVAL;
+	}
+	if (off > FILE_MAX || len > FILE_MAX - off) {
+		return SMP_PORT_ENOSPC;
+	}
+	memcpy(&file.data[off], src, len);
+	if (off + len > file.size) {
+		file.size = (size_t)off + len;
+	}
+	return 0;
+}
+
+void smp_port_fs_close(void)
+{
+	file.open = 0;
+}
+
+int64_t smp_port_fs_stat(const uint8_t *path, size_t path_len)
+{
+	return path_is(path, path_len) ? (int64_t)file.size : SMP_PORT_ENOENT;
+}
+
+int32_t smp_port_fs_unlink(const uint8_t *path, size_t path_len)
+{
+	if (!path_is(path, path_len)) {
+		return SMP_PORT_ENOENT;
+	}
+	memset(&file, 0, sizeof(file));
+	return 0;
+}
+
+/* ---- statistics: one group "smp_double" with two counters ---- */
+
+int32_t smp_port_stats_group(uint32_t index, uint8_t *name, size_t name_cap)
+{
+	static const char g[] = "smp_double";
+	size_t n = sizeof(g) - 1;
+
+	if (index > 0) {
+		return SMP_PORT_ENOENT;
+	}
+	n = n < name_cap ? n : name_cap;
+	memcpy(name, g, n);
+	return (int32_t)n;
+}
+
+int32_t smp_port_stats_entry(const uint8_t *group, size_t group_len, uint32_t index,
+			     uint8_t *name, size_t name_cap, uint64_t *value)
+{
+	static const char *const names[] = {"rx", "tx"};
+	size_t n;
+
+	if (group_len != 10 || memcmp(group, "smp_double", 10) != 0 || index > 1) {
+		return SMP_PORT_ENOENT;
+	}
+	n = strlen(names[index]);
+	n = n < name_cap ? n : name_cap;
+	memcpy(name, names[index], n);
+	*value = 100u + index;
+	return (int32_t)n;
+}
+
+/* ---- shell: answers "ran: <line>\r\n", fails on "fail" ---- */
+
+int32_t smp_port_shell_exec(const uint8_t *line, size_t line_len, uint8_t *out, size_t out_cap,
+			    size_t *out_len, int32_t *ret)
+{
+	static const char prefix[] = "ran: ";
+	size_t n = 0;
+
+	smp_double.shell_runs++;
+	for (size_t i = 0; i < sizeof(prefix) - 1 && n < out_cap; i++) {
+		out[n++] = (uint8_t)prefix[i];
+	}
+	for (size_t i = 0; i < line_len && n < out_cap; i++) {
+		out[n++] = line[i];
+	}
+	if (n < out_cap) {
+		out[n++] = '\r';
+	}
+	if (n < out_cap) {
+		out[n++] = '\n';
+	}
+	*out_len = n;
+	*ret = (line_len == 4 && memcmp(line, "fail", 4) == 0) ? -8 : 0;
+	return 0;
+}
