@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# MCU checks of rustapp, without Zephyr:
+#  1. clippy exactly as the Zephyr build runs it (plain `cargo clippy` in the root, with
+#     the MCU target), for thumbv7em-none-eabihf and thumbv6m-none-eabi;
+#  2. release builds of librustapp.a for both targets;
+#  3. a link of each with arm-none-eabi-gcc against the RAM double of smp_port.h
+#     (tests/port-double/), printing the image's .text/.data/.bss and rustapp's share.
+set -euo pipefail
+source "$(dirname "$0")/tools.sh"
+cd "$ROOT"
+need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi python3
+need_targets thumbv7em-none-eabihf thumbv6m-none-eabi
+unset DOTCONFIG
+
+declare -A CFLAGS=(
+	[thumbv7em-none-eabihf]="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
+	[thumbv6m-none-eabi]="-mcpu=cortex-m0 -mthumb -mfloat-abi=soft"
+)
+
+out="$ROOT/target/mcu-link"
+mkdir -p "$out"
+for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
+	echo "== $target: clippy (as the Zephyr build runs it)"
+	cargo clippy --target "$target" -- -D warnings -D clippy::undocumented_unsafe_blocks
+
+	echo "== $target: release build"
+	cargo build --release --target "$target"
+	lib="target/$target/release/librustapp.a"
+
+	echo "== $target: link against the smp_port.h double"
+	elf="$out/rustapp-$target.elf"
+	# shellcheck disable=SC2086
+	arm-none-eabi-gcc ${CFLAGS[$target]} -Os -std=c11 -Wall -Wextra -Werror \
+		-ffunction-sections -fdata-sections \
+		-DSMP_DOUBLE_SLOT_SIZE=4096u \
+		-Iinclude -Itests/port-double \
+		tests/mcu-link/main.c tests/port-double/smp_port_double.c "$lib" \
+		-specs=nano.specs -specs=nosys.specs \
+		-Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack -Wl,-Map="$out/rustapp-$target.map" \
+		-o "$elf"
+	arm-none-eabi-size -A "$elf" | grep -E '^\.(text|rodata|data|bss) ' || true
+	arm-none-eabi-size "$elf"
+	# rustapp's share: input sections from librustapp.a kept in the image, per output
+	# section (the C double, newlib and startup code are the rest).
+	python3 ci/map-share.py "$out/rustapp-$target.map" librustapp.a
+done
