@@ -67,9 +67,9 @@ void smp_port_log(uint32_t level, const uint8_t *msg, size_t len);
 /* ---- Transport start-up ------------------------------------------------------------------ */
 
 /**
- * Starts the transports selected in Kconfig and runs the SMP work queue. On Zephyr this
- * is called by rust_main() on the main thread, which becomes the SMP work queue thread and
- * never returns. Test doubles return at once.
+ * Starts the SMP work queue thread and the transports selected in Kconfig, then returns.
+ * Called once by rust_main() after the server is initialised; from then on the transports
+ * queue their input to the work queue, whose thread is the only one that calls into Rust.
  */
 void smp_port_start(void);
 

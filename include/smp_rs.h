@@ -63,8 +63,8 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Entry point called by zephyr-lang-rust's `main()`: initialises the server, then runs
- * the transports and the SMP work queue on this thread (on Zephyr this never returns).
+ * Entry point called by zephyr-lang-rust's `main()`: initialises the server, then starts
+ * the SMP work queue thread and the transports, and returns.
  */
 void rust_main(void);
 

@@ -122,10 +122,10 @@ pub(crate) fn log_line(level: u32, msg_with_nul: &[u8]) {
     unsafe { sys::smp_port_log(level, text.as_ptr(), text.len()) };
 }
 
-/// Starts the transports and runs the SMP work queue (does not return on Zephyr).
+/// Starts the SMP work queue thread and the transports.
 pub(crate) fn start() {
     // SAFETY: takes no arguments; the C side calls back into Rust only from the work
-    // queue thread this call becomes.
+    // queue thread it starts.
     unsafe { sys::smp_port_start() };
 }
 

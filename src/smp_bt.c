@@ -8,6 +8,7 @@
  * queue; responses go back as notifications of at most ATT_MTU - 3 bytes.
  */
 
+#include <errno.h>
 #include <string.h>
 
 #include <zephyr/bluetooth/bluetooth.h>

@@ -11,6 +11,8 @@
  * on the SMP work queue (in Rust), which writes the output back by polling.
  */
 
+#include <errno.h>
+
 #include <zephyr/device.h>
 #include <zephyr/devicetree.h>
 #include <zephyr/drivers/uart.h>

@@ -18,7 +18,25 @@
 
 LOG_MODULE_DECLARE(smp_rs, CONFIG_SMP_RS_LOG_LEVEL);
 
-BUILD_ASSERT(sizeof(struct sockaddr_in6) <= SMP_GLUE_PEER_MAX, "peer address does not fit");
+/* Zephyr 4.4 gave the socket symbols a net_/NET_ prefix (the old names remain only in a
+ * compatibility mode). Trees before it have just the POSIX-style names.
+ */
+#ifndef NET_AF_INET
+#define NET_AF_INET     AF_INET
+#define NET_AF_INET6    AF_INET6
+#define NET_SOCK_DGRAM  SOCK_DGRAM
+#define NET_IPPROTO_UDP IPPROTO_UDP
+#define NET_INADDR_ANY  INADDR_ANY
+#define net_htons       htons
+#define net_htonl       htonl
+#define net_in6addr_any in6addr_any
+#define net_sockaddr     sockaddr
+#define net_sockaddr_in  sockaddr_in
+#define net_sockaddr_in6 sockaddr_in6
+#define net_socklen_t    socklen_t
+#endif
+
+BUILD_ASSERT(sizeof(struct net_sockaddr_in6) <= SMP_GLUE_PEER_MAX, "peer address does not fit");
 
 struct udp_family {
 	int family;
@@ -28,12 +46,12 @@ struct udp_family {
 };
 
 #ifdef CONFIG_SMP_RS_UDP_IPV4
-static struct udp_family udp4 = {.family = AF_INET, .transport = SMP_RS_TRANSPORT_UDP4,
+static struct udp_family udp4 = {.family = NET_AF_INET, .transport = SMP_RS_TRANSPORT_UDP4,
 				 .sock = -1};
 K_THREAD_STACK_DEFINE(udp4_stack, CONFIG_SMP_RS_UDP_STACK_SIZE);
 #endif
 #ifdef CONFIG_SMP_RS_UDP_IPV6
-static struct udp_family udp6 = {.family = AF_INET6, .transport = SMP_RS_TRANSPORT_UDP6,
+static struct udp_family udp6 = {.family = NET_AF_INET6, .transport = SMP_RS_TRANSPORT_UDP6,
 				 .sock = -1};
 K_THREAD_STACK_DEFINE(udp6_stack, CONFIG_SMP_RS_UDP_STACK_SIZE);
 #endif
@@ -41,28 +59,28 @@ K_THREAD_STACK_DEFINE(udp6_stack, CONFIG_SMP_RS_UDP_STACK_SIZE);
 static int open_socket(struct udp_family *f)
 {
 	union {
-		struct sockaddr_in in4;
-		struct sockaddr_in6 in6;
+		struct net_sockaddr_in in4;
+		struct net_sockaddr_in6 in6;
 	} addr;
-	socklen_t len;
+	net_socklen_t len;
 
 	memset(&addr, 0, sizeof(addr));
-	if (f->family == AF_INET) {
-		addr.in4.sin_family = AF_INET;
-		addr.in4.sin_port = htons(CONFIG_SMP_RS_UDP_PORT);
-		addr.in4.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (f->family == NET_AF_INET) {
+		addr.in4.sin_family = NET_AF_INET;
+		addr.in4.sin_port = net_htons(CONFIG_SMP_RS_UDP_PORT);
+		addr.in4.sin_addr.s_addr = net_htonl(NET_INADDR_ANY);
 		len = sizeof(addr.in4);
 	} else {
-		addr.in6.sin6_family = AF_INET6;
-		addr.in6.sin6_port = htons(CONFIG_SMP_RS_UDP_PORT);
-		addr.in6.sin6_addr = in6addr_any;
+		addr.in6.sin6_family = NET_AF_INET6;
+		addr.in6.sin6_port = net_htons(CONFIG_SMP_RS_UDP_PORT);
+		addr.in6.sin6_addr = net_in6addr_any;
 		len = sizeof(addr.in6);
 	}
-	f->sock = zsock_socket(f->family, SOCK_DGRAM, IPPROTO_UDP);
+	f->sock = zsock_socket(f->family, NET_SOCK_DGRAM, NET_IPPROTO_UDP);
 	if (f->sock < 0) {
 		return -errno;
 	}
-	if (zsock_bind(f->sock, (struct sockaddr *)&addr, len) < 0) {
+	if (zsock_bind(f->sock, (struct net_sockaddr *)&addr, len) < 0) {
 		int err = -errno;
 
 		(void)zsock_close(f->sock);
@@ -80,14 +98,14 @@ static void udp_thread(void *p1, void *p2, void *p3)
 	ARG_UNUSED(p3);
 	for (;;) {
 		struct smp_pkt *pkt = smp_glue_alloc(K_FOREVER);
-		socklen_t alen = SMP_GLUE_PEER_MAX;
+		net_socklen_t alen = SMP_GLUE_PEER_MAX;
 		ssize_t n;
 
 		if (pkt == NULL) {
 			continue;
 		}
 		n = zsock_recvfrom(f->sock, pkt->data, sizeof(pkt->data), 0,
-				   (struct sockaddr *)pkt->peer_addr, &alen);
+				   (struct net_sockaddr *)pkt->peer_addr, &alen);
 		if (n <= 0) {
 			smp_glue_free(pkt);
 			if (n < 0) {
@@ -150,7 +168,7 @@ void smp_udp_send(struct smp_pkt *req, const uint8_t *rsp, size_t len)
 		sock = udp6.sock;
 	}
 #endif
-	if (sock < 0 || zsock_sendto(sock, rsp, len, 0, (struct sockaddr *)req->peer_addr,
+	if (sock < 0 || zsock_sendto(sock, rsp, len, 0, (struct net_sockaddr *)req->peer_addr,
 				     req->peer_len) < 0) {
 		LOG_WRN("UDP response dropped (%d)", errno);
 	}

@@ -1,0 +1,21 @@
+#ifndef DECLS_STATS_H_
+#define DECLS_STATS_H_
+#include <stdint.h>
+struct stats_name_map {
+	uint16_t snm_off;
+	const char *snm_name;
+} __attribute__((packed));
+struct stats_hdr {
+	const char *s_name;
+	uint8_t s_size;
+	uint16_t s_cnt;
+	uint8_t s_pad1;
+	const struct stats_name_map *s_map;
+	int s_map_cnt;
+	struct stats_hdr *s_next;
+};
+typedef int stats_walk_fn(struct stats_hdr *hdr, void *arg, const char *name, uint16_t off);
+int stats_walk(struct stats_hdr *hdr, stats_walk_fn *walk_cb, void *arg);
+struct stats_hdr *stats_group_get_next(const struct stats_hdr *cur);
+struct stats_hdr *stats_group_find(const char *name);
+#endif

@@ -1,0 +1,37 @@
+#ifndef DECLS_FLASH_MAP_H_
+#define DECLS_FLASH_MAP_H_
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <zephyr/device.h>
+#include <zephyr/devicetree.h>
+struct flash_area {
+	uint8_t fa_id;
+	uint8_t fa_device_id;
+	uint16_t pad16;
+	off_t fa_off;
+	size_t fa_size;
+	const struct device *fa_dev;
+};
+int flash_area_open(uint8_t id, const struct flash_area **fa);
+void flash_area_close(const struct flash_area *fa);
+int flash_area_read(const struct flash_area *fa, off_t off, void *dst, size_t len);
+int flash_area_write(const struct flash_area *fa, off_t off, const void *src, size_t len);
+int flash_area_erase(const struct flash_area *fa, off_t off, size_t len);
+uint32_t flash_area_align(const struct flash_area *fa);
+const struct device *flash_area_get_device(const struct flash_area *fa);
+uint8_t flash_area_erased_val(const struct flash_area *fa);
+
+#ifdef DT_NO_PARTITIONS
+#define FIXED_PARTITION_EXISTS(label) 0
+#else
+#define FIXED_PARTITION_EXISTS(label) DECLS_FP_EXISTS_##label
+#endif
+#define DECLS_FP_EXISTS_slot0_partition 1
+#define DECLS_FP_EXISTS_slot1_partition 1
+#define DECLS_FP_EXISTS_storage_partition 1
+#define FIXED_PARTITION_ID(label) DECLS_FP_ID_##label
+#define DECLS_FP_ID_slot0_partition 1
+#define DECLS_FP_ID_slot1_partition 2
+#define DECLS_FP_ID_storage_partition 3
+#endif

@@ -1,0 +1,4 @@
+#ifndef DECLS_VERSION_H_
+#define DECLS_VERSION_H_
+#define KERNEL_VERSION_STRING "4.4.99"
+#endif
