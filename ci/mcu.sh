@@ -3,6 +3,7 @@
 #  1. clippy exactly as the Zephyr build runs it (plain `cargo clippy` in the root, with
 #     the MCU target), for thumbv7em-none-eabihf and thumbv6m-none-eabi;
 #  2. release builds of librustapp.a for both targets;
+#     and once more per tests/kconfig/*.config with DOTCONFIG set, as under `west build`;
 #  3. a link of each with arm-none-eabi-gcc against the RAM double of smp_port.h
 #     (tests/port-double/), printing the image's .text/.data/.bss and rustapp's share.
 set -euo pipefail
@@ -22,6 +23,12 @@ mkdir -p "$out"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
 	echo "== $target: clippy (as the Zephyr build runs it)"
 	cargo clippy --target "$target" -- -D warnings -D clippy::undocumented_unsafe_blocks
+
+	for conf in tests/kconfig/*.config; do
+		echo "== $target: clippy with DOTCONFIG=$conf"
+		DOTCONFIG="$ROOT/$conf" cargo clippy --target "$target" -- \
+			-D warnings -D clippy::undocumented_unsafe_blocks
+	done
 
 	echo "== $target: release build"
 	cargo build --release --target "$target"

@@ -41,6 +41,8 @@
 #![cfg_attr(target_os = "none", no_std)]
 #![deny(missing_docs)]
 
+#[cfg(any(smp_serial_uart, smp_serial_console))]
+mod console;
 pub mod logger;
 pub mod port;
 /// Bindings of `include/smp_port.h` (bindgen, checked in).
@@ -63,6 +65,8 @@ pub mod kconfig {
 use smp::codec::serial;
 use smp::server::{Config, Meta, Params, Server};
 
+#[cfg(any(smp_serial_uart, smp_serial_console))]
+use crate::console::Console;
 use crate::slot::{Slot, StaticBuf};
 
 #[cfg(smp_grp_os)]
@@ -93,9 +97,6 @@ pub const SMP_RS_EALREADY: i32 = -4;
 /// Most groups one server holds.
 const MAX_GROUPS: usize = 8;
 
-/// Longest console text line run as a shell command.
-const TEXT_LINE_MAX: usize = 128;
-
 /// Serial reassembly buffer: length field + packet + CRC.
 const SERIAL_BUF: usize = kconfig::BUF_SIZE + 4;
 
@@ -109,26 +110,6 @@ struct Groups {
     os: OsGroup<port::ZephyrOs>,
 }
 
-/// One serial line discipline: SMP frame reassembly plus, on the console, shell text.
-struct Console {
-    decoder: serial::Decoder<&'static mut [u8]>,
-    /// Console text run as shell commands; `None` where text is ignored.
-    text: Option<heapless::Vec<u8, TEXT_LINE_MAX>>,
-    text_overflow: bool,
-    dropped: u32,
-}
-
-impl Console {
-    fn new(buf: &'static mut [u8], shell: bool) -> Self {
-        Console {
-            decoder: serial::Decoder::new(buf),
-            text: shell.then(heapless::Vec::new),
-            text_overflow: false,
-            dropped: 0,
-        }
-    }
-}
-
 /// Everything the entry points work on.
 struct App {
     server: Server<'static, MAX_GROUPS>,
@@ -137,6 +118,24 @@ struct App {
     uart: Console,
     #[cfg(smp_serial_console)]
     console: Console,
+}
+
+impl App {
+    /// The server, the scratch buffer and the line discipline of a serial transport.
+    #[cfg(any(smp_serial_uart, smp_serial_console))]
+    fn serial(
+        &mut self,
+        transport: u8,
+    ) -> Option<(&mut Server<'static, MAX_GROUPS>, &mut [u8], &mut Console)> {
+        let line = match transport {
+            #[cfg(smp_serial_uart)]
+            SMP_RS_TRANSPORT_UART => &mut self.uart,
+            #[cfg(smp_serial_console)]
+            SMP_RS_TRANSPORT_CONSOLE => &mut self.console,
+            _ => return None,
+        };
+        Some((&mut self.server, &mut *self.scratch, line))
+    }
 }
 
 static GROUPS: Slot<Groups> = Slot::new();
@@ -180,6 +179,8 @@ pub extern "C" fn smp_rs_init() -> i32 {
     }) else {
         return SMP_RS_EALREADY;
     };
+    // Mutable for the registrations below, whichever groups Kconfig selects.
+    #[cfg_attr(not(smp_grp_os), allow(unused_mut))]
     let mut server = Server::new(Config {
         params: Params {
             buf_size: kconfig::BUF_SIZE as u32,
@@ -345,122 +346,49 @@ pub unsafe extern "C" fn smp_rs_serial_feed(
     // SAFETY: the caller guarantees `out` is valid for writes of `out_cap` bytes and does
     // not overlap `data`.
     let out = unsafe { core::slice::from_raw_parts_mut(out, out_cap) };
-    let r = APP.with(|app| {
-        let App {
-            server, scratch, ..
-        } = app;
-        let console: &mut Console = match transport {
-            #[cfg(smp_serial_uart)]
-            SMP_RS_TRANSPORT_UART => &mut app.uart,
-            #[cfg(smp_serial_console)]
-            SMP_RS_TRANSPORT_CONSOLE => &mut app.console,
-            _ => return Err(SMP_RS_ENODEV),
-        };
-        Ok(feed(server, scratch, console, transport, data, out))
-    });
-    match r {
-        Ok(Ok((used, written))) => {
+    match serial_feed(transport, data, out) {
+        Ok((used, written)) => {
             // SAFETY: the caller guarantees `consumed` is valid for one write.
             unsafe { consumed.write(used) };
             written as i32
         }
-        Ok(Err(e)) => e,
-        Err(e) => entry_error(e),
+        Err(e) => e,
     }
+}
+
+#[cfg(any(smp_serial_uart, smp_serial_console))]
+fn serial_feed(transport: u8, data: &[u8], out: &mut [u8]) -> Result<(usize, usize), i32> {
+    APP.with(|app| {
+        let (server, scratch, line) = app.serial(transport).ok_or(SMP_RS_ENODEV)?;
+        Ok(line.feed(server, scratch, transport, data, out))
+    })
+    .unwrap_or_else(|e| Err(entry_error(e)))
+}
+
+#[cfg(not(any(smp_serial_uart, smp_serial_console)))]
+fn serial_feed(_transport: u8, _data: &[u8], _out: &mut [u8]) -> Result<(usize, usize), i32> {
+    Err(SMP_RS_ENODEV)
 }
 
 /// Forgets any partial frame or text line of a serial transport (e.g. after a UART
 /// error). Returns 0 or a negative `SMP_RS_E*`.
 #[no_mangle]
 pub extern "C" fn smp_rs_serial_reset(transport: u8) -> i32 {
-    APP.with(|app| {
-        let console: &mut Console = match transport {
-            #[cfg(smp_serial_uart)]
-            SMP_RS_TRANSPORT_UART => &mut app.uart,
-            #[cfg(smp_serial_console)]
-            SMP_RS_TRANSPORT_CONSOLE => &mut app.console,
-            _ => return SMP_RS_ENODEV,
-        };
-        console.decoder.reset();
-        if let Some(t) = console.text.as_mut() {
-            t.clear();
-        }
-        console.text_overflow = false;
-        0
-    })
-    .unwrap_or_else(entry_error)
-}
-
-/// The serial line discipline: returns (bytes consumed, bytes written to `out`).
-fn feed(
-    server: &mut Server<'static, MAX_GROUPS>,
-    scratch: &mut [u8],
-    console: &mut Console,
-    transport: u8,
-    data: &[u8],
-    out: &mut [u8],
-) -> (usize, usize) {
-    for (i, &b) in data.iter().enumerate() {
-        match console.decoder.push(b) {
-            serial::Event::None => {}
-            serial::Event::Dropped => {
-                console.dropped = console.dropped.wrapping_add(1);
-                log::debug!("serial frame dropped ({} so far)", console.dropped);
+    #[cfg(any(smp_serial_uart, smp_serial_console))]
+    return APP
+        .with(|app| match app.serial(transport) {
+            Some((_, _, line)) => {
+                line.reset();
+                0
             }
-            serial::Event::Packet => {
-                let mut written = 0usize;
-                let mut overflow = false;
-                let meta = Meta {
-                    transport,
-                    now_ms: port::uptime_ms(),
-                };
-                server.process(meta, console.decoder.packet(), scratch, |rsp| {
-                    // Encode a whole response or nothing: a cut frame is useless to a client.
-                    let mut need = 0;
-                    serial::encode(rsp, |line| need += line.len());
-                    if written + need > out.len() {
-                        overflow = true;
-                        return;
-                    }
-                    serial::encode(rsp, |line| {
-                        out[written..written + line.len()].copy_from_slice(line);
-                        written += line.len();
-                    });
-                });
-                if overflow {
-                    log::warn!("serial SMP response dropped: output buffer too small");
-                }
-                return (i + 1, written);
-            }
-            serial::Event::Text(t) => {
-                let Some(text) = console.text.as_mut() else {
-                    continue;
-                };
-                if t != b'\n' && t != b'\r' {
-                    if text.push(t).is_err() {
-                        console.text_overflow = true;
-                    }
-                    continue;
-                }
-                if text.is_empty() {
-                    continue;
-                }
-                let written = if console.text_overflow {
-                    log::warn!("console line longer than {TEXT_LINE_MAX} bytes ignored");
-                    0
-                } else {
-                    match core::str::from_utf8(text) {
-                        Ok(line) => port::shell_exec(line, out).map(|(n, _)| n).unwrap_or(0),
-                        Err(_) => 0,
-                    }
-                };
-                text.clear();
-                console.text_overflow = false;
-                return (i + 1, written);
-            }
-        }
+            None => SMP_RS_ENODEV,
+        })
+        .unwrap_or_else(entry_error);
+    #[cfg(not(any(smp_serial_uart, smp_serial_console)))]
+    {
+        let _ = transport;
+        SMP_RS_ENODEV
     }
-    (data.len(), 0)
 }
 
 /// Panics end in zephyr-lang-rust's `rust_panic_wrap()` (`k_panic()`), after the message
