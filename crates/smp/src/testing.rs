@@ -1,8 +1,7 @@
 //! Fake platforms for tests (enabled by `cfg(test)` or the semver-exempt `_test` feature).
 
 use crate::platform::{
-    BootloaderInfo, DateTime, HeapInfo, Identity, Os, ResetRequest, RtcError, StackInfo,
-    TaskInfo,
+    BootloaderInfo, DateTime, HeapInfo, Identity, Os, ResetRequest, RtcError, StackInfo, TaskInfo,
 };
 use crate::server::Error;
 
@@ -46,7 +45,10 @@ impl Os for FakeOs {
             name: "idle",
             prio: 15,
             state: 0,
-            stack: Some(StackInfo { size: 320, used: 64 }),
+            stack: Some(StackInfo {
+                size: 320,
+                used: 64,
+            }),
             runtime: None,
         })
     }
