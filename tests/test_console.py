@@ -1,0 +1,92 @@
+"""The serial console on the PTY: a Zephyr-style shell and SMP frames on one line, and SMP v1
+through mcumgr-client-wrapper."""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+
+import pytest
+
+
+def read_until(fd: int, marker: bytes, timeout: float = 5.0) -> bytes:
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while marker not in buf:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"timed out waiting for {marker!r}; got {buf!r}")
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            buf += os.read(fd, 4096)
+    return buf
+
+
+def shell(fd: int, line: str) -> str:
+    """Types `line` and returns what the console printed up to the next prompt, without the
+    echo of the line itself."""
+    os.write(fd, line.encode() + b"\r")
+    out = read_until(fd, b"\r\nuart:~$ ")
+    text = out.decode()
+    echo = line + "\r\n"
+    assert text.startswith(echo), text
+    return text[len(echo):text.rindex("uart:~$ ")]
+
+
+@pytest.fixture
+def console(device):
+    fd = os.open(device.pty, os.O_RDWR | os.O_NOCTTY)
+    try:
+        # Sync on a prompt: an empty line always produces one.
+        os.write(fd, b"\r")
+        read_until(fd, b"uart:~$ ")
+        time.sleep(0.1)
+        while select.select([fd], [], [], 0.05)[0]:
+            os.read(fd, 4096)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def test_shell_commands_on_the_console(console):
+    assert shell(console, "kernel version") == "Zephyr version 4.2.0\r\n"
+    up = shell(console, "kernel uptime")
+    assert up.startswith("Uptime: ") and up.endswith(" ms\r\n"), up
+    assert "kernel" in shell(console, "help")
+    assert "(READY)" in shell(console, "device list")
+    assert shell(console, "frobnicate") == "frobnicate: command not found\r\n"
+
+
+def test_shell_line_editing(console):
+    os.write(console, b"kernel versiom\x7fn\r")
+    out = read_until(console, b"uart:~$ ").decode()
+    assert "Zephyr version 4.2.0" in out
+
+
+def test_smp_and_text_share_the_line(device, console):
+    # A frame arriving between shell lines is answered; the shell keeps working.
+    assert device.mcumgrctl("os", "echo", "framed", serial=True).stdout.strip() == "framed"
+    assert shell(console, "kernel version") == "Zephyr version 4.2.0\r\n"
+
+
+def test_reboot_from_the_shell(device, console):
+    os.write(console, b"kernel reboot cold\r")
+    out = read_until(console, b" ***\r\nuart:~$ ", timeout=5)
+    assert b"kernel reboot cold" in out
+    assert b"*** Booting Zephyr OS build smp-svr" in out
+    assert device.mcumgrctl("os", "echo", "rebooted").stdout.strip() == "rebooted"
+
+
+def test_smp_v1_with_mcumgr_client_wrapper(device):
+    import mcumgr_client
+
+    session = mcumgr_client.SerialSession(str(device.pty), initial_timeout_s=5)
+    # Reset is the OS command this SMP v1 client has; the device must answer it and come back.
+    session.reset()
+    deadline = time.monotonic() + 10
+    while device.mcumgrctl("os", "echo", "v1 ok", check=False).returncode != 0:
+        assert time.monotonic() < deadline
+    log = device.log.read_text()
+    assert "ver 0 group 0 cmd 5" in log  # the request really was SMP v1
+    assert "boot #2" in log
