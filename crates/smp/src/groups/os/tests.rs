@@ -302,7 +302,7 @@ fn info_formats() {
             }
         })
         .map(|_| out)
-        .map_err(|_| rsp)
+        .map_err(|_| ())
     };
     assert_eq!(info(None).unwrap(), "Zephyr");
     assert_eq!(info(Some("")).unwrap(), "Zephyr");
