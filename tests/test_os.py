@@ -238,3 +238,24 @@ def test_mcumgr_toolkit_os_commands(device):
     assert c.os_application_info("sv") == "Zephyr 4.2.0"
     c2 = mcumgr_toolkit.MCUmgrClient.serial(str(device.pty), 115200, 3000)
     assert c2.os_echo("over the pty") == "over the pty"
+
+
+# ---------------------------------------------------------------- smpmgr (CLI over smpclient)
+
+
+def test_smpmgr_cli_over_the_pty(device):
+    import shutil
+    import subprocess
+
+    smpmgr = shutil.which("smpmgr")
+    assert smpmgr, "smpmgr not installed"
+    r = subprocess.run([smpmgr, "--port", str(device.pty), "os", "echo", "from smpmgr"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "r='from smpmgr'" in r.stdout, r.stdout
+    r = subprocess.run([smpmgr, "--port", str(device.pty), "os", "reset"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    time.sleep(0.6)
+    assert device.mcumgrctl("os", "echo", "up").stdout.strip() == "up"
+    assert "boot #2" in device.log.read_text()
