@@ -90,3 +90,20 @@ def test_smp_v1_with_mcumgr_client_wrapper(device):
     log = device.log.read_text()
     assert "ver 0 group 0 cmd 5" in log  # the request really was SMP v1
     assert "boot #2" in log
+
+
+def test_raw_serial_protocol(tmp_path):
+    from conftest import start_device
+
+    d = start_device(tmp_path, "--raw")
+    try:
+        r = d.mcumgrctl("--raw", "os", "echo", "raw mode", serial=True)
+        assert r.stdout.strip() == "raw mode"
+        big = "r" * 1500
+        assert d.mcumgrctl("--raw", "os", "echo", big, serial=True).stdout.strip() == big
+        # The framed protocol is not understood on a raw line.
+        r = d.mcumgrctl("-t", "500", "--retries", "0", "os", "echo", "framed", serial=True,
+                        check=False)
+        assert r.returncode != 0
+    finally:
+        assert d.stop() == 0

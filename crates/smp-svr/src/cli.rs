@@ -41,6 +41,11 @@ pub struct Args {
     #[arg(long, value_name = "DEV")]
     pub serial: Option<PathBuf>,
 
+    /// Speak the raw serial protocol on --pty/--serial (CONFIG_MCUMGR_TRANSPORT_RAW_UART):
+    /// bare SMP packets back to back, no Base64 framing and no shell (mcumgrctl --raw).
+    #[arg(long)]
+    pub raw: bool,
+
     /// Directory holding everything the device persists (flash, settings, file system).
     #[arg(long, value_name = "DIR", default_value = "./smp-svr-state")]
     pub state: PathBuf,

@@ -101,7 +101,7 @@ fn run(args: cli::Args) -> Result<(), String> {
             .map_err(|e| format!("cannot open pty for {}: {e}", link.display()))?;
         let out = pty.master.try_clone().map_err(|e| e.to_string())?;
         let input = pty.master.try_clone().map_err(|e| e.to_string())?;
-        let c = Arc::new(Console::new("pty", out));
+        let c = Arc::new(Console::new("pty", out, args.raw));
         log::info!(
             "console t{next_transport} on pty {} (link {})",
             pty.slave_path.display(),
@@ -118,7 +118,7 @@ fn run(args: cli::Args) -> Result<(), String> {
         let f = console::open_serial(dev)
             .map_err(|e| format!("cannot open serial {}: {e}", dev.display()))?;
         let out = f.try_clone().map_err(|e| e.to_string())?;
-        let c = Arc::new(Console::new(dev.display().to_string(), out));
+        let c = Arc::new(Console::new(dev.display().to_string(), out, args.raw));
         log::info!("console t{next_transport} on serial {}", dev.display());
         announce(&format!("serial {}", dev.display()));
         console::spawn_reader(c.clone(), f, next_transport, buf_size, queue.clone());
