@@ -47,10 +47,13 @@ class Device:
         return f"127.0.0.1:{self.udp_port}"
 
     def mcumgrctl(self, *args: str, serial: bool = False, check: bool = True,
-                  timeout: float = 60) -> subprocess.CompletedProcess:
+                  timeout: float = 60, ctl_timeout_ms: int = 3000,
+                  retries: int | None = None) -> subprocess.CompletedProcess:
         """Runs mcumgrctl against this device over UDP (default) or the PTY."""
         target = ["-s", str(self.pty)] if serial else ["--udp", self.udp]
-        r = subprocess.run([MCUMGRCTL, *target, "-t", "3000", *args], capture_output=True,
+        extra = ["--retries", str(retries)] if retries is not None else []
+        r = subprocess.run([MCUMGRCTL, *target, "-t", str(ctl_timeout_ms), *extra, *args],
+                           capture_output=True,
                            text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"mcumgrctl {' '.join(args)} failed ({r.returncode}):\n"
