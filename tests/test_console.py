@@ -107,3 +107,38 @@ def test_raw_serial_protocol(tmp_path):
         assert r.returncode != 0 and "imeout" in r.stderr, r.stderr
     finally:
         assert d.stop() == 0
+
+
+def test_serial_device_option(tmp_path):
+    """--serial DEV on an existing tty: one end of a socat-linked PTY pair."""
+    import shutil
+    import subprocess
+
+    from conftest import SMP_SVR, Device
+
+    socat = shutil.which("socat")
+    assert socat, "socat is needed for this test (installed by .ci/run)"
+    dev_side, client_side = tmp_path / "dev", tmp_path / "client"
+    link = subprocess.Popen([socat, f"pty,raw,echo=0,link={dev_side}",
+                             f"pty,raw,echo=0,link={client_side}"],
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not (dev_side.exists() and client_side.exists()):
+            assert time.monotonic() < deadline, "socat did not create the PTY pair"
+            time.sleep(0.05)
+        log = tmp_path / "svr.log"
+        proc = subprocess.Popen([SMP_SVR, "--state", str(tmp_path / "state"), "--no-udp",
+                                 "--serial", str(dev_side)], stdout=subprocess.PIPE,
+                                stderr=open(log, "wb"), text=True)
+        d = Device(proc, tmp_path / "state", 0, client_side, log, [])
+        try:
+            assert proc.stdout.readline().startswith("smp-svr: serial ")
+            assert proc.stdout.readline().strip() == "smp-svr: ready"
+            r = d.mcumgrctl("os", "echo", "over a real tty", serial=True)
+            assert r.stdout.strip() == "over a real tty"
+        finally:
+            assert d.stop() == 0
+    finally:
+        link.terminate()
+        link.wait()
