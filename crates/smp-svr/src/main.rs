@@ -50,6 +50,9 @@ fn announce(line: &str) {
 }
 
 fn run(args: cli::Args) -> Result<(), String> {
+    // Before anything can announce readiness: a signal must always mean a clean stop.
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.state)
         .map_err(|e| format!("cannot create state dir {}: {e}", args.state.display()))?;
     log::info!(
@@ -163,8 +166,6 @@ fn run(args: cli::Args) -> Result<(), String> {
     drop(queue);
     announce("ready");
 
-    let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
     if let Some(sig) = signals.forever().next() {
         log::info!("signal {sig}: stopping");
     }
