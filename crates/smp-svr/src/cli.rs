@@ -50,6 +50,16 @@ pub struct Args {
     #[arg(long, value_name = "DIR", default_value = "./smp-svr-state")]
     pub state: PathBuf,
 
+    /// Directory served as the device's file system, under the mount point /lfs1
+    /// [default: <state>/fs].
+    #[arg(long, value_name = "DIR")]
+    pub fs_root: Option<PathBuf>,
+
+    /// Also write smp-svr's own log to the file NAME in the file-system root, so that it can
+    /// be downloaded as /lfs1/NAME (`mcumgrctl fs download /lfs1/NAME out.txt`).
+    #[arg(long, value_name = "NAME")]
+    pub log_file: Option<String>,
+
     /// Largest SMP packet, header included, a transport accepts or sends
     /// (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE; reported by `os mcumgr params`).
     #[arg(long, value_name = "N", default_value_t = 2048,

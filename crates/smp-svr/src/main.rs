@@ -29,9 +29,21 @@ const BOOT_MODE_SWAP_MOVE: i32 = 3;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp_millis()
-        .init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    logger.format_timestamp_millis();
+    if let Some(name) = &args.log_file {
+        match open_log_file(&args, name) {
+            Ok(file) => {
+                logger.target(env_logger::Target::Pipe(Box::new(Tee(file))));
+            }
+            Err(e) => {
+                eprintln!("smp-svr: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    logger.init();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -39,6 +51,51 @@ fn main() -> ExitCode {
             eprintln!("smp-svr: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The file-system root: `--fs-root`, or `<state>/fs`.
+pub fn fs_root(args: &cli::Args) -> PathBuf {
+    args.fs_root
+        .clone()
+        .unwrap_or_else(|| args.state.join("fs"))
+}
+
+/// Opens `--log-file NAME` for appending inside the file-system root. NAME must be a plain
+/// file name: the log may not be written anywhere else.
+fn open_log_file(args: &cli::Args, name: &str) -> Result<std::fs::File, String> {
+    let plain = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains('/')
+        && !name.contains('\0');
+    if !plain {
+        return Err(format!("--log-file {name:?}: must be a plain file name"));
+    }
+    let root = fs_root(args);
+    std::fs::create_dir_all(&root)
+        .map_err(|e| format!("cannot create fs root {}: {e}", root.display()))?;
+    let path = root.join(name);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open log file {}: {e}", path.display()))
+}
+
+/// Writes log records to stderr and to a file.
+struct Tee(std::fs::File);
+
+impl Write for Tee {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stderr().write_all(buf)?;
+        self.0.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()?;
+        self.0.flush()
     }
 }
 
