@@ -48,6 +48,9 @@ fi
 step "unit tests"
 cargo test -p smp -p smp-svr
 
+step "fuzz smoke (scripts/fuzz-smoke.sh)"
+scripts/fuzz-smoke.sh
+
 step "integration tests with real clients"
 cargo build -p smp-svr
 export SMP_SVR="$ROOT/target/debug/smp-svr"
