@@ -94,3 +94,284 @@ impl Os for FakeOs {
         })
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Request/response helpers for the groups' byte-vector tests.
+
+/// A test buffer (requests and responses).
+pub type Bytes = heapless::Vec<u8, 4096>;
+
+/// Parses hex digits, ignoring whitespace.
+///
+/// # Panics
+/// On odd-length or non-hex input (tests only).
+pub fn hex(s: &str) -> Bytes {
+    let digits: heapless::Vec<u8, 8192> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    digits
+        .chunks(2)
+        .map(|p| {
+            let s = core::str::from_utf8(p).unwrap();
+            u8::from_str_radix(s, 16).unwrap()
+        })
+        .collect()
+}
+
+/// Builds a request packet: `op_ver` is header byte 0 (`0x08` v2 read, `0x0a` v2 write,
+/// `0x00`/`0x02` for v1), followed by `body`.
+pub fn packet(op_ver: u8, group: u16, seq: u8, id: u8, body: &[u8]) -> Bytes {
+    let mut p = Bytes::new();
+    let len = body.len() as u16;
+    let g = group.to_be_bytes();
+    let l = len.to_be_bytes();
+    p.extend_from_slice(&[op_ver, 0, l[0], l[1], g[0], g[1], seq, id])
+        .unwrap();
+    p.extend_from_slice(body).unwrap();
+    p
+}
+
+/// Encodes a request body with `f` (inside an indefinite map that this function opens and
+/// closes).
+pub fn body(
+    f: impl FnOnce(
+        &mut crate::server::Enc<'_>,
+    ) -> Result<(), minicbor::encode::Error<minicbor::encode::write::EndOfSlice>>,
+) -> Bytes {
+    let mut buf = [0u8; 4096];
+    let mut e = minicbor::Encoder::new(minicbor::encode::write::Cursor::new(&mut buf[..]));
+    e.begin_map().unwrap();
+    f(&mut e).unwrap();
+    e.end().unwrap();
+    let n = e.writer().position();
+    heapless::Vec::from_slice(&buf[..n]).unwrap()
+}
+
+/// Runs `req` through `server` with `meta`; returns every response, concatenated.
+pub fn exchange<const N: usize>(
+    server: &mut crate::server::Server<'_, N>,
+    meta: crate::server::Meta,
+    req: &[u8],
+) -> Bytes {
+    let mut tx = [0u8; 4096];
+    let mut out = Bytes::new();
+    server.process(meta, req, &mut tx, |r| out.extend_from_slice(r).unwrap());
+    out
+}
+
+/// The response body (after the 8-byte header) of a single response.
+pub fn rsp_body(rsp: &[u8]) -> &[u8] {
+    &rsp[crate::wire::HEADER_LEN..]
+}
+
+// ---------------------------------------------------------------------------------------
+// In-memory file system.
+
+/// Largest file a [`MemFs`] holds.
+pub const MEM_FILE_CAP: usize = 4096;
+
+/// One file (or directory) of a [`MemFs`].
+#[derive(Debug, Clone, Default)]
+pub struct MemFile {
+    /// Full name, e.g. `/lfs1/a.txt`.
+    pub name: heapless::String<64>,
+    /// Content.
+    pub data: heapless::Vec<u8, MEM_FILE_CAP>,
+    /// A directory (no content).
+    pub is_dir: bool,
+}
+
+/// A handle of a [`MemFs`].
+#[derive(Debug, Clone)]
+pub struct MemHandle {
+    name: heapless::String<64>,
+    upload: bool,
+}
+
+/// A RAM file system with one mount point (`/lfs1`), staged uploads as the
+/// [`Fs`](crate::platform::Fs) contract asks, and injectable failures.
+#[derive(Debug, Clone, Default)]
+pub struct MemFs {
+    /// Visible files.
+    pub files: heapless::Vec<MemFile, 8>,
+    /// Staging files of uploads, by target name.
+    pub staged: heapless::Vec<MemFile, 4>,
+    /// Fail every write.
+    pub fail_write: bool,
+    /// Fail every read.
+    pub fail_read: bool,
+    /// Refuse uploads as a read-only file system.
+    pub read_only: bool,
+    /// Handles currently open.
+    pub open_handles: usize,
+}
+
+impl MemFs {
+    /// A file system holding `files` (name, content).
+    pub fn with_files(files: &[(&str, &[u8])]) -> Self {
+        let mut fs = MemFs::default();
+        for (n, d) in files {
+            fs.put(n, d);
+        }
+        fs
+    }
+
+    /// Creates or replaces a visible file.
+    pub fn put(&mut self, name: &str, data: &[u8]) {
+        self.files.retain(|f| f.name != name);
+        let _ = self.files.push(MemFile {
+            name: name.try_into().unwrap(),
+            data: heapless::Vec::from_slice(data).unwrap(),
+            is_dir: false,
+        });
+    }
+
+    /// Adds a directory.
+    pub fn mkdir(&mut self, name: &str) {
+        let _ = self.files.push(MemFile {
+            name: name.try_into().unwrap(),
+            data: heapless::Vec::new(),
+            is_dir: true,
+        });
+    }
+
+    /// The content of a visible file.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files
+            .iter()
+            .find(|f| f.name == name && !f.is_dir)
+            .map(|f| &f.data[..])
+    }
+
+    fn check(name: &str) -> Result<(), crate::platform::FsError> {
+        use crate::platform::FsError;
+        if !name.starts_with("/lfs1/") {
+            return Err(FsError::NoEnt);
+        }
+        if name.len() > 64 || name.contains("..") || name.contains('\0') {
+            return Err(FsError::Inval);
+        }
+        Ok(())
+    }
+}
+
+impl crate::platform::Fs for MemFs {
+    type File = MemHandle;
+
+    fn stat(&mut self, path: &str) -> Result<crate::platform::FsStat, crate::platform::FsError> {
+        Self::check(path)?;
+        let f = self
+            .files
+            .iter()
+            .find(|f| f.name == path)
+            .ok_or(crate::platform::FsError::NoEnt)?;
+        Ok(crate::platform::FsStat {
+            len: f.data.len() as u64,
+            is_dir: f.is_dir,
+        })
+    }
+
+    fn open_read(&mut self, path: &str) -> Result<MemHandle, crate::platform::FsError> {
+        let st = self.stat(path)?;
+        if st.is_dir {
+            return Err(crate::platform::FsError::Io);
+        }
+        self.open_handles += 1;
+        Ok(MemHandle {
+            name: path.try_into().unwrap(),
+            upload: false,
+        })
+    }
+
+    fn open_upload(
+        &mut self,
+        path: &str,
+        resume: bool,
+    ) -> Result<(MemHandle, u64), crate::platform::FsError> {
+        use crate::platform::FsError;
+        Self::check(path)?;
+        if self.read_only {
+            return Err(FsError::RoFs);
+        }
+        let existing = self.staged.iter().position(|f| f.name == path);
+        let start: heapless::Vec<u8, MEM_FILE_CAP> = match (resume, existing) {
+            (true, Some(i)) => self.staged[i].data.clone(),
+            (true, None) => self
+                .get(path)
+                .map(|d| heapless::Vec::from_slice(d).unwrap())
+                .unwrap_or_default(),
+            (false, _) => heapless::Vec::new(),
+        };
+        self.staged.retain(|f| f.name != path);
+        let len = start.len() as u64;
+        self.staged
+            .push(MemFile {
+                name: path.try_into().unwrap(),
+                data: start,
+                is_dir: false,
+            })
+            .map_err(|_| FsError::Io)?;
+        self.open_handles += 1;
+        Ok((
+            MemHandle {
+                name: path.try_into().unwrap(),
+                upload: true,
+            },
+            len,
+        ))
+    }
+
+    fn read(
+        &mut self,
+        file: &mut MemHandle,
+        off: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, crate::platform::FsError> {
+        if self.fail_read {
+            return Err(crate::platform::FsError::Io);
+        }
+        let data = self.get(&file.name).ok_or(crate::platform::FsError::Io)?;
+        let off = (off as usize).min(data.len());
+        let n = buf.len().min(data.len() - off);
+        buf[..n].copy_from_slice(&data[off..off + n]);
+        Ok(n)
+    }
+
+    fn write(
+        &mut self,
+        file: &mut MemHandle,
+        off: u64,
+        data: &[u8],
+    ) -> Result<(), crate::platform::FsError> {
+        use crate::platform::FsError;
+        if self.fail_write || !file.upload {
+            return Err(FsError::Io);
+        }
+        let f = self
+            .staged
+            .iter_mut()
+            .find(|f| f.name == file.name)
+            .ok_or(FsError::Io)?;
+        let off = off as usize;
+        if off > f.data.len() {
+            f.data.resize(off, 0).map_err(|_| FsError::Io)?;
+        }
+        f.data.truncate(off);
+        f.data.extend_from_slice(data).map_err(|_| FsError::Io)
+    }
+
+    fn close(&mut self, file: MemHandle, commit: bool) -> Result<(), crate::platform::FsError> {
+        self.open_handles -= 1;
+        if file.upload && commit {
+            let i = self
+                .staged
+                .iter()
+                .position(|f| f.name == file.name)
+                .ok_or(crate::platform::FsError::Io)?;
+            let f = self.staged.swap_remove(i);
+            self.files.retain(|g| g.name != f.name);
+            self.files
+                .push(f)
+                .map_err(|_| crate::platform::FsError::Io)?;
+        }
+        Ok(())
+    }
+}
