@@ -3,6 +3,7 @@
 use crate::platform::{
     BootloaderInfo, DateTime, HeapInfo, Identity, Os, ResetRequest, RtcError, StackInfo, TaskInfo,
 };
+
 use crate::server::Error;
 
 /// An OS whose answers are fixed and whose RTC and reset are recorded.
@@ -373,5 +374,68 @@ impl crate::platform::Fs for MemFs {
                 .map_err(|_| crate::platform::FsError::Io)?;
         }
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics.
+
+/// Two statistics groups: `smp_svr_stats` (`ticks`), as the sample registers, and `big`
+/// (`wide`, a 64-bit counter).
+#[derive(Debug, Clone, Default)]
+pub struct FakeStats {
+    /// `smp_svr_stats.ticks`.
+    pub ticks: u32,
+    /// `big.wide`.
+    pub big: u64,
+}
+
+impl crate::platform::Stats for FakeStats {
+    fn groups(&mut self, f: &mut dyn FnMut(&str) -> Result<(), Error>) -> Result<(), Error> {
+        f("smp_svr_stats")?;
+        f("big")
+    }
+
+    fn counters(
+        &mut self,
+        group: &str,
+        f: &mut dyn FnMut(&str, u64) -> Result<(), Error>,
+    ) -> Result<bool, Error> {
+        match group {
+            "smp_svr_stats" => f("ticks", self.ticks.into())?,
+            "big" => f("wide", self.big)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Shell.
+
+/// A shell with two commands: `kernel uptime` and `echo ARGS...` (prints its arguments and
+/// a newline); anything else prints `<cmd>: command not found` and returns -ENOEXEC (-8).
+#[derive(Debug, Clone, Default)]
+pub struct FakeShell {
+    /// The last line executed.
+    pub last: heapless::String<256>,
+}
+
+impl crate::platform::Shell for FakeShell {
+    fn exec(&mut self, line: &str, out: &mut dyn core::fmt::Write) -> i32 {
+        self.last.clear();
+        let _ = self.last.push_str(line);
+        if line == "kernel uptime" {
+            let _ = out.write_str("Uptime: 1234 ms\n");
+            return 0;
+        }
+        if let Some(rest) = line.strip_prefix("echo ") {
+            let _ = out.write_str(rest);
+            let _ = out.write_str("\n");
+            return 0;
+        }
+        let cmd = line.split(' ').next().unwrap_or("");
+        let _ = writeln!(out, "{cmd}: command not found");
+        -8
     }
 }

@@ -1,5 +1,8 @@
 //! Command groups, one module each. Every module lists its command ids, request and
 //! response keys, and error codes.
 
+pub mod enum_;
 pub mod fs;
 pub mod os;
+pub mod shell;
+pub mod stat;
