@@ -531,4 +531,120 @@ mod tests {
             .staging_path("a/b")
             .starts_with(s.fs.root().join(STAGING_DIR)));
     }
+
+    /// Through the FS group and the dispatcher: an upload in two chunks, a download, and
+    /// escape attempts answered with Zephyr's FS error codes.
+    #[test]
+    fn serves_the_fs_group() {
+        use smp::groups::fs::FsGroup;
+        use smp::server::{Config, Meta, Server};
+
+        fn cbor_req(op: u8, id: u8, keys: &[(&str, Val)]) -> Vec<u8> {
+            let mut b = vec![0xbf];
+            for (k, v) in keys {
+                b.push(0x60 | k.len() as u8);
+                b.extend_from_slice(k.as_bytes());
+                match v {
+                    Val::U(n) => {
+                        assert!(*n < 24);
+                        b.push(*n as u8);
+                    }
+                    Val::S(t) => {
+                        assert!(t.len() < 24);
+                        b.push(0x60 | t.len() as u8);
+                        b.extend_from_slice(t.as_bytes());
+                    }
+                    Val::B(d) => {
+                        assert!(d.len() < 24);
+                        b.push(0x40 | d.len() as u8);
+                        b.extend_from_slice(d);
+                    }
+                }
+            }
+            b.push(0xff);
+            let mut p = vec![op, 0, 0, b.len() as u8, 0, 8, 0, id];
+            p.extend_from_slice(&b);
+            p
+        }
+        enum Val<'a> {
+            U(u64),
+            S(&'a str),
+            B(&'a [u8]),
+        }
+        use Val::*;
+
+        let s = sandbox();
+        let outside = s.outside.clone();
+        let root = s.fs.root().to_path_buf();
+        let before = snapshot(&outside);
+        let mut g: FsGroup<HostFs> = FsGroup::new(s.fs, Default::default());
+        let mut server: Server<'_, 1> = Server::new(Config::default());
+        server.register(&mut g).unwrap();
+        let mut tx = [0u8; 512];
+        let mut ask = |req: Vec<u8>| {
+            let mut out = Vec::new();
+            server.process(Meta::default(), &req, &mut tx, |r| {
+                out.extend_from_slice(&r[8..])
+            });
+            out
+        };
+        let ok3 = [0xbf, 0x63, b'o', b'f', b'f', 3, 0xff];
+        let up0 = cbor_req(
+            0x0a,
+            0,
+            &[
+                ("name", S("/lfs1/log.txt")),
+                ("off", U(0)),
+                ("data", B(b"abc")),
+                ("len", U(6)),
+            ],
+        );
+        assert_eq!(ask(up0), ok3);
+        assert!(!root.join("log.txt").exists(), "invisible until complete");
+        let up1 = cbor_req(
+            0x0a,
+            0,
+            &[
+                ("name", S("/lfs1/log.txt")),
+                ("off", U(3)),
+                ("data", B(b"def")),
+            ],
+        );
+        assert_eq!(ask(up1)[5], 6);
+        assert_eq!(fs::read(root.join("log.txt")).unwrap(), b"abcdef");
+        let down = cbor_req(0x08, 0, &[("name", S("/lfs1/log.txt")), ("off", U(0))]);
+        let rsp = ask(down);
+        assert_eq!(
+            &rsp[6..17],
+            &[0x64, b'd', b'a', b't', b'a', 0x46, b'a', b'b', b'c', b'd', b'e']
+        );
+        // escapes: v2 group errors; nothing outside changes
+        let err = |rc: u8| {
+            vec![
+                0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r', b'o', b'u', b'p', 8, 0x62,
+                b'r', b'c', rc, 0xff, 0xff,
+            ]
+        };
+        for (name, up_rc, down_rc) in [
+            ("/lfs1/../x", 2, 2),
+            ("/lfs1/file_out", 2, 2),
+            ("/lfs1/dir_out/x", 2, 2),
+            ("/tmp/x", 14, 3),
+        ] {
+            let up = cbor_req(
+                0x0a,
+                0,
+                &[
+                    ("name", S(name)),
+                    ("off", U(0)),
+                    ("data", B(b"x")),
+                    ("len", U(1)),
+                ],
+            );
+            assert_eq!(ask(up), err(up_rc), "upload {name}");
+            let down = cbor_req(0x08, 0, &[("name", S(name)), ("off", U(0))]);
+            assert_eq!(ask(down), err(down_rc), "download {name}");
+        }
+        assert_eq!(snapshot(&outside), before);
+    }
 }
