@@ -351,11 +351,10 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
             self.abandon();
         }
         if self.open.is_none() {
-            if off == 0 {
-                if let Ok(st) = self.fs.stat(name) {
-                    if st.is_dir {
-                        return Err(Err::FileIsDirectory.into());
-                    }
+            // Zephyr's `fs_mgmt_filelen` check on a freshly opened context.
+            if let Ok(st) = self.fs.stat(name) {
+                if st.is_dir {
+                    return Err(Err::FileIsDirectory.into());
                 }
             }
             let (file, staged) = self.fs.open_upload(name, off > 0).map_err(|e| match e {

@@ -224,6 +224,15 @@ fn upload_errors() {
         rsp_body(&run(&mut g, at(0), &up("/lfs1/dir", 0, b"x", Some(1)))),
         err(4)
     );
+    assert_eq!(
+        rsp_body(&run(&mut g, at(0), &up("/lfs1/dir", 5, b"x", None))),
+        err(4)
+    );
+    // resuming a file that does not exist: expected offset 0
+    assert_eq!(
+        rsp_body(&run(&mut g, at(0), &up("/lfs1/new", 5, b"x", None))),
+        hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 0b ff 63 6c 65 6e 00 ff")
+    );
     g.fs_mut().read_only = true;
     assert_eq!(
         rsp_body(&run(&mut g, at(0), &up("/lfs1/a", 0, b"x", Some(1)))),
