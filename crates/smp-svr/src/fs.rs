@@ -27,7 +27,7 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Component, Path, PathBuf};
 
-use smp::platform::{Fs, FsError, FsStat};
+use smp::platform::{Fs, FsError, FsStat, Staged, UploadStart};
 
 /// The mount point clients see.
 pub const MOUNT: &str = "/lfs1";
@@ -204,6 +204,11 @@ fn io_err(e: &io::Error) -> FsError {
     }
 }
 
+/// The file recording the announced total length of a staged upload.
+fn total_path(staging: &Path) -> PathBuf {
+    staging.with_extension("total")
+}
+
 /// Syncs a directory (so a rename in it is durable).
 fn sync_dir(dir: &Path) {
     if let Ok(d) = File::open(dir) {
@@ -229,7 +234,11 @@ impl Fs for HostFs {
         Ok(HostFile { file, upload: None })
     }
 
-    fn open_upload(&mut self, path: &str, resume: bool) -> Result<(HostFile, u64), FsError> {
+    fn open_upload(
+        &mut self,
+        path: &str,
+        start: UploadStart,
+    ) -> Result<(HostFile, Staged), FsError> {
         let target = self.resolve(path)?;
         if target == self.root {
             return Err(self.refuse(path, "the mount point itself", FsError::Inval));
@@ -241,23 +250,37 @@ impl Fs for HostFs {
         }
         let rel = self.relative(path)?;
         let staging = self.staging_path(rel);
+        let total_path = total_path(&staging);
         let have_staged = fs::symlink_metadata(&staging).is_ok_and(|m| m.is_file());
-        if resume && !have_staged {
-            // Start from a copy of the visible file, if any.
-            match self.open_read(path) {
-                Ok(src) => {
-                    let mut dst = self.open_nofollow(
-                        path,
-                        &staging,
-                        OpenOptions::new().write(true).create(true).truncate(true),
-                    )?;
-                    let mut src = src.file;
-                    io::copy(&mut src, &mut dst).map_err(|e| io_err(&e))?;
-                }
-                Err(FsError::NoEnt) => {}
-                Err(e) => return Err(e),
+        let resume = start == UploadStart::Resume;
+        let total = match start {
+            UploadStart::New { total } => {
+                fs::write(&total_path, total.to_string()).map_err(|e| io_err(&e))?;
+                total
             }
-        }
+            UploadStart::Resume if have_staged => fs::read_to_string(&total_path)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+                .unwrap_or(0),
+            UploadStart::Resume => {
+                let _ = fs::remove_file(&total_path);
+                // Start from a copy of the visible file, if any.
+                match self.open_read(path) {
+                    Ok(src) => {
+                        let mut dst = self.open_nofollow(
+                            path,
+                            &staging,
+                            OpenOptions::new().write(true).create(true).truncate(true),
+                        )?;
+                        let mut src = src.file;
+                        io::copy(&mut src, &mut dst).map_err(|e| io_err(&e))?;
+                    }
+                    Err(FsError::NoEnt) => {}
+                    Err(e) => return Err(e),
+                }
+                0
+            }
+        };
         let mut opts = OpenOptions::new();
         opts.read(true).write(true).create(true);
         if !resume {
@@ -270,7 +293,7 @@ impl Fs for HostFs {
                 file,
                 upload: Some((staging, path.to_owned())),
             },
-            len,
+            Staged { len, total },
         ))
     }
 
@@ -311,6 +334,7 @@ impl Fs for HostFs {
             return Err(FsError::Io);
         }
         fs::rename(&staging, &target).map_err(|e| io_err(&e))?;
+        let _ = fs::remove_file(total_path(&staging));
         if let Some(parent) = target.parent() {
             sync_dir(parent);
         }
@@ -331,6 +355,9 @@ mod tests {
     use std::collections::BTreeMap;
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::symlink;
+
+    const NEW: UploadStart = UploadStart::New { total: 0 };
+    const RESUME: UploadStart = UploadStart::Resume;
 
     /// Every file under `dir` with its content (symlinks as their target).
     fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -388,8 +415,8 @@ mod tests {
     #[test]
     fn maps_names_under_the_mount_point() {
         let mut s = sandbox();
-        let (mut f, n) = s.fs.open_upload("/lfs1/log.txt", false).unwrap();
-        assert_eq!(n, 0);
+        let (mut f, n) = s.fs.open_upload("/lfs1/log.txt", NEW).unwrap();
+        assert_eq!(n, Staged::default());
         s.fs.write(&mut f, 0, b"hello").unwrap();
         s.fs.close(f, true).unwrap();
         assert_eq!(fs::read(s.fs.root().join("log.txt")).unwrap(), b"hello");
@@ -416,32 +443,34 @@ mod tests {
     fn uploads_are_staged_until_commit() {
         let mut s = sandbox();
         fs::write(s.fs.root().join("cfg"), b"good").unwrap();
-        let (mut f, _) = s.fs.open_upload("/lfs1/cfg", false).unwrap();
+        let (mut f, _) =
+            s.fs.open_upload("/lfs1/cfg", UploadStart::New { total: 11 })
+                .unwrap();
         s.fs.write(&mut f, 0, b"new cont").unwrap();
         assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"good");
         assert_eq!(s.fs.stat("/lfs1/cfg").unwrap().len, 4);
         // abandoned: the target is untouched, the staged bytes are kept for a resume
         s.fs.close(f, false).unwrap();
         assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"good");
-        let (mut f, staged) = s.fs.open_upload("/lfs1/cfg", true).unwrap();
-        assert_eq!(staged, 8);
+        let (mut f, staged) = s.fs.open_upload("/lfs1/cfg", RESUME).unwrap();
+        assert_eq!(staged, Staged { len: 8, total: 11 });
         s.fs.write(&mut f, 8, b"ent").unwrap();
         s.fs.close(f, true).unwrap();
         assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"new content");
         // a resume without staged bytes starts from the visible file (append)
-        let (mut f, staged) = s.fs.open_upload("/lfs1/cfg", true).unwrap();
-        assert_eq!(staged, 11);
+        let (mut f, staged) = s.fs.open_upload("/lfs1/cfg", RESUME).unwrap();
+        assert_eq!(staged, Staged { len: 11, total: 0 });
         s.fs.write(&mut f, 11, b"!").unwrap();
         s.fs.close(f, true).unwrap();
         assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"new content!");
         // a fresh upload discards old staged bytes
-        let (f, _) = s.fs.open_upload("/lfs1/cfg", false).unwrap();
+        let (f, _) = s.fs.open_upload("/lfs1/cfg", NEW).unwrap();
         s.fs.close(f, false).unwrap();
-        let (_f, staged) = s.fs.open_upload("/lfs1/cfg", true).unwrap();
-        assert_eq!(staged, 0);
+        let (_f, staged) = s.fs.open_upload("/lfs1/cfg", RESUME).unwrap();
+        assert_eq!(staged, Staged::default());
         // uploads into a missing directory: no such mount point / directory
         assert!(matches!(
-            s.fs.open_upload("/lfs1/nodir/x", false),
+            s.fs.open_upload("/lfs1/nodir/x", NEW),
             Err(FsError::NoEnt)
         ));
     }
@@ -481,13 +510,13 @@ mod tests {
                 i + 1
             );
             assert_eq!(
-                s.fs.open_upload(name, false).err(),
+                s.fs.open_upload(name, NEW).err(),
                 Some(*want),
                 "upload case {}",
                 i + 1
             );
             assert_eq!(
-                s.fs.open_upload(name, true).err(),
+                s.fs.open_upload(name, RESUME).err(),
                 Some(*want),
                 "resume case {}",
                 i + 1
@@ -504,14 +533,14 @@ mod tests {
     #[test]
     fn link_swapped_in_during_an_upload_is_caught_at_commit() {
         let mut s = sandbox();
-        let (mut f, _) = s.fs.open_upload("/lfs1/late", false).unwrap();
+        let (mut f, _) = s.fs.open_upload("/lfs1/late", NEW).unwrap();
         s.fs.write(&mut f, 0, b"payload").unwrap();
         // meanwhile someone replaces the target's directory path with a link out
         fs::create_dir(s.fs.root().join("d")).unwrap();
         let before = snapshot(&s.outside);
         s.fs.close(f, true).unwrap();
         // a directory swapped for a link before the commit of a file inside it
-        let (mut f, _) = s.fs.open_upload("/lfs1/d/x", false).unwrap();
+        let (mut f, _) = s.fs.open_upload("/lfs1/d/x", NEW).unwrap();
         s.fs.write(&mut f, 0, b"evil").unwrap();
         fs::remove_dir(s.fs.root().join("d")).unwrap();
         symlink(&s.outside, s.fs.root().join("d")).unwrap();

@@ -181,6 +181,27 @@ pub struct FsStat {
     pub is_dir: bool,
 }
 
+/// How [`Fs::open_upload`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadStart {
+    /// A new transfer: empty staging file; `total` is the announced length (0 = unknown).
+    New {
+        /// The announced total length.
+        total: u64,
+    },
+    /// Continue the staged bytes of an unfinished transfer (or append to the visible file).
+    Resume,
+}
+
+/// What [`Fs::open_upload`] found staged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Staged {
+    /// Bytes already staged (the next expected offset).
+    pub len: u64,
+    /// The total length recorded for this upload (0 = unknown).
+    pub total: u64,
+}
+
 /// The file system the FS group serves, names as the client sends them (e.g.
 /// `/lfs1/log.txt`).
 ///
@@ -191,10 +212,12 @@ pub struct FsStat {
 /// [`Fs::open_read`], a download). [`Fs::close`] with `commit = true` makes the staged
 /// content replace the target atomically (write, sync, rename on a host; the same on a
 /// littlefs port). Closing with `commit = false` leaves the target untouched and keeps the
-/// staged bytes so that a later `open_upload(name, true)` resumes them. So a transfer that
-/// is aborted (client gone, idle timeout, offset mismatch, write error, power cut) never
-/// replaces a good file. The group commits when the transfer completes (`off ≥ len`) or the
-/// client closes it explicitly (command 4).
+/// staged bytes, with the announced total length, so that a later
+/// `open_upload(name, UploadStart::Resume)` resumes them (across resets too). So a transfer
+/// that is aborted (client gone, idle timeout, offset mismatch, write error, power cut)
+/// never replaces a good file. The group commits when the transfer completes (`off ≥ len`),
+/// when the client closes it explicitly (command 4), and, for a transfer whose total length
+/// was never announced (an append), when it goes idle, since nothing else can end it.
 ///
 /// Implementations must refuse names that reach outside the served tree with
 /// [`FsError::Inval`], and names outside any mount point with [`FsError::NoEnt`].
@@ -205,12 +228,19 @@ pub trait Fs {
     fn stat(&mut self, path: &str) -> Result<FsStat, FsError>;
     /// Opens the visible file `path` for reading.
     fn open_read(&mut self, path: &str) -> Result<Self::File, FsError>;
-    /// Opens the staging file of an upload to `path`, creating it if needed; returns the
-    /// handle and the staged length. With `resume = false` the staging file starts empty.
-    /// With `resume = true` it keeps the bytes staged by an earlier, unfinished upload to
-    /// the same name, or, if there is none, starts as a copy of the visible file (Zephyr
-    /// appends to an existing file when an upload starts at an offset > 0).
-    fn open_upload(&mut self, path: &str, resume: bool) -> Result<(Self::File, u64), FsError>;
+    /// Opens the staging file of an upload to `path`, creating it if needed.
+    ///
+    /// [`UploadStart::New`] starts an empty staging file and records the total length the
+    /// client announced with it (0 = unknown), so that a resume, even after a reset, knows
+    /// when the transfer is complete. [`UploadStart::Resume`] keeps the bytes (and the
+    /// recorded total) of an earlier, unfinished upload to the same name, or, if there is
+    /// none, starts as a copy of the visible file with an unknown total (Zephyr appends to
+    /// an existing file when an upload starts at an offset > 0).
+    fn open_upload(
+        &mut self,
+        path: &str,
+        start: UploadStart,
+    ) -> Result<(Self::File, Staged), FsError>;
     /// Reads from `off` into `buf`; returns the bytes read (0 at or past the end).
     fn read(&mut self, file: &mut Self::File, off: u64, buf: &mut [u8]) -> Result<usize, FsError>;
     /// Writes `data` at `off` of a staging file.

@@ -178,6 +178,8 @@ pub struct MemFile {
     pub data: heapless::Vec<u8, MEM_FILE_CAP>,
     /// A directory (no content).
     pub is_dir: bool,
+    /// For staging files: the announced total length (0 = unknown).
+    pub total: u64,
 }
 
 /// A handle of a [`MemFs`].
@@ -222,6 +224,7 @@ impl MemFs {
             name: name.try_into().unwrap(),
             data: heapless::Vec::from_slice(data).unwrap(),
             is_dir: false,
+            total: 0,
         });
     }
 
@@ -231,6 +234,7 @@ impl MemFs {
             name: name.try_into().unwrap(),
             data: heapless::Vec::new(),
             is_dir: true,
+            total: 0,
         });
     }
 
@@ -285,29 +289,35 @@ impl crate::platform::Fs for MemFs {
     fn open_upload(
         &mut self,
         path: &str,
-        resume: bool,
-    ) -> Result<(MemHandle, u64), crate::platform::FsError> {
-        use crate::platform::FsError;
+        start: crate::platform::UploadStart,
+    ) -> Result<(MemHandle, crate::platform::Staged), crate::platform::FsError> {
+        use crate::platform::{FsError, UploadStart};
         Self::check(path)?;
         if self.read_only {
             return Err(FsError::RoFs);
         }
         let existing = self.staged.iter().position(|f| f.name == path);
-        let start: heapless::Vec<u8, MEM_FILE_CAP> = match (resume, existing) {
-            (true, Some(i)) => self.staged[i].data.clone(),
-            (true, None) => self
-                .get(path)
-                .map(|d| heapless::Vec::from_slice(d).unwrap())
-                .unwrap_or_default(),
-            (false, _) => heapless::Vec::new(),
+        let (data, total): (heapless::Vec<u8, MEM_FILE_CAP>, u64) = match (start, existing) {
+            (UploadStart::Resume, Some(i)) => (self.staged[i].data.clone(), self.staged[i].total),
+            (UploadStart::Resume, None) => (
+                self.get(path)
+                    .map(|d| heapless::Vec::from_slice(d).unwrap())
+                    .unwrap_or_default(),
+                0,
+            ),
+            (UploadStart::New { total }, _) => (heapless::Vec::new(), total),
         };
         self.staged.retain(|f| f.name != path);
-        let len = start.len() as u64;
+        let staged = crate::platform::Staged {
+            len: data.len() as u64,
+            total,
+        };
         self.staged
             .push(MemFile {
                 name: path.try_into().unwrap(),
-                data: start,
+                data,
                 is_dir: false,
+                total,
             })
             .map_err(|_| FsError::Io)?;
         self.open_handles += 1;
@@ -316,7 +326,7 @@ impl crate::platform::Fs for MemFs {
                 name: path.try_into().unwrap(),
                 upload: true,
             },
-            len,
+            staged,
         ))
     }
 

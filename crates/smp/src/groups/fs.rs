@@ -20,9 +20,11 @@
 //! Uploads are staged (see [`Fs`]): the data goes to a staging file that replaces the target
 //! only when the transfer completes or the client closes it with command 4. An upload that
 //! is abandoned (idle timeout, another transfer, offset mismatch, write error) leaves the
-//! target untouched; its staged bytes are kept, and the group remembers the expected total
-//! length of the last abandoned upload, so a client that resumes at the offset it is told
-//! (`err` 11 plus `len`) completes it normally.
+//! target untouched; its staged bytes and announced total length are kept by the platform,
+//! so a client that resumes at the offset it is told (`err` 11 plus `len`), even after a
+//! reset, completes it normally. An upload whose total was never announced (one that starts
+//! at an offset > 0 appends to the existing file, as in Zephyr) is committed when it goes
+//! idle, since nothing else could end it.
 //!
 //! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid name
 //! → 3, 3 not found → 5, 4 is a directory → 1, 5 open failed → 1, 6 seek failed → 1, 7 read
@@ -38,7 +40,7 @@ use crc::{Crc, CRC_32_ISO_HDLC};
 use sha2::{Digest, Sha256};
 
 use crate::cbor::{for_each_entry, once};
-use crate::platform::{Fs, FsError};
+use crate::platform::{Fs, FsError, UploadStart};
 use crate::server::{Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
@@ -174,8 +176,6 @@ pub struct FsGroup<F: Fs, const B: usize = 1024> {
     fs: F,
     config: Config,
     open: Option<Transfer<F::File>>,
-    /// Path and total length of the last abandoned upload.
-    resume: Option<(Path, u64)>,
     buf: [u8; B],
 }
 
@@ -186,7 +186,6 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
             fs,
             config,
             open: None,
-            resume: None,
             buf: [0; B],
         }
     }
@@ -217,12 +216,20 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         }
     }
 
-    /// Closes the open file without committing an upload (Zephyr's `fs_mgmt_cleanup`).
+    /// Closes the open file (Zephyr's `fs_mgmt_cleanup`). An upload with a known total
+    /// stays staged (it is incomplete); one without (an append) is committed, as nothing
+    /// else could ever end it.
     fn abandon(&mut self) {
-        if let Some(t) = self.open.take() {
-            if t.upload && t.dirty && t.len > 0 {
-                self.resume = Some((t.path.clone(), t.len));
+        let Some(t) = self.open.as_ref() else {
+            return;
+        };
+        if t.upload && t.len == 0 && t.dirty {
+            if let Err(e) = self.finish() {
+                log::warn!("fs: idle commit failed: {e}");
             }
+            return;
+        }
+        if let Some(t) = self.open.take() {
             if let Err(e) = self.fs.close(t.file, false) {
                 log::warn!("fs: close of {} failed: {e}", t.path.as_str());
             }
@@ -241,9 +248,6 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         // An upload that never carried data only creates a missing file, as Zephyr's
         // open-with-create does; it never empties an existing one.
         let commit = t.dirty || matches!(self.fs.stat(&t.path), Err(FsError::NoEnt));
-        if self.resume.as_ref().is_some_and(|(p, _)| *p == t.path) {
-            self.resume = None;
-        }
         self.fs.close(t.file, commit).map_err(|e| {
             log::warn!("fs: commit of {} failed: {e}", t.path.as_str());
             Err::FileWriteFailed.into()
@@ -357,26 +361,28 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
                     return Err(Err::FileIsDirectory.into());
                 }
             }
-            let (file, staged) = self.fs.open_upload(name, off > 0).map_err(|e| match e {
+            let start = if off == 0 {
+                UploadStart::New {
+                    total: len.unwrap_or(0),
+                }
+            } else {
+                UploadStart::Resume
+            };
+            let (file, staged) = self.fs.open_upload(name, start).map_err(|e| match e {
                 FsError::Inval => Err::FileInvalidName,
                 FsError::NoEnt => Err::MountPointNotFound,
                 FsError::RoFs => Err::ReadOnlyFilesystem,
                 _ => Err::Unknown,
             })?;
-            let path = Path::try_from(name).map_err(|_| Rc::Inval)?;
-            let resumed_len = match self.resume.take() {
-                Some((p, l)) if off > 0 && p == path => l,
-                _ => 0,
-            };
             self.open = Some(Transfer {
                 file,
                 upload: true,
                 transport: ctx.transport,
-                path,
-                off: if off == 0 { 0 } else { staged },
-                len: resumed_len,
+                path: Path::try_from(name).map_err(|_| Rc::Inval)?,
+                off: staged.len,
+                len: staged.total,
                 last_ms: ctx.now_ms,
-                dirty: off > 0 && staged > 0,
+                dirty: staged.len > 0,
             });
         }
         let Some(t) = self.open.as_mut() else {

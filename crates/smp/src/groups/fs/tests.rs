@@ -529,3 +529,30 @@ fn download_chunk_with_large_params() {
     // chunk = min(2048 - 44, B = 1024)
     assert_eq!(&rsp_body(&rsp)[11..14], &hex("59 04 00")[..]);
 }
+
+#[test]
+fn resume_survives_a_reset() {
+    let mut g = group_with(&[("/lfs1/img", b"good")]);
+    run(&mut g, at(0), &up("/lfs1/img", 0, b"abc", Some(6)));
+    // the device resets: a new group over the same storage
+    let fs = core::mem::take(g.fs_mut());
+    let mut g: FsGroup<MemFs> = FsGroup::new(fs, Config::default());
+    assert_eq!(g.fs().get("/lfs1/img"), Some(&b"good"[..]));
+    // the client continues at 3 and the recorded total completes the transfer
+    let rsp = run(&mut g, at(0), &up("/lfs1/img", 3, b"def", None));
+    assert_eq!(rsp_body(&rsp), hex("bf 63 6f 66 66 06 ff"));
+    assert_eq!(g.fs().get("/lfs1/img"), Some(&b"abcdef"[..]));
+    assert!(!g.is_open());
+}
+
+#[test]
+fn append_without_total_is_committed_when_idle() {
+    let mut g = group_with(&[("/lfs1/log", b"one\n")]);
+    // Zephyr: an upload starting at off > 0 appends to the existing file
+    let rsp = run(&mut g, at(0), &up("/lfs1/log", 4, b"two\n", None));
+    assert_eq!(rsp_body(&rsp), hex("bf 63 6f 66 66 08 ff"));
+    assert_eq!(g.fs().get("/lfs1/log"), Some(&b"one\n"[..]));
+    g.poll(4000);
+    assert_eq!(g.fs().get("/lfs1/log"), Some(&b"one\ntwo\n"[..]));
+    assert_eq!(g.fs().open_handles, 0);
+}
