@@ -21,8 +21,10 @@
 //! target when the transfer completes or is closed, so an aborted transfer or a crash never
 //! replaces a good file.
 
+use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Component, Path, PathBuf};
@@ -178,8 +180,18 @@ impl HostFs {
         path: &Path,
         opts: &mut OpenOptions,
     ) -> Result<File, FsError> {
+        self.open_flags(name, path, opts, 0)
+    }
+
+    fn open_flags(
+        &self,
+        name: &str,
+        path: &Path,
+        opts: &mut OpenOptions,
+        flags: i32,
+    ) -> Result<File, FsError> {
         let f = opts
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | flags)
             .open(path)
             .map_err(|e| {
                 if e.raw_os_error() == Some(libc::ELOOP) {
@@ -207,13 +219,6 @@ fn io_err(e: &io::Error) -> FsError {
 /// The file recording the announced total length of a staged upload.
 fn total_path(staging: &Path) -> PathBuf {
     staging.with_extension("total")
-}
-
-/// Syncs a directory (so a rename in it is durable).
-fn sync_dir(dir: &Path) {
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
 }
 
 impl Fs for HostFs {
@@ -328,16 +333,35 @@ impl Fs for HostFs {
         }
         file.file.sync_all().map_err(|e| io_err(&e))?;
         drop(file.file);
-        // Resolve the target again: the tree may have changed during the transfer.
+        // Resolve the target again (the tree may have changed during the transfer), open its
+        // directory without following links, check where that descriptor really is, and
+        // rename relative to it, so a directory swapped for a link cannot redirect the
+        // rename outside the root.
         let target = self.resolve(&name)?;
         if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
             return Err(FsError::Io);
         }
-        fs::rename(&staging, &target).map_err(|e| io_err(&e))?;
-        let _ = fs::remove_file(total_path(&staging));
-        if let Some(parent) = target.parent() {
-            sync_dir(parent);
+        let (Some(parent), Some(base)) = (target.parent(), target.file_name()) else {
+            return Err(FsError::Inval);
+        };
+        let dir = self.open_flags(
+            &name,
+            parent,
+            OpenOptions::new().read(true),
+            libc::O_DIRECTORY,
+        )?;
+        let from = CString::new(staging.as_os_str().as_bytes()).map_err(|_| FsError::Inval)?;
+        let to = CString::new(base.as_bytes()).map_err(|_| FsError::Inval)?;
+        // SAFETY: both names are NUL-terminated C strings that outlive the call; `from` is
+        // absolute (so AT_FDCWD is ignored) and `to` is relative to `dir`, an open directory
+        // descriptor owned by this function.
+        let rc =
+            unsafe { libc::renameat(libc::AT_FDCWD, from.as_ptr(), dir.as_raw_fd(), to.as_ptr()) };
+        if rc != 0 {
+            return Err(io_err(&io::Error::last_os_error()));
         }
+        let _ = fs::remove_file(total_path(&staging));
+        let _ = dir.sync_all();
         log::info!("fs: {name} written ({})", target.display());
         Ok(())
     }
@@ -353,7 +377,6 @@ fn on(p: &str) -> String {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
-    use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::symlink;
 
     const NEW: UploadStart = UploadStart::New { total: 0 };
