@@ -145,11 +145,19 @@ mod tests {
 
     #[test]
     fn lists_own_threads() {
+        let (started, wait_started) = std::sync::mpsc::channel();
+        let (stop, wait_stop) = std::sync::mpsc::channel::<()>();
         let h = std::thread::Builder::new()
             .name("probe_thread".into())
-            .spawn(|| std::thread::sleep(std::time::Duration::from_millis(500)))
+            .spawn(move || {
+                // The name is applied by the new thread itself: report once running.
+                started.send(()).unwrap();
+                let _ = wait_stop.recv();
+            })
             .unwrap();
+        wait_started.recv().unwrap();
         let threads = host_threads();
+        stop.send(()).unwrap();
         assert!(
             threads.iter().any(|t| t.name == "probe_thread"),
             "{threads:?}"

@@ -41,9 +41,24 @@ pub struct Args {
     #[arg(long, value_name = "DEV")]
     pub serial: Option<PathBuf>,
 
+    /// Speak the raw serial protocol on --pty/--serial (CONFIG_MCUMGR_TRANSPORT_RAW_UART):
+    /// bare SMP packets back to back, no Base64 framing and no shell (mcumgrctl --raw).
+    #[arg(long)]
+    pub raw: bool,
+
     /// Directory holding everything the device persists (flash, settings, file system).
     #[arg(long, value_name = "DIR", default_value = "./smp-svr-state")]
     pub state: PathBuf,
+
+    /// Directory served as the device's file system, under the mount point /lfs1
+    /// [default: <state>/fs].
+    #[arg(long, value_name = "DIR")]
+    pub fs_root: Option<PathBuf>,
+
+    /// Also write smp-svr's own log to the file NAME in the file-system root, so that it can
+    /// be downloaded as /lfs1/NAME (`mcumgrctl fs download /lfs1/NAME out.txt`).
+    #[arg(long, value_name = "NAME")]
+    pub log_file: Option<String>,
 
     /// Largest SMP packet, header included, a transport accepts or sends
     /// (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE; reported by `os mcumgr params`).

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nix::sys::termios::{self, SetArg};
+use smp::codec::raw;
 use smp::codec::serial::{self, Decoder, Event};
 
 use crate::device::{log_packet, Job, Queue, Reply};
@@ -27,15 +28,23 @@ const MAX_LINE: usize = 255;
 pub struct Console {
     name: String,
     out: Mutex<File>,
+    raw: bool,
 }
 
 impl Console {
-    /// A console writing to `out`.
-    pub fn new(name: impl Into<String>, out: File) -> Self {
+    /// A console writing to `out`. A raw console (`CONFIG_MCUMGR_TRANSPORT_RAW_UART`)
+    /// carries bare SMP packets and no shell.
+    pub fn new(name: impl Into<String>, out: File, raw: bool) -> Self {
         Console {
             name: name.into(),
             out: Mutex::new(out),
+            raw,
         }
+    }
+
+    /// Whether this console speaks the raw protocol.
+    pub fn is_raw(&self) -> bool {
+        self.raw
     }
 
     /// The console's name (for logs).
@@ -50,13 +59,19 @@ impl Console {
         }
     }
 
-    /// Writes shell text.
+    /// Writes shell text (nothing on a raw console, which has no shell).
     pub fn write_text(&self, s: &str) {
-        self.write_all(s.as_bytes());
+        if !self.raw {
+            self.write_all(s.as_bytes());
+        }
     }
 
-    /// Writes one SMP packet as framed lines, in one write.
+    /// Writes one SMP packet: as framed lines in one write, or bare on a raw console.
     pub fn write_smp(&self, packet: &[u8]) {
+        if self.raw {
+            self.write_all(packet);
+            return;
+        }
         let mut lines = Vec::with_capacity(packet.len() * 4 / 3 + 64);
         serial::encode(packet, |l| lines.extend_from_slice(l));
         self.write_all(&lines);
@@ -98,6 +113,58 @@ impl LineEditor {
     }
 }
 
+/// Idle gap after which a raw console drops a half-received packet
+/// (`CONFIG_MCUMGR_TRANSPORT_RAW_UART_INPUT_TIMEOUT`).
+const RAW_IDLE_RESET: Duration = Duration::from_millis(500);
+
+/// Starts the reader thread of a raw console: bare SMP packets, no shell.
+fn spawn_raw_reader(
+    console: Arc<Console>,
+    mut input: File,
+    transport: u8,
+    buf_size: usize,
+    queue: Queue,
+) {
+    std::thread::Builder::new()
+        .name(format!("console_rx{transport}"))
+        .spawn(move || {
+            let mut decoder = raw::Decoder::new(vec![0u8; buf_size]);
+            let mut buf = [0u8; 4096];
+            let mut last = std::time::Instant::now();
+            loop {
+                let n = match input.read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                    Ok(n) => n,
+                };
+                if last.elapsed() > RAW_IDLE_RESET {
+                    decoder.reset();
+                }
+                last = std::time::Instant::now();
+                for &b in &buf[..n] {
+                    match decoder.push(b) {
+                        raw::Event::Packet => {
+                            let p = decoder.packet();
+                            log_packet("<-", transport, p);
+                            queue.submit(Job::Smp {
+                                transport,
+                                data: p.to_vec(),
+                                reply: Reply::Console(console.clone()),
+                            });
+                        }
+                        raw::Event::Dropped => {
+                            log::warn!("{}: raw packet dropped", console.name())
+                        }
+                        raw::Event::None => {}
+                    }
+                }
+            }
+        })
+        .expect("spawn console thread");
+}
+
 /// Starts the reader thread of a console.
 pub fn spawn_reader(
     console: Arc<Console>,
@@ -106,6 +173,9 @@ pub fn spawn_reader(
     buf_size: usize,
     queue: Queue,
 ) {
+    if console.is_raw() {
+        return spawn_raw_reader(console, input, transport, buf_size, queue);
+    }
     std::thread::Builder::new()
         .name(format!("console_rx{transport}"))
         .spawn(move || {
@@ -238,7 +308,7 @@ mod tests {
         let link = dir.path().join("tty");
         let pty = open_pty(&link).unwrap();
         assert_eq!(std::fs::read_link(&link).unwrap(), pty.slave_path);
-        let console = Console::new("pty", pty.master.try_clone().unwrap());
+        let console = Console::new("pty", pty.master.try_clone().unwrap(), false);
         let mut client = std::fs::OpenOptions::new()
             .read(true)
             .write(true)

@@ -36,9 +36,21 @@ const BOOT_MODE_SWAP_MOVE: i32 = 3;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp_millis()
-        .init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    logger.format_timestamp_millis();
+    if let Some(name) = &args.log_file {
+        match open_log_file(&args, name) {
+            Ok(file) => {
+                logger.target(env_logger::Target::Pipe(Box::new(Tee(file))));
+            }
+            Err(e) => {
+                eprintln!("smp-svr: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    logger.init();
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -46,6 +58,51 @@ fn main() -> ExitCode {
             eprintln!("smp-svr: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The file-system root: `--fs-root`, or `<state>/fs`.
+pub fn fs_root(args: &cli::Args) -> PathBuf {
+    args.fs_root
+        .clone()
+        .unwrap_or_else(|| args.state.join("fs"))
+}
+
+/// Opens `--log-file NAME` for appending inside the file-system root. NAME must be a plain
+/// file name: the log may not be written anywhere else.
+fn open_log_file(args: &cli::Args, name: &str) -> Result<std::fs::File, String> {
+    let plain = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains('/')
+        && !name.contains('\0');
+    if !plain {
+        return Err(format!("--log-file {name:?}: must be a plain file name"));
+    }
+    let root = fs_root(args);
+    std::fs::create_dir_all(&root)
+        .map_err(|e| format!("cannot create fs root {}: {e}", root.display()))?;
+    let path = root.join(name);
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open log file {}: {e}", path.display()))
+}
+
+/// Writes log records to stderr and to a file.
+struct Tee(std::fs::File);
+
+impl Write for Tee {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        std::io::stderr().write_all(buf)?;
+        self.0.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()?;
+        self.0.flush()
     }
 }
 
@@ -57,6 +114,9 @@ fn announce(line: &str) {
 }
 
 fn run(args: cli::Args) -> Result<(), String> {
+    // Before anything can announce readiness: a signal must always mean a clean stop.
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.state)
         .map_err(|e| format!("cannot create state dir {}: {e}", args.state.display()))?;
     log::info!(
@@ -108,7 +168,7 @@ fn run(args: cli::Args) -> Result<(), String> {
             .map_err(|e| format!("cannot open pty for {}: {e}", link.display()))?;
         let out = pty.master.try_clone().map_err(|e| e.to_string())?;
         let input = pty.master.try_clone().map_err(|e| e.to_string())?;
-        let c = Arc::new(Console::new("pty", out));
+        let c = Arc::new(Console::new("pty", out, args.raw));
         log::info!(
             "console t{next_transport} on pty {} (link {})",
             pty.slave_path.display(),
@@ -125,7 +185,7 @@ fn run(args: cli::Args) -> Result<(), String> {
         let f = console::open_serial(dev)
             .map_err(|e| format!("cannot open serial {}: {e}", dev.display()))?;
         let out = f.try_clone().map_err(|e| e.to_string())?;
-        let c = Arc::new(Console::new(dev.display().to_string(), out));
+        let c = Arc::new(Console::new(dev.display().to_string(), out, args.raw));
         log::info!("console t{next_transport} on serial {}", dev.display());
         announce(&format!("serial {}", dev.display()));
         console::spawn_reader(c.clone(), f, next_transport, buf_size, queue.clone());
@@ -170,8 +230,6 @@ fn run(args: cli::Args) -> Result<(), String> {
     drop(queue);
     announce("ready");
 
-    let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
     if let Some(sig) = signals.forever().next() {
         log::info!("signal {sig}: stopping");
     }
