@@ -5,8 +5,15 @@ mod civil;
 mod cli;
 mod console;
 mod device;
+// Host platforms for the fs, settings and statistics groups (wiring follows in device.rs).
+#[allow(dead_code)]
+mod fs;
 mod os;
+#[allow(dead_code)]
+mod settings;
 mod shell;
+#[allow(dead_code)]
+mod stats;
 mod udp;
 
 use std::io::Write;
