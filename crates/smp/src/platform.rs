@@ -139,3 +139,190 @@ pub trait Shell {
     /// (0 = success, negative errno-style values for failures, as Zephyr's shell does).
     fn exec(&mut self, line: &str, out: &mut dyn core::fmt::Write) -> i32;
 }
+
+/// File-system failures, errno-like. The FS group maps each to the FS group error code that
+/// Zephyr's `fs_mgmt.c` derives from the same errno for the same operation (so `NoEnt` is
+/// "file not found" for a download but "mount point not found" for an upload).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsError {
+    /// `-EINVAL`: the name is not acceptable (bad characters, too long, outside the file
+    /// system, escaping a sandbox).
+    Inval,
+    /// `-ENOENT`: no such file, or no file system mounted at the name's mount point.
+    NoEnt,
+    /// `-EROFS`: the file system is read-only.
+    RoFs,
+    /// `-ENOTSUP`: the operation is not supported.
+    NotSup,
+    /// Any other failure (I/O error, no space, ...).
+    Io,
+}
+
+impl core::fmt::Display for FsError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            FsError::Inval => "invalid name",
+            FsError::NoEnt => "no such file or mount point",
+            FsError::RoFs => "read-only file system",
+            FsError::NotSup => "not supported",
+            FsError::Io => "I/O error",
+        })
+    }
+}
+
+impl core::error::Error for FsError {}
+
+/// What [`Fs::stat`] reports about a name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FsStat {
+    /// Size in bytes (files only).
+    pub len: u64,
+    /// The name is a directory.
+    pub is_dir: bool,
+}
+
+/// How [`Fs::open_upload`] starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadStart {
+    /// A new transfer: empty staging file; `total` is the announced length (0 = unknown).
+    New {
+        /// The announced total length.
+        total: u64,
+    },
+    /// Continue the staged bytes of an unfinished transfer (or append to the visible file).
+    Resume,
+}
+
+/// What [`Fs::open_upload`] found staged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Staged {
+    /// Bytes already staged (the next expected offset).
+    pub len: u64,
+    /// The total length recorded for this upload (0 = unknown).
+    pub total: u64,
+}
+
+/// The file system the FS group serves, names as the client sends them (e.g.
+/// `/lfs1/log.txt`).
+///
+/// # Uploads are staged
+///
+/// An upload never writes the visible file. [`Fs::open_upload`] opens a *staging* file that
+/// belongs to the target name and is invisible to every other call ([`Fs::stat`],
+/// [`Fs::open_read`], a download). [`Fs::close`] with `commit = true` makes the staged
+/// content replace the target atomically (write, sync, rename on a host; the same on a
+/// littlefs port). Closing with `commit = false` leaves the target untouched and keeps the
+/// staged bytes, with the announced total length, so that a later
+/// `open_upload(name, UploadStart::Resume)` resumes them (across resets too). So a transfer
+/// that is aborted (client gone, idle timeout, offset mismatch, write error, power cut)
+/// never replaces a good file. The group commits when the transfer completes (`off ≥ len`),
+/// when the client closes it explicitly (command 4), and, for a transfer whose total length
+/// was never announced (an append), when it goes idle, since nothing else can end it.
+///
+/// Implementations must refuse names that reach outside the served tree with
+/// [`FsError::Inval`], and names outside any mount point with [`FsError::NoEnt`].
+pub trait Fs {
+    /// An open file (read handle or staging file).
+    type File;
+    /// Size and kind of the visible file `path`.
+    fn stat(&mut self, path: &str) -> Result<FsStat, FsError>;
+    /// Opens the visible file `path` for reading.
+    fn open_read(&mut self, path: &str) -> Result<Self::File, FsError>;
+    /// Opens the staging file of an upload to `path`, creating it if needed.
+    ///
+    /// [`UploadStart::New`] starts an empty staging file and records the total length the
+    /// client announced with it (0 = unknown), so that a resume, even after a reset, knows
+    /// when the transfer is complete. [`UploadStart::Resume`] keeps the bytes (and the
+    /// recorded total) of an earlier, unfinished upload to the same name, or, if there is
+    /// none, starts as a copy of the visible file with an unknown total (Zephyr appends to
+    /// an existing file when an upload starts at an offset > 0).
+    fn open_upload(
+        &mut self,
+        path: &str,
+        start: UploadStart,
+    ) -> Result<(Self::File, Staged), FsError>;
+    /// Reads from `off` into `buf`; returns the bytes read (0 at or past the end).
+    fn read(&mut self, file: &mut Self::File, off: u64, buf: &mut [u8]) -> Result<usize, FsError>;
+    /// Writes `data` at `off` of a staging file.
+    fn write(&mut self, file: &mut Self::File, off: u64, data: &[u8]) -> Result<(), FsError>;
+    /// Closes `file`. For a staging file, `commit = true` replaces the target by the staged
+    /// content; `commit = false` keeps it staged and invisible. Ignored for read handles.
+    fn close(&mut self, file: Self::File, commit: bool) -> Result<(), FsError>;
+}
+
+/// A statistics source: named groups of named counters, as Zephyr's `stats` subsystem.
+///
+/// The smp_svr sample registers `smp_svr_stats` with a `ticks` counter; ports should keep
+/// that group and may add their own. Names are at most 31 bytes.
+pub trait Stats {
+    /// Calls `f` with each group name, in registration order.
+    fn groups(&mut self, f: &mut dyn FnMut(&str) -> Result<(), Error>) -> Result<(), Error>;
+    /// Calls `f(name, value)` for each counter of `group`, in declaration order. Returns
+    /// `Ok(false)` if there is no such group.
+    fn counters(
+        &mut self,
+        group: &str,
+        f: &mut dyn FnMut(&str, u64) -> Result<(), Error>,
+    ) -> Result<bool, Error>;
+}
+
+/// Settings-store failures, errno-like, as a Zephyr settings handler returns them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsError {
+    /// `-EINVAL`: no handler is registered for the name's root (subtree).
+    NoRoot,
+    /// `-ENOENT`: the handler does not know the key.
+    NotFound,
+    /// `-ENOTSUP`: the operation is not supported for this key.
+    NotSup,
+    /// Any other failure.
+    Other,
+}
+
+impl core::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            SettingsError::NoRoot => "no handler for the root key",
+            SettingsError::NotFound => "key not found",
+            SettingsError::NotSup => "not supported",
+            SettingsError::Other => "settings failure",
+        })
+    }
+}
+
+impl core::error::Error for SettingsError {}
+
+/// A settings store (Zephyr's `settings_runtime_*`, `settings_delete`, `settings_commit`,
+/// `settings_load`, `settings_save`). Names are `/`-separated, values opaque bytes.
+pub trait Settings {
+    /// Reads `name` into `buf`; returns the value's length (the group sends at most
+    /// `buf.len()` bytes of it).
+    fn get(&mut self, name: &str, buf: &mut [u8]) -> Result<usize, SettingsError>;
+    /// Sets `name` to `val` in the running configuration.
+    fn set(&mut self, name: &str, val: &[u8]) -> Result<(), SettingsError>;
+    /// Deletes `name` (from the running configuration and from storage).
+    fn delete(&mut self, name: &str) -> Result<(), SettingsError>;
+    /// Applies the running configuration (`settings_commit`).
+    fn commit(&mut self) -> Result<(), SettingsError>;
+    /// Reloads from persistent storage (`settings_load`).
+    fn load(&mut self) -> Result<(), SettingsError>;
+    /// Persists the running configuration, or only the subtree `name`.
+    fn save(&mut self, subtree: Option<&str>) -> Result<(), SettingsError>;
+}
+
+/// Storage-erase failures of the Zephyr basic group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EraseError {
+    /// The storage area could not be opened (group error 2).
+    Open,
+    /// The flash device could not be queried (group error 3).
+    ConfigQuery,
+    /// The erase failed (group error 4).
+    Erase,
+}
+
+/// The storage partition the Zephyr basic group erases (`storage_partition`).
+pub trait StorageErase {
+    /// Erases the whole storage area.
+    fn erase_storage(&mut self) -> Result<(), EraseError>;
+}

@@ -3,6 +3,7 @@
 use crate::platform::{
     BootloaderInfo, DateTime, HeapInfo, Identity, Os, ResetRequest, RtcError, StackInfo, TaskInfo,
 };
+
 use crate::server::Error;
 
 /// An OS whose answers are fixed and whose RTC and reset are recorded.
@@ -92,5 +93,492 @@ impl Os for FakeOs {
             mode: 1,
             no_downgrade: false,
         })
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Request/response helpers for the groups' byte-vector tests.
+
+/// A test buffer (requests and responses).
+pub type Bytes = heapless::Vec<u8, 4096>;
+
+/// Parses hex digits, ignoring whitespace.
+///
+/// # Panics
+/// On odd-length or non-hex input (tests only).
+pub fn hex(s: &str) -> Bytes {
+    let digits: heapless::Vec<u8, 8192> = s.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    digits
+        .chunks(2)
+        .map(|p| {
+            let s = core::str::from_utf8(p).unwrap();
+            u8::from_str_radix(s, 16).unwrap()
+        })
+        .collect()
+}
+
+/// Builds a request packet: `op_ver` is header byte 0 (`0x08` v2 read, `0x0a` v2 write,
+/// `0x00`/`0x02` for v1), followed by `body`.
+pub fn packet(op_ver: u8, group: u16, seq: u8, id: u8, body: &[u8]) -> Bytes {
+    let mut p = Bytes::new();
+    let len = body.len() as u16;
+    let g = group.to_be_bytes();
+    let l = len.to_be_bytes();
+    p.extend_from_slice(&[op_ver, 0, l[0], l[1], g[0], g[1], seq, id])
+        .unwrap();
+    p.extend_from_slice(body).unwrap();
+    p
+}
+
+/// Encodes a request body with `f` (inside an indefinite map that this function opens and
+/// closes).
+pub fn body(
+    f: impl FnOnce(
+        &mut crate::server::Enc<'_>,
+    ) -> Result<(), minicbor::encode::Error<minicbor::encode::write::EndOfSlice>>,
+) -> Bytes {
+    let mut buf = [0u8; 4096];
+    let mut e = minicbor::Encoder::new(minicbor::encode::write::Cursor::new(&mut buf[..]));
+    e.begin_map().unwrap();
+    f(&mut e).unwrap();
+    e.end().unwrap();
+    let n = e.writer().position();
+    heapless::Vec::from_slice(&buf[..n]).unwrap()
+}
+
+/// Runs `req` through `server` with `meta`; returns every response, concatenated.
+pub fn exchange<const N: usize>(
+    server: &mut crate::server::Server<'_, N>,
+    meta: crate::server::Meta,
+    req: &[u8],
+) -> Bytes {
+    let mut tx = [0u8; 4096];
+    let mut out = Bytes::new();
+    server.process(meta, req, &mut tx, |r| out.extend_from_slice(r).unwrap());
+    out
+}
+
+/// The response body (after the 8-byte header) of a single response.
+pub fn rsp_body(rsp: &[u8]) -> &[u8] {
+    &rsp[crate::wire::HEADER_LEN..]
+}
+
+// ---------------------------------------------------------------------------------------
+// In-memory file system.
+
+/// Largest file a [`MemFs`] holds.
+pub const MEM_FILE_CAP: usize = 4096;
+
+/// One file (or directory) of a [`MemFs`].
+#[derive(Debug, Clone, Default)]
+pub struct MemFile {
+    /// Full name, e.g. `/lfs1/a.txt`.
+    pub name: heapless::String<64>,
+    /// Content.
+    pub data: heapless::Vec<u8, MEM_FILE_CAP>,
+    /// A directory (no content).
+    pub is_dir: bool,
+    /// For staging files: the announced total length (0 = unknown).
+    pub total: u64,
+}
+
+/// A handle of a [`MemFs`].
+#[derive(Debug, Clone)]
+pub struct MemHandle {
+    name: heapless::String<64>,
+    upload: bool,
+}
+
+/// A RAM file system with one mount point (`/lfs1`), staged uploads as the
+/// [`Fs`](crate::platform::Fs) contract asks, and injectable failures.
+#[derive(Debug, Clone, Default)]
+pub struct MemFs {
+    /// Visible files.
+    pub files: heapless::Vec<MemFile, 8>,
+    /// Staging files of uploads, by target name.
+    pub staged: heapless::Vec<MemFile, 4>,
+    /// Fail every write.
+    pub fail_write: bool,
+    /// Fail every read.
+    pub fail_read: bool,
+    /// Refuse uploads as a read-only file system.
+    pub read_only: bool,
+    /// Handles currently open.
+    pub open_handles: usize,
+}
+
+impl MemFs {
+    /// A file system holding `files` (name, content).
+    pub fn with_files(files: &[(&str, &[u8])]) -> Self {
+        let mut fs = MemFs::default();
+        for (n, d) in files {
+            fs.put(n, d);
+        }
+        fs
+    }
+
+    /// Creates or replaces a visible file.
+    pub fn put(&mut self, name: &str, data: &[u8]) {
+        self.files.retain(|f| f.name != name);
+        let _ = self.files.push(MemFile {
+            name: name.try_into().unwrap(),
+            data: heapless::Vec::from_slice(data).unwrap(),
+            is_dir: false,
+            total: 0,
+        });
+    }
+
+    /// Adds a directory.
+    pub fn mkdir(&mut self, name: &str) {
+        let _ = self.files.push(MemFile {
+            name: name.try_into().unwrap(),
+            data: heapless::Vec::new(),
+            is_dir: true,
+            total: 0,
+        });
+    }
+
+    /// The content of a visible file.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files
+            .iter()
+            .find(|f| f.name == name && !f.is_dir)
+            .map(|f| &f.data[..])
+    }
+
+    fn check(name: &str) -> Result<(), crate::platform::FsError> {
+        use crate::platform::FsError;
+        if !name.starts_with("/lfs1/") {
+            return Err(FsError::NoEnt);
+        }
+        if name.len() > 64 || name.contains("..") || name.contains('\0') {
+            return Err(FsError::Inval);
+        }
+        Ok(())
+    }
+}
+
+impl crate::platform::Fs for MemFs {
+    type File = MemHandle;
+
+    fn stat(&mut self, path: &str) -> Result<crate::platform::FsStat, crate::platform::FsError> {
+        Self::check(path)?;
+        let f = self
+            .files
+            .iter()
+            .find(|f| f.name == path)
+            .ok_or(crate::platform::FsError::NoEnt)?;
+        Ok(crate::platform::FsStat {
+            len: f.data.len() as u64,
+            is_dir: f.is_dir,
+        })
+    }
+
+    fn open_read(&mut self, path: &str) -> Result<MemHandle, crate::platform::FsError> {
+        let st = self.stat(path)?;
+        if st.is_dir {
+            return Err(crate::platform::FsError::Io);
+        }
+        self.open_handles += 1;
+        Ok(MemHandle {
+            name: path.try_into().unwrap(),
+            upload: false,
+        })
+    }
+
+    fn open_upload(
+        &mut self,
+        path: &str,
+        start: crate::platform::UploadStart,
+    ) -> Result<(MemHandle, crate::platform::Staged), crate::platform::FsError> {
+        use crate::platform::{FsError, UploadStart};
+        Self::check(path)?;
+        if self.read_only {
+            return Err(FsError::RoFs);
+        }
+        let existing = self.staged.iter().position(|f| f.name == path);
+        let (data, total): (heapless::Vec<u8, MEM_FILE_CAP>, u64) = match (start, existing) {
+            (UploadStart::Resume, Some(i)) => (self.staged[i].data.clone(), self.staged[i].total),
+            (UploadStart::Resume, None) => (
+                self.get(path)
+                    .map(|d| heapless::Vec::from_slice(d).unwrap())
+                    .unwrap_or_default(),
+                0,
+            ),
+            (UploadStart::New { total }, _) => (heapless::Vec::new(), total),
+        };
+        self.staged.retain(|f| f.name != path);
+        let staged = crate::platform::Staged {
+            len: data.len() as u64,
+            total,
+        };
+        self.staged
+            .push(MemFile {
+                name: path.try_into().unwrap(),
+                data,
+                is_dir: false,
+                total,
+            })
+            .map_err(|_| FsError::Io)?;
+        self.open_handles += 1;
+        Ok((
+            MemHandle {
+                name: path.try_into().unwrap(),
+                upload: true,
+            },
+            staged,
+        ))
+    }
+
+    fn read(
+        &mut self,
+        file: &mut MemHandle,
+        off: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, crate::platform::FsError> {
+        if self.fail_read {
+            return Err(crate::platform::FsError::Io);
+        }
+        let data = self.get(&file.name).ok_or(crate::platform::FsError::Io)?;
+        let off = (off as usize).min(data.len());
+        let n = buf.len().min(data.len() - off);
+        buf[..n].copy_from_slice(&data[off..off + n]);
+        Ok(n)
+    }
+
+    fn write(
+        &mut self,
+        file: &mut MemHandle,
+        off: u64,
+        data: &[u8],
+    ) -> Result<(), crate::platform::FsError> {
+        use crate::platform::FsError;
+        if self.fail_write || !file.upload {
+            return Err(FsError::Io);
+        }
+        let f = self
+            .staged
+            .iter_mut()
+            .find(|f| f.name == file.name)
+            .ok_or(FsError::Io)?;
+        let off = off as usize;
+        if off > f.data.len() {
+            f.data.resize(off, 0).map_err(|_| FsError::Io)?;
+        }
+        f.data.truncate(off);
+        f.data.extend_from_slice(data).map_err(|_| FsError::Io)
+    }
+
+    fn close(&mut self, file: MemHandle, commit: bool) -> Result<(), crate::platform::FsError> {
+        self.open_handles -= 1;
+        if file.upload && commit {
+            let i = self
+                .staged
+                .iter()
+                .position(|f| f.name == file.name)
+                .ok_or(crate::platform::FsError::Io)?;
+            let f = self.staged.swap_remove(i);
+            self.files.retain(|g| g.name != f.name);
+            self.files
+                .push(f)
+                .map_err(|_| crate::platform::FsError::Io)?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Statistics.
+
+/// Two statistics groups: `smp_svr_stats` (`ticks`), as the sample registers, and `big`
+/// (`wide`, a 64-bit counter).
+#[derive(Debug, Clone, Default)]
+pub struct FakeStats {
+    /// `smp_svr_stats.ticks`.
+    pub ticks: u32,
+    /// `big.wide`.
+    pub big: u64,
+}
+
+impl crate::platform::Stats for FakeStats {
+    fn groups(&mut self, f: &mut dyn FnMut(&str) -> Result<(), Error>) -> Result<(), Error> {
+        f("smp_svr_stats")?;
+        f("big")
+    }
+
+    fn counters(
+        &mut self,
+        group: &str,
+        f: &mut dyn FnMut(&str, u64) -> Result<(), Error>,
+    ) -> Result<bool, Error> {
+        match group {
+            "smp_svr_stats" => f("ticks", self.ticks.into())?,
+            "big" => f("wide", self.big)?,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Shell.
+
+/// A shell with two commands: `kernel uptime` and `echo ARGS...` (prints its arguments and
+/// a newline); anything else prints `<cmd>: command not found` and returns -ENOEXEC (-8).
+#[derive(Debug, Clone, Default)]
+pub struct FakeShell {
+    /// The last line executed.
+    pub last: heapless::String<256>,
+}
+
+impl crate::platform::Shell for FakeShell {
+    fn exec(&mut self, line: &str, out: &mut dyn core::fmt::Write) -> i32 {
+        self.last.clear();
+        let _ = self.last.push_str(line);
+        if line == "kernel uptime" {
+            let _ = out.write_str("Uptime: 1234 ms\n");
+            return 0;
+        }
+        if let Some(rest) = line.strip_prefix("echo ") {
+            let _ = out.write_str(rest);
+            let _ = out.write_str("\n");
+            return 0;
+        }
+        let cmd = line.split(' ').next().unwrap_or("");
+        let _ = writeln!(out, "{cmd}: command not found");
+        -8
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Settings.
+
+/// A settings store in RAM with registered roots (handlers). Under any root, the key
+/// `ro` is read-only (write and delete unsupported) and `wo` write-only (read
+/// unsupported).
+#[derive(Debug, Clone, Default)]
+pub struct FakeSettings {
+    /// Registered roots.
+    pub roots: heapless::Vec<heapless::String<16>, 4>,
+    /// Values.
+    pub values: heapless::Vec<(heapless::String<64>, heapless::Vec<u8, 64>), 16>,
+    /// Commit, load and save counts.
+    pub commits: u32,
+    /// Loads.
+    pub loads: u32,
+    /// Saves.
+    pub saves: u32,
+    /// The subtree of the last save.
+    pub last_subtree: Option<heapless::String<64>>,
+    /// Refuse saves as unsupported.
+    pub no_save: bool,
+}
+
+impl FakeSettings {
+    /// A store with handlers for `roots`.
+    pub fn with_roots(roots: &[&str]) -> Self {
+        let mut s = FakeSettings::default();
+        for r in roots {
+            s.roots.push((*r).try_into().unwrap()).unwrap();
+        }
+        s
+    }
+
+    /// The value of `name`.
+    pub fn value(&self, name: &str) -> Option<&[u8]> {
+        self.values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| &v[..])
+    }
+
+    fn check(&self, name: &str) -> Result<&'static str, crate::platform::SettingsError> {
+        let (root, key) = name.split_once('/').unwrap_or((name, ""));
+        if !self.roots.iter().any(|r| r == root) {
+            return Err(crate::platform::SettingsError::NoRoot);
+        }
+        Ok(match key {
+            "ro" => "ro",
+            "wo" => "wo",
+            _ => "",
+        })
+    }
+}
+
+impl crate::platform::Settings for FakeSettings {
+    fn get(&mut self, name: &str, buf: &mut [u8]) -> Result<usize, crate::platform::SettingsError> {
+        if self.check(name)? == "wo" {
+            return Err(crate::platform::SettingsError::NotSup);
+        }
+        let v = self
+            .value(name)
+            .ok_or(crate::platform::SettingsError::NotFound)?;
+        let n = v.len().min(buf.len());
+        buf[..n].copy_from_slice(&v[..n]);
+        Ok(v.len())
+    }
+
+    fn set(&mut self, name: &str, val: &[u8]) -> Result<(), crate::platform::SettingsError> {
+        use crate::platform::SettingsError;
+        if self.check(name)? == "ro" {
+            return Err(SettingsError::NotSup);
+        }
+        self.values.retain(|(n, _)| n != name);
+        let n = name.try_into().map_err(|_| SettingsError::Other)?;
+        let v = heapless::Vec::from_slice(val).map_err(|_| SettingsError::Other)?;
+        self.values.push((n, v)).map_err(|_| SettingsError::Other)
+    }
+
+    fn delete(&mut self, name: &str) -> Result<(), crate::platform::SettingsError> {
+        if self.check(name)? == "ro" {
+            return Err(crate::platform::SettingsError::NotSup);
+        }
+        let before = self.values.len();
+        self.values.retain(|(n, _)| n != name);
+        if self.values.len() == before {
+            return Err(crate::platform::SettingsError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), crate::platform::SettingsError> {
+        self.commits += 1;
+        Ok(())
+    }
+
+    fn load(&mut self) -> Result<(), crate::platform::SettingsError> {
+        self.loads += 1;
+        Ok(())
+    }
+
+    fn save(&mut self, subtree: Option<&str>) -> Result<(), crate::platform::SettingsError> {
+        if self.no_save {
+            return Err(crate::platform::SettingsError::NotSup);
+        }
+        self.saves += 1;
+        self.last_subtree = subtree.map(|s| s.try_into().unwrap());
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Storage partition.
+
+/// A storage partition that counts erases and can fail.
+#[derive(Debug, Clone, Default)]
+pub struct FakeStorage {
+    /// Successful erases.
+    pub erases: u32,
+    /// Fail with this error.
+    pub fail: Option<crate::platform::EraseError>,
+}
+
+impl crate::platform::StorageErase for FakeStorage {
+    fn erase_storage(&mut self) -> Result<(), crate::platform::EraseError> {
+        if let Some(e) = self.fail {
+            return Err(e);
+        }
+        self.erases += 1;
+        Ok(())
     }
 }

@@ -387,6 +387,7 @@ impl<'g, const N: usize> Server<'g, N> {
         let result = result.and_then(|()| rsp.enc().end().map(|_| ()).map_err(Error::from));
         let group_err = rsp.group_err;
         let len = rsp.position();
+
         match result {
             Ok(()) => match group_err {
                 // v1 cannot carry `err`: the whole reply becomes the translated `rc`.
@@ -416,6 +417,7 @@ impl<'g, const N: usize> Server<'g, N> {
                     return fail(Rc::MsgSize, tx);
                 }
                 let len = rsp.position();
+
                 req.response(len as u16)
                     .emit(&mut Header::new_unchecked(&mut tx[..HEADER_LEN]));
                 (HEADER_LEN + len, true)

@@ -1,0 +1,90 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// A host SMP device: the Rust MCUmgr server core on Linux.
+///
+/// smp-svr behaves like a Zephyr board running the smp_svr sample: it answers SMP (MCUmgr)
+/// requests over UDP and over a serial console on a pseudo-terminal (SMP frames and a text
+/// shell share the line, as on a Zephyr console), keeps its flash and settings in files under
+/// --state, and really restarts when asked to reset: the transports answer again afterwards.
+///
+/// Talk to it with any MCUmgr client, for example:
+///
+///   mcumgrctl --udp 127.0.0.1:1337 os echo hello
+///
+///   smp-svr --pty /tmp/smp-tty &  mcumgrctl -s /tmp/smp-tty os echo hello
+///
+///   smpmgr --ip 127.0.0.1 os echo hello
+#[derive(Debug, Parser)]
+#[command(name = "smp-svr", version, verbatim_doc_comment)]
+pub struct Args {
+    /// UDP address to serve SMP on (repeatable). Port 0 picks a free port; the bound
+    /// address is printed on stdout.
+    /// [default: 127.0.0.1:1337 and [::1]:1337]
+    #[arg(long = "udp", value_name = "ADDR")]
+    pub udp: Vec<SocketAddr>,
+
+    /// Serve no UDP at all.
+    #[arg(long, conflicts_with = "udp")]
+    pub no_udp: bool,
+
+    /// Open a pseudo-terminal for the serial console (SMP frames and the shell) and make
+    /// LINK a symlink to its slave side. The slave path is printed on stdout.
+    #[arg(long, value_name = "LINK")]
+    pub pty: Option<PathBuf>,
+
+    /// Serve the serial console on an existing tty device (set to raw mode, 115200 baud).
+    #[arg(long, value_name = "DEV")]
+    pub serial: Option<PathBuf>,
+
+    /// Speak the raw serial protocol on --pty/--serial (CONFIG_MCUMGR_TRANSPORT_RAW_UART):
+    /// bare SMP packets back to back, no Base64 framing and no shell (mcumgrctl --raw).
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Directory holding everything the device persists (flash, settings, file system).
+    #[arg(long, value_name = "DIR", default_value = "./smp-svr-state")]
+    pub state: PathBuf,
+
+    /// Directory served as the device's file system, under the mount point /lfs1
+    /// [default: <state>/fs].
+    #[arg(long, value_name = "DIR")]
+    pub fs_root: Option<PathBuf>,
+
+    /// Also write smp-svr's own log to the file NAME in the file-system root, so that it can
+    /// be downloaded as /lfs1/NAME (`mcumgrctl fs download /lfs1/NAME out.txt`).
+    #[arg(long, value_name = "NAME")]
+    pub log_file: Option<String>,
+
+    /// Largest SMP packet, header included, a transport accepts or sends
+    /// (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE; reported by `os mcumgr params`).
+    #[arg(long, value_name = "N", default_value_t = 2048,
+          value_parser = clap::value_parser!(u32).range(64..=65535))]
+    pub buf_size: u32,
+
+    /// Number of SMP packet buffers (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT): requests
+    /// arriving while all are in use are dropped, as on a board.
+    #[arg(long, value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub buf_count: u32,
+
+    /// Node name reported by `os info` (`n`) [default: this machine's hostname].
+    #[arg(long, value_name = "NAME")]
+    pub node_name: Option<String>,
+
+    /// Hardware platform reported by `os info` (`i`).
+    #[arg(long, value_name = "BOARD", default_value = "native_sim/native")]
+    pub board: String,
+
+    /// Report date-time with milliseconds (CONFIG_MCUMGR_GRP_OS_DATETIME_MS).
+    #[arg(long)]
+    pub datetime_ms: bool,
+
+    /// Refuse SMP v1 (original protocol) requests with rc 12.
+    #[arg(long)]
+    pub no_smp_v1: bool,
+}

@@ -1,0 +1,330 @@
+//! The serial console: SMP frames and a text shell on one line, as on a Zephyr console.
+//!
+//! Bytes from the line go through the serial codec: SMP lines (`06 09` / `04 14` … `\n`)
+//! become packets for the work queue, everything else is shell input, echoed and edited
+//! like Zephyr's shell does. Responses are written as whole framed lines, never interleaved
+//! with shell output.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nix::sys::termios::{self, SetArg};
+use smp::codec::raw;
+use smp::codec::serial::{self, Decoder, Event};
+
+use crate::device::{log_packet, Job, Queue, Reply};
+
+/// The shell prompt.
+pub const PROMPT: &str = "uart:~$ ";
+
+/// Longest shell line kept (Zephyr's `CONFIG_SHELL_CMD_BUFF_SIZE` default is 256).
+const MAX_LINE: usize = 255;
+
+/// The writing side of a console.
+pub struct Console {
+    name: String,
+    out: Mutex<File>,
+    raw: bool,
+}
+
+impl Console {
+    /// A console writing to `out`. A raw console (`CONFIG_MCUMGR_TRANSPORT_RAW_UART`)
+    /// carries bare SMP packets and no shell.
+    pub fn new(name: impl Into<String>, out: File, raw: bool) -> Self {
+        Console {
+            name: name.into(),
+            out: Mutex::new(out),
+            raw,
+        }
+    }
+
+    /// Whether this console speaks the raw protocol.
+    pub fn is_raw(&self) -> bool {
+        self.raw
+    }
+
+    /// The console's name (for logs).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn write_all(&self, bytes: &[u8]) {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+            log::debug!("{}: write failed: {e}", self.name);
+        }
+    }
+
+    /// Writes shell text (nothing on a raw console, which has no shell).
+    pub fn write_text(&self, s: &str) {
+        if !self.raw {
+            self.write_all(s.as_bytes());
+        }
+    }
+
+    /// Writes one SMP packet: as framed lines in one write, or bare on a raw console.
+    pub fn write_smp(&self, packet: &[u8]) {
+        if self.raw {
+            self.write_all(packet);
+            return;
+        }
+        let mut lines = Vec::with_capacity(packet.len() * 4 / 3 + 64);
+        serial::encode(packet, |l| lines.extend_from_slice(l));
+        self.write_all(&lines);
+    }
+}
+
+/// Line editing state of the shell input.
+#[derive(Default)]
+struct LineEditor {
+    line: String,
+    last_cr: bool,
+}
+
+impl LineEditor {
+    /// Feeds one text byte; returns the echo to write and a completed line, if any.
+    fn push(&mut self, b: u8, echo: &mut Vec<u8>) -> Option<String> {
+        let was_cr = std::mem::replace(&mut self.last_cr, b == b'\r');
+        match b {
+            b'\n' if was_cr => None,
+            b'\r' | b'\n' => {
+                echo.extend_from_slice(b"\r\n");
+                Some(std::mem::take(&mut self.line))
+            }
+            0x08 | 0x7f => {
+                if self.line.pop().is_some() {
+                    echo.extend_from_slice(b"\x08 \x08");
+                }
+                None
+            }
+            0x20..=0x7e => {
+                if self.line.len() < MAX_LINE {
+                    self.line.push(b as char);
+                    echo.push(b);
+                }
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Idle gap after which a raw console drops a half-received packet
+/// (`CONFIG_MCUMGR_TRANSPORT_RAW_UART_INPUT_TIMEOUT`).
+const RAW_IDLE_RESET: Duration = Duration::from_millis(500);
+
+/// Starts the reader thread of a raw console: bare SMP packets, no shell.
+fn spawn_raw_reader(
+    console: Arc<Console>,
+    mut input: File,
+    transport: u8,
+    buf_size: usize,
+    queue: Queue,
+) {
+    std::thread::Builder::new()
+        .name(format!("console_rx{transport}"))
+        .spawn(move || {
+            let mut decoder = raw::Decoder::new(vec![0u8; buf_size]);
+            let mut buf = [0u8; 4096];
+            let mut last = std::time::Instant::now();
+            loop {
+                let n = match input.read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                    Ok(n) => n,
+                };
+                if last.elapsed() > RAW_IDLE_RESET {
+                    decoder.reset();
+                }
+                last = std::time::Instant::now();
+                for &b in &buf[..n] {
+                    match decoder.push(b) {
+                        raw::Event::Packet => {
+                            let p = decoder.packet();
+                            log_packet("<-", transport, p);
+                            queue.submit(Job::Smp {
+                                transport,
+                                data: p.to_vec(),
+                                reply: Reply::Console(console.clone()),
+                            });
+                        }
+                        raw::Event::Dropped => {
+                            log::warn!("{}: raw packet dropped", console.name())
+                        }
+                        raw::Event::None => {}
+                    }
+                }
+            }
+        })
+        .expect("spawn console thread");
+}
+
+/// Starts the reader thread of a console.
+pub fn spawn_reader(
+    console: Arc<Console>,
+    mut input: File,
+    transport: u8,
+    buf_size: usize,
+    queue: Queue,
+) {
+    if console.is_raw() {
+        return spawn_raw_reader(console, input, transport, buf_size, queue);
+    }
+    std::thread::Builder::new()
+        .name(format!("console_rx{transport}"))
+        .spawn(move || {
+            let mut decoder = Decoder::new(vec![0u8; buf_size]);
+            let mut editor = LineEditor::default();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = match input.read(&mut buf) {
+                    Ok(0) | Err(_) => {
+                        // A PTY master reads EIO/EOF while no client holds the line open.
+                        std::thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                    Ok(n) => n,
+                };
+                let mut echo = Vec::new();
+                for &b in &buf[..n] {
+                    match decoder.push(b) {
+                        Event::Text(t) => {
+                            if let Some(line) = editor.push(t, &mut echo) {
+                                flush_echo(&console, &mut echo);
+                                queue.submit(Job::Shell {
+                                    console: console.clone(),
+                                    line,
+                                });
+                            }
+                        }
+                        Event::Packet => {
+                            flush_echo(&console, &mut echo);
+                            let p = decoder.packet();
+                            log_packet("<-", transport, p);
+                            queue.submit(Job::Smp {
+                                transport,
+                                data: p.to_vec(),
+                                reply: Reply::Console(console.clone()),
+                            });
+                        }
+                        Event::Dropped => {
+                            log::warn!("{}: malformed SMP frame dropped", console.name())
+                        }
+                        Event::None => {}
+                    }
+                }
+                flush_echo(&console, &mut echo);
+            }
+        })
+        .expect("spawn console thread");
+}
+
+fn flush_echo(console: &Console, echo: &mut Vec<u8>) {
+    if !echo.is_empty() {
+        console.write_all(echo);
+        echo.clear();
+    }
+}
+
+fn make_raw(fd: &impl std::os::fd::AsFd, speed: Option<termios::BaudRate>) -> nix::Result<()> {
+    let mut t = termios::tcgetattr(fd)?;
+    termios::cfmakeraw(&mut t);
+    if let Some(s) = speed {
+        termios::cfsetspeed(&mut t, s)?;
+    }
+    termios::tcsetattr(fd, SetArg::TCSANOW, &t)
+}
+
+/// An open pseudo-terminal: the master is the device's side, the slave is what clients open.
+pub struct Pty {
+    /// Master side, for reading.
+    pub master: File,
+    /// Path of the slave side.
+    pub slave_path: PathBuf,
+    /// The slave, held open so that the master never reads EIO between clients.
+    _slave: OwnedFd,
+}
+
+/// Opens a pseudo-terminal in raw mode and points `link` at its slave.
+pub fn open_pty(link: &Path) -> std::io::Result<Pty> {
+    let pty = nix::pty::openpty(None, None)?;
+    make_raw(&pty.slave, None)?;
+    let slave_path = nix::unistd::ttyname(&pty.slave)?;
+    match std::fs::symlink_metadata(link) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::remove_file(link)?,
+        Ok(_) => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists and is not a symlink", link.display()),
+            ))
+        }
+        Err(_) => {}
+    }
+    std::os::unix::fs::symlink(&slave_path, link)?;
+    Ok(Pty {
+        master: File::from(pty.master),
+        slave_path,
+        _slave: pty.slave,
+    })
+}
+
+/// Opens an existing serial device in raw mode at 115200 baud.
+pub fn open_serial(dev: &Path) -> std::io::Result<File> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dev)?;
+    make_raw(&f, Some(termios::BaudRate::B115200))?;
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_editor_echo_backspace_and_crlf() {
+        let mut ed = LineEditor::default();
+        let mut echo = Vec::new();
+        let mut lines = Vec::new();
+        for &b in b"kernex\x7fl up\x08\x08uptime\r\nhelp\n\r" {
+            if let Some(l) = ed.push(b, &mut echo) {
+                lines.push(l);
+            }
+        }
+        assert_eq!(lines, vec!["kernel uptime", "help", ""]);
+        assert!(echo.starts_with(b"kernex\x08 \x08l"));
+    }
+
+    #[test]
+    fn pty_round_trip_of_a_frame() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("tty");
+        let pty = open_pty(&link).unwrap();
+        assert_eq!(std::fs::read_link(&link).unwrap(), pty.slave_path);
+        let console = Console::new("pty", pty.master.try_clone().unwrap(), false);
+        let mut client = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&link)
+            .unwrap();
+        console.write_smp(&[0x03, 0, 0, 2, 0, 0, 1, 0, 0xbf, 0xff]);
+        let mut buf = [0u8; 64];
+        let n = client.read(&mut buf).unwrap();
+        let mut d = Decoder::new(vec![0u8; 64]);
+        let mut got = false;
+        for &b in &buf[..n] {
+            if d.push(b) == Event::Packet {
+                assert_eq!(d.packet(), &[0x03, 0, 0, 2, 0, 0, 1, 0, 0xbf, 0xff]);
+                got = true;
+            }
+        }
+        assert!(got);
+    }
+}

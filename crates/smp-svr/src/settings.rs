@@ -1,0 +1,345 @@
+//! The host settings store: Zephyr's settings subsystem over one file in the state
+//! directory (`<state>/settings`).
+//!
+//! As on Zephyr, `write` changes the running configuration, `save` persists it (all of it,
+//! or one subtree), `load` reloads the persisted values, `delete` removes a key from both,
+//! and `commit` applies the running configuration (a no-op here, counted). Every write of
+//! the file is crash-safe: the new content goes to a temporary file that is synced and then
+//! renamed over the old one, and the directory is synced, so a crash leaves either the old
+//! or the new file, never a torn one.
+//!
+//! The file is text, one `name value` line per key, both hex-encoded (names and values
+//! are arbitrary bytes to clients). Lines that do not parse are skipped with a warning.
+//!
+//! Roots: Zephyr answers "root key not found" for a name whose first component has no
+//! registered handler. [`FileSettings::with_roots`] restricts names to given roots;
+//! [`FileSettings::open`] accepts every root (a generic key-value store).
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use smp::platform::{Settings, SettingsError};
+
+/// The file name inside the state directory.
+pub const FILE_NAME: &str = "settings";
+
+/// A persistent settings store.
+#[derive(Debug)]
+pub struct FileSettings {
+    path: PathBuf,
+    running: BTreeMap<Vec<u8>, Vec<u8>>,
+    roots: Option<Vec<String>>,
+    commits: u64,
+}
+
+impl FileSettings {
+    /// Opens (or creates) the store in `state_dir` and loads it; every root is accepted.
+    pub fn open(state_dir: &Path) -> io::Result<Self> {
+        fs::create_dir_all(state_dir)?;
+        let mut s = FileSettings {
+            path: state_dir.join(FILE_NAME),
+            running: BTreeMap::new(),
+            roots: None,
+            commits: 0,
+        };
+        s.running = s.read_file()?;
+        Ok(s)
+    }
+
+    /// Like [`FileSettings::open`], but only names under `roots` have a handler.
+    pub fn with_roots(state_dir: &Path, roots: &[&str]) -> io::Result<Self> {
+        let mut s = Self::open(state_dir)?;
+        s.roots = Some(roots.iter().map(|r| (*r).to_owned()).collect());
+        Ok(s)
+    }
+
+    /// The file the store persists to.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of commits so far.
+    pub fn commits(&self) -> u64 {
+        self.commits
+    }
+
+    /// The running value of `name`.
+    pub fn value(&self, name: &str) -> Option<&[u8]> {
+        self.running.get(name.as_bytes()).map(Vec::as_slice)
+    }
+
+    fn check_root(&self, name: &str) -> Result<(), SettingsError> {
+        let Some(roots) = &self.roots else {
+            return Ok(());
+        };
+        let root = name.split('/').next().unwrap_or("");
+        if roots.iter().any(|r| r == root) {
+            Ok(())
+        } else {
+            Err(SettingsError::NoRoot)
+        }
+    }
+
+    fn read_file(&self) -> io::Result<BTreeMap<Vec<u8>, Vec<u8>>> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(e),
+        };
+        let mut map = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            let parsed = line
+                .split_once(' ')
+                .and_then(|(k, v)| Some((unhex(k)?, unhex(v)?)));
+            match parsed {
+                Some((k, v)) if !k.is_empty() => {
+                    map.insert(k, v);
+                }
+                _ => log::warn!(
+                    "settings: {}:{}: unreadable line skipped",
+                    self.path.display(),
+                    i + 1
+                ),
+            }
+        }
+        Ok(map)
+    }
+
+    /// Replaces the file with `map`, crash-safely.
+    fn write_file(&self, map: &BTreeMap<Vec<u8>, Vec<u8>>) -> io::Result<()> {
+        let mut text = String::new();
+        for (k, v) in map {
+            text.push_str(&hex(k));
+            text.push(' ');
+            text.push_str(&hex(v));
+            text.push('\n');
+        }
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let tmp = dir.join(format!(".{FILE_NAME}.tmp"));
+        {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+        }
+        fs::rename(&tmp, &self.path)?;
+        File::open(dir)?.sync_all()
+    }
+
+    fn persist(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<Vec<u8>, Vec<u8>>),
+    ) -> Result<(), SettingsError> {
+        let mut stored = self.read_file().map_err(|e| {
+            log::warn!("settings: cannot read {}: {e}", self.path.display());
+            SettingsError::Other
+        })?;
+        f(&mut stored);
+        self.write_file(&stored).map_err(|e| {
+            log::warn!("settings: cannot write {}: {e}", self.path.display());
+            SettingsError::Other
+        })
+    }
+}
+
+fn in_subtree(name: &[u8], subtree: &[u8]) -> bool {
+    name == subtree || (name.starts_with(subtree) && name.get(subtree.len()) == Some(&b'/'))
+}
+
+fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2 + 1);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    if b.is_empty() {
+        // An empty value is written as "-" so the line keeps two fields.
+        s.push('-');
+    }
+    s
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s == "-" {
+        return Some(Vec::new());
+    }
+    if s.len() & 1 == 1 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+impl Settings for FileSettings {
+    fn get(&mut self, name: &str, buf: &mut [u8]) -> Result<usize, SettingsError> {
+        self.check_root(name)?;
+        let v = self
+            .running
+            .get(name.as_bytes())
+            .ok_or(SettingsError::NotFound)?;
+        let n = v.len().min(buf.len());
+        buf[..n].copy_from_slice(&v[..n]);
+        Ok(v.len())
+    }
+
+    fn set(&mut self, name: &str, val: &[u8]) -> Result<(), SettingsError> {
+        self.check_root(name)?;
+        self.running.insert(name.as_bytes().to_vec(), val.to_vec());
+        Ok(())
+    }
+
+    fn delete(&mut self, name: &str) -> Result<(), SettingsError> {
+        self.check_root(name)?;
+        let running = self.running.remove(name.as_bytes()).is_some();
+        let mut stored = false;
+        self.persist(|m| stored = m.remove(name.as_bytes()).is_some())?;
+        if running || stored {
+            Ok(())
+        } else {
+            Err(SettingsError::NotFound)
+        }
+    }
+
+    fn commit(&mut self) -> Result<(), SettingsError> {
+        self.commits += 1;
+        Ok(())
+    }
+
+    fn load(&mut self) -> Result<(), SettingsError> {
+        let stored = self.read_file().map_err(|e| {
+            log::warn!("settings: cannot read {}: {e}", self.path.display());
+            SettingsError::Other
+        })?;
+        // Loading applies the stored values over the running ones, as settings_load does.
+        self.running.extend(stored);
+        Ok(())
+    }
+
+    fn save(&mut self, subtree: Option<&str>) -> Result<(), SettingsError> {
+        let running = self.running.clone();
+        match subtree {
+            None => self.persist(|m| *m = running),
+            Some(t) => {
+                let t = t.as_bytes();
+                self.persist(|m| {
+                    m.retain(|k, _| !in_subtree(k, t));
+                    m.extend(running.into_iter().filter(|(k, _)| in_subtree(k, t)));
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_survive_a_restart_only_when_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = FileSettings::open(dir.path()).unwrap();
+        s.set("app/a", b"1").unwrap();
+        s.set("app/b", &[0, 0xff, b' ', b'\n']).unwrap();
+        s.set("app/empty", b"").unwrap();
+        s.save(None).unwrap();
+        s.set("app/unsaved", b"x").unwrap();
+        drop(s);
+        let mut s = FileSettings::open(dir.path()).unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(s.get("app/b", &mut buf).unwrap(), 4);
+        assert_eq!(&buf[..4], &[0, 0xff, b' ', b'\n']);
+        assert_eq!(s.value("app/empty"), Some(&b""[..]));
+        assert_eq!(s.get("app/unsaved", &mut buf), Err(SettingsError::NotFound));
+    }
+
+    #[test]
+    fn delete_persists_and_missing_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = FileSettings::open(dir.path()).unwrap();
+        s.set("a/x", b"1").unwrap();
+        s.save(None).unwrap();
+        s.delete("a/x").unwrap();
+        assert_eq!(s.delete("a/x"), Err(SettingsError::NotFound));
+        let s = FileSettings::open(dir.path()).unwrap();
+        assert_eq!(s.value("a/x"), None);
+    }
+
+    #[test]
+    fn subtree_save_and_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = FileSettings::open(dir.path()).unwrap();
+        s.set("net/ip", b"1").unwrap();
+        s.set("network/x", b"2").unwrap();
+        s.set("app/y", b"3").unwrap();
+        s.save(Some("net")).unwrap();
+        let mut fresh = FileSettings::open(dir.path()).unwrap();
+        assert_eq!(fresh.value("net/ip"), Some(&b"1"[..]));
+        assert_eq!(fresh.value("network/x"), None, "not in the subtree net");
+        assert_eq!(fresh.value("app/y"), None);
+        // load brings stored values back over running changes
+        s.set("net/ip", b"9").unwrap();
+        s.load().unwrap();
+        assert_eq!(s.value("net/ip"), Some(&b"1"[..]));
+        fresh.commit().unwrap();
+        assert_eq!(fresh.commits(), 1);
+    }
+
+    #[test]
+    fn roots_restrict_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = FileSettings::with_roots(dir.path(), &["foo"]).unwrap();
+        let mut buf = [0u8; 4];
+        assert_eq!(s.get("foo/bar", &mut buf), Err(SettingsError::NotFound));
+        assert_eq!(s.get("bar/foo", &mut buf), Err(SettingsError::NoRoot));
+        assert_eq!(s.set("bar/foo", b"1"), Err(SettingsError::NoRoot));
+    }
+
+    #[test]
+    fn crash_leftovers_and_garbage_are_harmless() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = FileSettings::open(dir.path()).unwrap();
+        s.set("k", b"v").unwrap();
+        s.save(None).unwrap();
+        // a crash between writing the temporary file and the rename leaves it behind
+        fs::write(dir.path().join(".settings.tmp"), b"6b 7a7a\ntorn").unwrap();
+        // and a hand-edited file may contain garbage lines
+        let mut text = fs::read_to_string(s.path()).unwrap();
+        text.push_str("zz\n6b2 00\n");
+        fs::write(s.path(), text).unwrap();
+        let s = FileSettings::open(dir.path()).unwrap();
+        assert_eq!(s.value("k"), Some(&b"v"[..]));
+        assert_eq!(s.running.len(), 1);
+    }
+
+    #[test]
+    fn serves_the_settings_group() {
+        use smp::groups::settings::SettingsGroup;
+        use smp::server::{Config, Meta, Server};
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileSettings::with_roots(dir.path(), &["foo"]).unwrap();
+        let mut g: SettingsGroup<FileSettings> = SettingsGroup::new(store, Default::default());
+        let mut server: Server<'_, 1> = Server::new(Config::default());
+        server.register(&mut g).unwrap();
+        let mut tx = [0u8; 256];
+        let mut out = Vec::new();
+        // TV8: {"name":"foo/bar"} -> {"err":{"group":3,"rc":3}}
+        let req = [
+            0x08, 0, 0, 0x0f, 0, 3, 5, 0, 0xbf, 0x64, b'n', b'a', b'm', b'e', 0x67, b'f', b'o',
+            b'o', b'/', b'b', b'a', b'r', 0xff,
+        ];
+        server.process(Meta::default(), &req, &mut tx, |r| out.extend_from_slice(r));
+        assert_eq!(
+            out,
+            [
+                0x09, 0, 0, 0x13, 0, 3, 5, 0, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r',
+                b'o', b'u', b'p', 3, 0x62, b'r', b'c', 3, 0xff, 0xff
+            ]
+        );
+    }
+}

@@ -1,0 +1,339 @@
+//! Shell management group (9), after Zephyr's `shell_mgmt.c`.
+//!
+//! | id | command | op | request | response |
+//! |---|---|---|---|---|
+//! | 0 | execute | W | `argv`: array of tstr | `o`: tstr (captured output), `ret`: int (exit code) |
+//!
+//! The arguments are joined with single spaces and run through the platform
+//! [`Shell`] (the same command table the serial console uses). The joined line must stay
+//! shorter than `LINE` bytes (`CONFIG_SHELL_CMD_BUFF_SIZE`, 256) or the reply is group
+//! error 2; an empty array is group error 3; a missing `argv`, or one that is not an array
+//! of text strings, is `rc` 3. Output beyond `OUT − 1` bytes is dropped, as Zephyr's dummy
+//! shell backend (`CONFIG_SHELL_BACKEND_DUMMY_BUF_SIZE`, 300) does (cut at a UTF-8
+//! character boundary here, so the reply stays a valid text string).
+//!
+//! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 command too
+//! long → 3, 3 empty command → 3.
+
+use core::fmt;
+
+use minicbor::data::Type;
+
+use crate::cbor::for_each_entry;
+use crate::platform::Shell;
+use crate::server::{Ctx, Error, Group, Response};
+use crate::wire::{group, Rc};
+
+/// Command ids.
+pub mod cmd {
+    /// Execute a command line.
+    pub const EXEC: u8 = 0;
+}
+
+/// Shell group error codes (`shell_mgmt_err_code_t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum Err {
+    /// Unknown error.
+    Unknown = 1,
+    /// The joined command line is too long.
+    CommandTooLong = 2,
+    /// `argv` is empty.
+    EmptyCommand = 3,
+}
+
+impl From<Err> for Error {
+    fn from(e: Err) -> Error {
+        Error::Group {
+            group: group::SHELL,
+            rc: e as u16,
+        }
+    }
+}
+
+/// Translates a shell group error for SMP v1.
+pub fn v1_rc(rc: u16) -> Rc {
+    match rc {
+        2 | 3 => Rc::Inval,
+        _ => Rc::Unknown,
+    }
+}
+
+/// Build options of the shell group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Config {
+    /// `MCUMGR_GRP_SHELL_LEGACY_RC_RETURN_CODE`: send the exit code as `rc` instead of `ret`.
+    pub legacy_rc: bool,
+}
+
+/// Captured output, truncated at `max` bytes on a character boundary.
+struct Capture<'a, const OUT: usize> {
+    buf: &'a mut heapless::String<OUT>,
+    max: usize,
+}
+
+impl<const OUT: usize> fmt::Write for Capture<'_, OUT> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let room = self.max.saturating_sub(self.buf.len());
+        let mut end = s.len().min(room);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        // Never fails: `end` fits the remaining room.
+        let _ = self.buf.push_str(&s[..end]);
+        Ok(())
+    }
+}
+
+/// The shell group over a shell `S`; `LINE` is the command-line buffer, `OUT` the output
+/// buffer (both held in the group, not on the stack).
+pub struct ShellGroup<S: Shell, const LINE: usize = 256, const OUT: usize = 300> {
+    shell: S,
+    config: Config,
+    line: heapless::String<LINE>,
+    out: heapless::String<OUT>,
+}
+
+impl<S: Shell, const LINE: usize, const OUT: usize> ShellGroup<S, LINE, OUT> {
+    /// A new shell group.
+    pub fn new(shell: S, config: Config) -> Self {
+        ShellGroup {
+            shell,
+            config,
+            line: heapless::String::new(),
+            out: heapless::String::new(),
+        }
+    }
+
+    /// The shell.
+    pub fn shell(&self) -> &S {
+        &self.shell
+    }
+
+    /// The shell, mutably.
+    pub fn shell_mut(&mut self) -> &mut S {
+        &mut self.shell
+    }
+
+    fn exec(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
+        let line = &mut self.line;
+        line.clear();
+        let mut seen = false;
+        let mut too_long = false;
+        let mut args = 0usize;
+        for_each_entry(ctx.payload, |k, d| {
+            if k != "argv" {
+                return Ok(false);
+            }
+            if seen {
+                return Err(Rc::Inval.into());
+            }
+            seen = true;
+            let n = d.array()?;
+            let mut i = 0u64;
+            loop {
+                match n {
+                    Some(n) if i == n => break,
+                    Some(_) => {}
+                    None => {
+                        if d.datatype()? == Type::Break {
+                            d.skip()?;
+                            break;
+                        }
+                    }
+                }
+                let arg = d.str()?;
+                i += 1;
+                if too_long {
+                    continue;
+                }
+                let sep = usize::from(!line.is_empty());
+                if line.len() + sep + arg.len() >= LINE {
+                    too_long = true;
+                    continue;
+                }
+                if sep == 1 {
+                    let _ = line.push(' ');
+                }
+                let _ = line.push_str(arg);
+                args += 1;
+            }
+            Ok(true)
+        })?;
+        if !seen {
+            return Err(Rc::Inval.into());
+        }
+        if too_long {
+            return Err(Err::CommandTooLong.into());
+        }
+        if args == 0 {
+            return Err(Err::EmptyCommand.into());
+        }
+        self.out.clear();
+        let mut cap = Capture {
+            buf: &mut self.out,
+            max: OUT.saturating_sub(1),
+        };
+        let ret = self.shell.exec(&self.line, &mut cap);
+        let key = if self.config.legacy_rc { "rc" } else { "ret" };
+        rsp.enc().str("o")?.str(&self.out)?.str(key)?.i32(ret)?;
+        Ok(())
+    }
+}
+
+impl<S: Shell, const LINE: usize, const OUT: usize> Group for ShellGroup<S, LINE, OUT> {
+    fn id(&self) -> u16 {
+        group::SHELL
+    }
+
+    fn name(&self) -> &'static str {
+        "shell mgmt"
+    }
+
+    fn handlers(&self) -> u8 {
+        cmd::EXEC + 1
+    }
+
+    fn handle(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
+        match (ctx.header.id, ctx.is_read()) {
+            (cmd::EXEC, false) => self.exec(ctx, rsp),
+            _ => Err(Rc::NotSup.into()),
+        }
+    }
+
+    fn v1_rc(&self, rc: u16) -> Rc {
+        v1_rc(rc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::{Config as ServerConfig, Meta, Server};
+    use crate::testing::{body, exchange, hex, packet, Bytes, FakeShell};
+
+    fn run<const L: usize, const O: usize>(
+        g: &mut ShellGroup<FakeShell, L, O>,
+        req: &[u8],
+    ) -> Bytes {
+        let mut s: Server<'_, 1> = Server::new(ServerConfig::default());
+        s.register(g).unwrap();
+        exchange(&mut s, Meta::default(), req)
+    }
+
+    fn argv(args: &[&str], ov: u8) -> Bytes {
+        packet(
+            ov,
+            9,
+            6,
+            0,
+            &body(|e| {
+                e.str("argv")?.begin_array()?;
+                for a in args {
+                    e.str(a)?;
+                }
+                e.end()?;
+                Ok(())
+            }),
+        )
+    }
+
+    #[test]
+    fn exec_kernel_uptime() {
+        let mut g: ShellGroup<FakeShell> = ShellGroup::new(FakeShell::default(), Config::default());
+        // the spec's request vector
+        let req = hex("0a 00 00 17 00 09 06 00 bf 64 61 72 67 76 9f 66 6b 65 72 6e 65 6c 66 75 70 74 69 6d 65 ff ff");
+        assert_eq!(req, argv(&["kernel", "uptime"], 0x0a));
+        // {"o":"Uptime: 1234 ms\n","ret":0}
+        assert_eq!(
+            run(&mut g, &req),
+            hex("0b 00 00 1a 00 09 06 00 bf 61 6f 70 55 70 74 69 6d 65 3a 20 31 32 33 34 20 6d 73 0a
+                 63 72 65 74 00 ff")
+        );
+        assert_eq!(g.shell().last.as_str(), "kernel uptime");
+    }
+
+    #[test]
+    fn exec_failure_code_and_legacy_rc() {
+        let mut g: ShellGroup<FakeShell> = ShellGroup::new(FakeShell::default(), Config::default());
+        // {"o":"nope: command not found\n","ret":-8}
+        let rsp = run(&mut g, &argv(&["nope"], 0x0a));
+        assert_eq!(&rsp[rsp.len() - 6..], &hex("63 72 65 74 27 ff")[..]);
+        g.config.legacy_rc = true;
+        let rsp = run(&mut g, &argv(&["nope"], 0x0a));
+        assert_eq!(&rsp[rsp.len() - 5..], &hex("62 72 63 27 ff")[..]);
+    }
+
+    #[test]
+    fn output_is_truncated_to_the_buffer() {
+        let mut g: ShellGroup<FakeShell, 256, 8> =
+            ShellGroup::new(FakeShell::default(), Config::default());
+        let rsp = run(&mut g, &argv(&["echo", "0123456789"], 0x0a));
+        // 7 bytes kept: {"o":"0123456","ret":0}
+        assert_eq!(
+            &rsp[8..],
+            &hex("bf 61 6f 67 30 31 32 33 34 35 36 63 72 65 74 00 ff")[..]
+        );
+        // never in the middle of a character
+        let rsp = run(&mut g, &argv(&["echo", "ééééé"], 0x0a));
+        assert_eq!(&rsp[8..19], &hex("bf 61 6f 67 c3 a9 c3 a9 c3 a9 0a")[..]);
+    }
+
+    #[test]
+    fn errors() {
+        let mut g: ShellGroup<FakeShell, 16, 64> =
+            ShellGroup::new(FakeShell::default(), Config::default());
+        let err = |rc: u8| {
+            let mut v = hex(
+                "0b 00 00 13 00 09 06 00 bf 63 65 72 72 bf 65 67 72 6f 75 70 09 62 72 63 00 ff ff",
+            );
+            v[24] = rc;
+            v
+        };
+        // joined length 15 ("echo 0123456789") fits 16; 16 does not
+        assert_eq!(
+            run(&mut g, &argv(&["echo", "0123456789"], 0x0a)).len(),
+            8 + 21
+        );
+        assert_eq!(run(&mut g, &argv(&["echo", "01234567890"], 0x0a)), err(2));
+        assert_eq!(run(&mut g, &argv(&[], 0x0a)), err(3));
+        // v1: both translate to rc 3
+        assert_eq!(
+            run(&mut g, &argv(&[], 0x02)),
+            hex("03 00 00 06 00 09 06 00 bf 62 72 63 03 ff")
+        );
+        let rc3 = hex("0b 00 00 06 00 09 06 00 bf 62 72 63 03 ff");
+        // missing argv, argv not an array, non-text element
+        assert_eq!(run(&mut g, &packet(0x0a, 9, 6, 0, &hex("bf ff"))), rc3);
+        assert_eq!(
+            run(
+                &mut g,
+                &packet(0x0a, 9, 6, 0, &hex("bf 64 61 72 67 76 01 ff"))
+            ),
+            rc3
+        );
+        assert_eq!(
+            run(
+                &mut g,
+                &packet(0x0a, 9, 6, 0, &hex("a1 64 61 72 67 76 81 01"))
+            ),
+            rc3
+        );
+        // definite array and an unknown key are fine
+        let rsp = run(
+            &mut g,
+            &packet(
+                0x0a,
+                9,
+                6,
+                0,
+                &hex("a2 61 78 01 64 61 72 67 76 82 64 65 63 68 6f 61 7a"),
+            ),
+        );
+        assert_eq!(&rsp[8..], &hex("bf 61 6f 62 7a 0a 63 72 65 74 00 ff")[..]);
+        // read op: rc 8
+        let mut req = argv(&["echo"], 0x08);
+        req[0] = 0x08;
+        assert_eq!(&run(&mut g, &req)[8..], &hex("bf 62 72 63 08 ff")[..]);
+    }
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting and lints (host and MCU targets), the core's
+# unit tests, the no_std cross builds, and the integration tests that drive the real
+# smp-svr binary with real MCUmgr clients (mcumgrctl, smpclient, mcumgr-toolkit,
+# mcumgr-client-wrapper, imgtool). Installs what it needs inside the checkout:
+# clients in .ci/tools and .venv (both gitignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TOOLS=$ROOT/.ci/tools
+export PATH="$TOOLS/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Rust targets"
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
+rustup component add clippy rustfmt >/dev/null 2>&1 || true
+
+step "Client tools"
+if ! command -v mcumgrctl >/dev/null || ! mcumgrctl --version | grep -q '0\.20\.'; then
+    cargo install --locked --root "$TOOLS" mcumgrctl@0.20.0 --no-default-features
+fi
+if [ ! -x .venv/bin/pytest ] || ! cmp -s tests/requirements.txt .venv/.requirements; then
+    python3 -m venv .venv
+    .venv/bin/pip install --quiet --upgrade pip
+    .venv/bin/pip install --quiet -r tests/requirements.txt
+    cp tests/requirements.txt .venv/.requirements
+fi
+export PATH="$ROOT/.venv/bin:$PATH"
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "clippy (host)"
+cargo clippy -p smp -p smp-svr --all-targets -- -D warnings
+
+step "no_std core for the MCU targets"
+for t in thumbv6m-none-eabi thumbv7em-none-eabihf; do
+    cargo clippy -p smp --target "$t" -- -D warnings
+    cargo build -p smp --release --target "$t"
+done
+
+if [ -x ci/mcu.sh ]; then
+    step "Zephyr port checks (ci/mcu.sh)"
+    ci/mcu.sh
+fi
+
+step "unit tests"
+cargo test -p smp -p smp-svr
+
+step "fuzz smoke (scripts/fuzz-smoke.sh)"
+scripts/fuzz-smoke.sh
+
+step "integration tests with real clients"
+cargo build -p smp-svr
+export SMP_SVR="$ROOT/target/debug/smp-svr"
+export MCUMGRCTL="$TOOLS/bin/mcumgrctl"
+cd tests
+python -m pytest -q

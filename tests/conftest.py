@@ -1,0 +1,104 @@
+"""Fixtures that start the real `smp-svr` binary and point real clients at it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _find_bin(name: str, env: str, candidates: list[Path]) -> str:
+    if os.environ.get(env):
+        return os.environ[env]
+    for c in candidates:
+        if c.exists():
+            return str(c)
+    found = shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} not found: set {env} or run scripts/test-all.sh")
+    return found
+
+
+SMP_SVR = _find_bin("smp-svr", "SMP_SVR", [ROOT / "target/debug/smp-svr"])
+MCUMGRCTL = _find_bin("mcumgrctl", "MCUMGRCTL", [ROOT / ".ci/tools/bin/mcumgrctl"])
+
+
+@dataclass
+class Device:
+    """A running smp-svr and how to reach it."""
+
+    proc: subprocess.Popen
+    state: Path
+    udp_port: int
+    pty: Path
+    log: Path
+    args: list[str]
+
+    @property
+    def udp(self) -> str:
+        return f"127.0.0.1:{self.udp_port}"
+
+    def mcumgrctl(self, *args: str, serial: bool = False, check: bool = True,
+                  timeout: float = 60, ctl_timeout_ms: int = 3000,
+                  retries: int | None = None) -> subprocess.CompletedProcess:
+        """Runs mcumgrctl against this device over UDP (default) or the PTY."""
+        target = ["-s", str(self.pty)] if serial else ["--udp", self.udp]
+        extra = ["--retries", str(retries)] if retries is not None else []
+        r = subprocess.run([MCUMGRCTL, *target, "-t", str(ctl_timeout_ms), *extra, *args],
+                           capture_output=True,
+                           text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"mcumgrctl {' '.join(args)} failed ({r.returncode}):\n"
+                                 f"{r.stdout}\n{r.stderr}")
+        return r
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def start_device(tmp: Path, *extra: str, state: Path | None = None) -> Device:
+    """Starts smp-svr on a free UDP port and a fresh PTY; waits until it is ready."""
+    state = state or tmp / "state"
+    link = tmp / f"tty{time.monotonic_ns()}"
+    log = tmp / "smp-svr.log"
+    args = [SMP_SVR, "--state", str(state), "--udp", "127.0.0.1:0", "--pty", str(link), *extra]
+    logf = open(log, "ab")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=logf, text=True,
+                            env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "debug")})
+    port = None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        if line.startswith("smp-svr: udp "):
+            port = int(line.rsplit(":", 1)[1])
+        if line.strip() == "smp-svr: ready":
+            break
+    if port is None:
+        proc.kill()
+        raise RuntimeError(f"smp-svr did not start; log:\n{log.read_text()}")
+    return Device(proc, state, port, link, log, args)
+
+
+@pytest.fixture
+def device(tmp_path: Path):
+    d = start_device(tmp_path)
+    yield d
+    rc = d.stop()
+    assert rc == 0, f"smp-svr exited with {rc}; log:\n{d.log.read_text()[-4000:]}"
