@@ -8,8 +8,8 @@
 //! be overridden with `SMP_RS_<NAME>` environment variables.
 //!
 //! Outputs:
-//! - `cfg(smp_grp_os)`, `cfg(smp_serial_uart)`, `cfg(smp_serial_console)`,
-//!   `cfg(smp_console_shell)`;
+//! - `cfg(smp_grp_*)` per command group, `cfg(smp_serial_uart)`,
+//!   `cfg(smp_serial_console)`, `cfg(smp_console_shell)`;
 //! - `$OUT_DIR/kconfig.rs` with the numeric options (`BUF_SIZE`, ...).
 
 use std::collections::HashMap;
@@ -20,6 +20,16 @@ use std::path::PathBuf;
 /// Switches: (cfg name, Kconfig symbol, Cargo feature).
 const SWITCHES: &[(&str, &str, &str)] = &[
     ("smp_grp_os", "CONFIG_SMP_RS_GRP_OS", "GRP_OS"),
+    ("smp_grp_stat", "CONFIG_SMP_RS_GRP_STAT", "GRP_STAT"),
+    (
+        "smp_grp_settings",
+        "CONFIG_SMP_RS_GRP_SETTINGS",
+        "GRP_SETTINGS",
+    ),
+    ("smp_grp_fs", "CONFIG_SMP_RS_GRP_FS", "GRP_FS"),
+    ("smp_grp_shell", "CONFIG_SMP_RS_GRP_SHELL", "GRP_SHELL"),
+    ("smp_grp_enum", "CONFIG_SMP_RS_GRP_ENUM", "GRP_ENUM"),
+    ("smp_grp_zbasic", "CONFIG_SMP_RS_GRP_ZBASIC", "GRP_ZBASIC"),
     (
         "smp_serial_uart",
         "CONFIG_SMP_RS_TRANSPORT_UART",
@@ -53,6 +63,19 @@ const NUMBERS: &[(&str, &str, &str, u64)] = &[
         "CONFIG_SMP_RS_OS_TASKSTAT_THREAD_NAME_LEN",
         32,
     ),
+    ("FS_PATH_LEN", "usize", "CONFIG_SMP_RS_FS_PATH_LEN", 64),
+    (
+        "STAT_NAME_LEN",
+        "usize",
+        "CONFIG_SMP_RS_STAT_MAX_NAME_LEN",
+        32,
+    ),
+    (
+        "SETTINGS_NAME_LEN",
+        "usize",
+        "CONFIG_SMP_RS_SETTINGS_NAME_LEN",
+        32,
+    ),
     (
         "FLASH_WRITE_SIZE",
         "usize",
@@ -70,15 +93,7 @@ const NUMBERS: &[(&str, &str, &str, u64)] = &[
 /// Group options whose groups the `smp` core on this branch does not provide yet. Setting
 /// one is not an error (the C side of the port is there), but the build says plainly that
 /// the group is not registered.
-const PENDING_GROUPS: &[&str] = &[
-    "CONFIG_SMP_RS_GRP_IMG",
-    "CONFIG_SMP_RS_GRP_FS",
-    "CONFIG_SMP_RS_GRP_STAT",
-    "CONFIG_SMP_RS_GRP_SHELL",
-    "CONFIG_SMP_RS_GRP_SETTINGS",
-    "CONFIG_SMP_RS_GRP_ENUM",
-    "CONFIG_SMP_RS_GRP_ZBASIC",
-];
+const PENDING_GROUPS: &[&str] = &["CONFIG_SMP_RS_GRP_IMG"];
 
 fn parse_dotconfig(text: &str) -> HashMap<String, String> {
     text.lines()

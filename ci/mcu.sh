@@ -39,7 +39,7 @@ for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
 	# shellcheck disable=SC2086
 	arm-none-eabi-gcc ${CFLAGS[$target]} -Os -std=c11 -Wall -Wextra -Werror \
 		-ffunction-sections -fdata-sections \
-		-DSMP_DOUBLE_SLOT_SIZE=4096u \
+		-DSMP_DOUBLE_SLOT_SIZE=4096u -DSMP_DOUBLE_FILE_MAX=256u \
 		-Iinclude -Itests/port-double \
 		tests/mcu-link/main.c tests/port-double/smp_port_double.c "$lib" \
 		-specs=nano.specs -specs=nosys.specs \

@@ -40,6 +40,7 @@ extern "C" {
 #define SMP_PORT_EBUSY        (-7)  /* resource in use */
 #define SMP_PORT_ENAMETOOLONG (-8)  /* path longer than the port's limit */
 #define SMP_PORT_EISDIR       (-9)  /* path names a directory */
+#define SMP_PORT_EROFS        (-10) /* read-only file system */
 
 /* ---- Hooks provided by zephyr-lang-rust's main.c ------------------------------------ */
 
@@ -225,6 +226,9 @@ int32_t smp_port_boot_is_confirmed(void);
 
 /* ---- File system (fs/fs.h) ------------------------------------------------------------- */
 
+/** Files that can be open at once (an upload, a hash, a staging record). */
+#define SMP_PORT_FS_FILES 3
+
 /** Open flags for smp_port_fs_open(). */
 #define SMP_PORT_FS_READ   0x1u
 #define SMP_PORT_FS_WRITE  0x2u
@@ -232,20 +236,20 @@ int32_t smp_port_boot_is_confirmed(void);
 #define SMP_PORT_FS_TRUNC  0x8u
 
 /**
- * Opens the file `path` (absolute, e.g. "/lfs1/x.bin", not NUL-terminated). One file is
- * open at a time: opening closes the previous one.
- * @return 0 or a negative SMP_PORT_E* code (SMP_PORT_ENOENT, SMP_PORT_ENAMETOOLONG, ...).
+ * Opens the file `path` (absolute, e.g. "/lfs1/x.bin", not NUL-terminated).
+ * @return a handle (0 .. SMP_PORT_FS_FILES-1), or a negative SMP_PORT_E* code
+ *         (SMP_PORT_ENOENT, SMP_PORT_ENAMETOOLONG, SMP_PORT_EBUSY when all handles are in use).
  */
 int32_t smp_port_fs_open(const uint8_t *path, size_t path_len, uint32_t flags);
 
-/** Reads up to `len` bytes at `off` of the open file; returns bytes read or a negative SMP_PORT_E* code. */
-int32_t smp_port_fs_read(uint64_t off, uint8_t *dst, size_t len);
+/** Reads up to `len` bytes at `off` of file `handle`; returns the bytes read (0 at the end). */
+int32_t smp_port_fs_read(uint32_t handle, uint64_t off, uint8_t *dst, size_t len);
 
-/** Writes `len` bytes at `off` of the open file; returns 0 or a negative SMP_PORT_E* code. */
-int32_t smp_port_fs_write(uint64_t off, const uint8_t *src, size_t len);
+/** Writes all `len` bytes at `off` of file `handle`; returns 0. */
+int32_t smp_port_fs_write(uint32_t handle, uint64_t off, const uint8_t *src, size_t len);
 
-/** Closes the open file (no-op if none is open). */
-void smp_port_fs_close(void);
+/** Closes file `handle`, flushing it to the medium. */
+int32_t smp_port_fs_close(uint32_t handle);
 
 /**
  * Size of the file `path`.
@@ -255,6 +259,10 @@ int64_t smp_port_fs_stat(const uint8_t *path, size_t path_len);
 
 /** Deletes the file `path`. */
 int32_t smp_port_fs_unlink(const uint8_t *path, size_t path_len);
+
+/** Renames `from` to `to`, replacing a file `to` atomically if it exists. */
+int32_t smp_port_fs_rename(const uint8_t *from, size_t from_len, const uint8_t *to,
+			   size_t to_len);
 
 /* ---- Statistics (stats/stats.h) ---------------------------------------------------------- */
 
@@ -272,6 +280,32 @@ int32_t smp_port_stats_group(uint32_t index, uint8_t *name, size_t name_cap);
  */
 int32_t smp_port_stats_entry(const uint8_t *group, size_t group_len, uint32_t index,
 			     uint8_t *name, size_t name_cap, uint64_t *value);
+
+/* ---- Settings (settings/settings.h) ------------------------------------------------------ */
+
+/**
+ * Reads the runtime value of setting `name` into `buf`.
+ * @return the value length (may exceed `cap`; only `cap` bytes are written),
+ *         SMP_PORT_EINVAL if no handler serves the name's root, SMP_PORT_ENOENT if the
+ *         handler does not know it, SMP_PORT_ENOTSUP if settings are not built in.
+ */
+int32_t smp_port_settings_get(const uint8_t *name, size_t name_len, uint8_t *buf, size_t cap);
+
+/** Sets the runtime value of `name`. Errors as smp_port_settings_get(). */
+int32_t smp_port_settings_set(const uint8_t *name, size_t name_len, const uint8_t *val,
+			      size_t val_len);
+
+/** Deletes `name` from the persistent store. */
+int32_t smp_port_settings_delete(const uint8_t *name, size_t name_len);
+
+/** settings_commit(). */
+int32_t smp_port_settings_commit(void);
+
+/** settings_load(). */
+int32_t smp_port_settings_load(void);
+
+/** settings_save(), or settings_save_subtree() of `subtree` when `subtree_len` > 0. */
+int32_t smp_port_settings_save(const uint8_t *subtree, size_t subtree_len);
 
 /* ---- Shell (shell/shell.h, dummy backend) ----------------------------------------------- */
 

@@ -63,7 +63,7 @@ pub mod kconfig {
 }
 
 use smp::codec::serial;
-use smp::server::{Config, Meta, Params, Server};
+use smp::server::{Config, Meta, Params, RegistryFull, Server};
 
 #[cfg(any(smp_serial_uart, smp_serial_console))]
 use crate::console::Console;
@@ -108,6 +108,91 @@ const SERIAL_OUT: usize = (SERIAL_BUF.div_ceil(89) + 1) * serial::MAX_FRAME;
 struct Groups {
     #[cfg(smp_grp_os)]
     os: OsGroup<port::ZephyrOs>,
+    #[cfg(smp_grp_stat)]
+    stat: smp::groups::stat::StatGroup<port::stats::ZephyrStats>,
+    #[cfg(smp_grp_settings)]
+    settings: smp::groups::settings::SettingsGroup<port::settings::ZephyrSettings>,
+    #[cfg(smp_grp_fs)]
+    fs: smp::groups::fs::FsGroup<port::fs::ZephyrFs>,
+    #[cfg(smp_grp_shell)]
+    shell: smp::groups::shell::ShellGroup<port::ZephyrShell>,
+    #[cfg(smp_grp_enum)]
+    enum_: smp::groups::enum_::EnumGroup,
+    #[cfg(smp_grp_zbasic)]
+    zbasic: smp::groups::basic::BasicGroup<port::ZephyrStorage>,
+}
+
+impl Groups {
+    /// The groups Kconfig selects, over the Zephyr platforms of [`port`].
+    fn new() -> Self {
+        Groups {
+            #[cfg(smp_grp_os)]
+            os: OsGroup::new(
+                port::ZephyrOs::new(),
+                smp::groups::os::Config {
+                    datetime_ms: false,
+                    info_max: kconfig::OS_INFO_MAX,
+                    thread_name_len: kconfig::THREAD_NAME_LEN,
+                },
+            ),
+            #[cfg(smp_grp_stat)]
+            stat: smp::groups::stat::StatGroup::new(
+                port::stats::ZephyrStats::new(),
+                smp::groups::stat::Config {
+                    name_len: kconfig::STAT_NAME_LEN,
+                    ..Default::default()
+                },
+            ),
+            #[cfg(smp_grp_settings)]
+            settings: smp::groups::settings::SettingsGroup::new(
+                port::settings::ZephyrSettings::new(),
+                smp::groups::settings::Config {
+                    name_len: kconfig::SETTINGS_NAME_LEN,
+                },
+            ),
+            #[cfg(smp_grp_fs)]
+            fs: smp::groups::fs::FsGroup::new(
+                port::fs::ZephyrFs::new(),
+                smp::groups::fs::Config {
+                    path_len: kconfig::FS_PATH_LEN,
+                    ..Default::default()
+                },
+            ),
+            #[cfg(smp_grp_shell)]
+            shell: smp::groups::shell::ShellGroup::new(
+                port::ZephyrShell::new(),
+                Default::default(),
+            ),
+            #[cfg(smp_grp_enum)]
+            enum_: smp::groups::enum_::EnumGroup::new(),
+            #[cfg(smp_grp_zbasic)]
+            zbasic: smp::groups::basic::BasicGroup::new(port::ZephyrStorage::new()),
+        }
+    }
+
+    /// Registers every group, in the order Zephyr's smp_svr registers them (what the
+    /// enumeration group reports).
+    fn register(
+        &'static mut self,
+        server: &mut Server<'static, MAX_GROUPS>,
+    ) -> Result<(), RegistryFull> {
+        #[cfg(smp_grp_os)]
+        server.register(&mut self.os)?;
+        #[cfg(smp_grp_stat)]
+        server.register(&mut self.stat)?;
+        #[cfg(smp_grp_settings)]
+        server.register(&mut self.settings)?;
+        #[cfg(smp_grp_fs)]
+        server.register(&mut self.fs)?;
+        #[cfg(smp_grp_shell)]
+        server.register(&mut self.shell)?;
+        #[cfg(smp_grp_enum)]
+        server.register(&mut self.enum_)?;
+        #[cfg(smp_grp_zbasic)]
+        server.register(&mut self.zbasic)?;
+        let _ = server;
+        Ok(())
+    }
 }
 
 /// Everything the entry points work on.
@@ -166,21 +251,9 @@ pub extern "C" fn smp_rs_init() -> i32 {
         return SMP_RS_EALREADY;
     };
     logger::init();
-    let Ok(groups) = GROUPS.leak(Groups {
-        #[cfg(smp_grp_os)]
-        os: OsGroup::new(
-            port::ZephyrOs::new(),
-            smp::groups::os::Config {
-                datetime_ms: false,
-                info_max: kconfig::OS_INFO_MAX,
-                thread_name_len: kconfig::THREAD_NAME_LEN,
-            },
-        ),
-    }) else {
+    let Ok(groups) = GROUPS.leak(Groups::new()) else {
         return SMP_RS_EALREADY;
     };
-    // Mutable for the registrations below, whichever groups Kconfig selects.
-    #[cfg_attr(not(smp_grp_os), allow(unused_mut))]
     let mut server = Server::new(Config {
         params: Params {
             buf_size: kconfig::BUF_SIZE as u32,
@@ -188,12 +261,10 @@ pub extern "C" fn smp_rs_init() -> i32 {
         },
         support_v1: true,
     });
-    #[cfg(smp_grp_os)]
-    if server.register(&mut groups.os).is_err() {
+    if let Err(e) = groups.register(&mut server) {
+        log::error!("{e}");
         return SMP_RS_EALREADY;
     }
-    #[cfg(not(smp_grp_os))]
-    let _ = groups;
 
     #[cfg(smp_serial_uart)]
     let Some(uart_rx) = UART_RX.take() else {

@@ -11,9 +11,10 @@
 //!   [`shell_exec`] for the console front end;
 //! - [`FlashArea`]: `embedded-storage`'s [`NorFlash`] over a flash_map partition, for the
 //!   image and basic groups;
-//! - [`boot`], [`fs`], [`stats`]: MCUboot control, file system and statistics, as plain
-//!   functions over the port, for the platform traits of the image, fs and stat groups to
-//!   be implemented with.
+//! - [`fs::ZephyrFs`], [`stats::ZephyrStats`], [`settings::ZephyrSettings`],
+//!   [`ZephyrStorage`]: the platforms of the fs, stat, settings and Zephyr basic groups;
+//! - [`boot`]: MCUboot control as plain functions, for the image group's boot-control
+//!   platform to be implemented with.
 
 use core::fmt;
 
@@ -22,8 +23,8 @@ use embedded_storage::nor_flash::{
     ReadNorFlash,
 };
 use smp::platform::{
-    BootloaderInfo, DateTime, HeapInfo, Identity, Os, ResetRequest, RtcError, Shell, StackInfo,
-    TaskInfo,
+    BootloaderInfo, DateTime, EraseError, HeapInfo, Identity, Os, ResetRequest, RtcError, Shell,
+    StackInfo, StorageErase, TaskInfo,
 };
 use smp::server::Error;
 use smp::wire::Rc;
@@ -51,6 +52,8 @@ pub enum PortError {
     NameTooLong,
     /// `SMP_PORT_EISDIR`.
     IsDir,
+    /// `SMP_PORT_EROFS`.
+    RoFs,
 }
 
 impl fmt::Display for PortError {
@@ -65,6 +68,7 @@ impl fmt::Display for PortError {
             PortError::Busy => "busy",
             PortError::NameTooLong => "name too long",
             PortError::IsDir => "is a directory",
+            PortError::RoFs => "read-only file system",
         };
         f.write_str(s)
     }
@@ -87,6 +91,7 @@ pub fn check(rc: i64) -> Result<u64, PortError> {
         sys::SMP_PORT_EBUSY => PortError::Busy,
         sys::SMP_PORT_ENAMETOOLONG => PortError::NameTooLong,
         sys::SMP_PORT_EISDIR => PortError::IsDir,
+        sys::SMP_PORT_EROFS => PortError::RoFs,
         _ => PortError::Io,
     })
 }
@@ -547,118 +552,456 @@ pub mod boot {
     }
 }
 
-/// The file system through `zephyr/fs/fs.h`. One file is open at a time.
+/// The file system through `zephyr/fs/fs.h`, as the FS group's [`Fs`] platform.
 pub mod fs {
+    use smp::groups::fs::PATH_CAP;
+    use smp::platform::{Fs, FsError, FsStat, Staged, UploadStart};
+
     use super::{check, check32, sys, PortError};
 
-    /// How to open a file.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-    pub struct OpenFlags {
-        /// Open for reading.
-        pub read: bool,
-        /// Open for writing.
-        pub write: bool,
-        /// Create if missing.
-        pub create: bool,
-        /// Truncate to zero length.
-        pub truncate: bool,
-    }
+    /// Suffix of the staging file of an upload (invisible to clients).
+    pub const STAGING_SUFFIX: &str = ".~smp";
+    /// Suffix of the file recording an upload's announced total length.
+    pub const TOTAL_SUFFIX: &str = ".~smpn";
 
-    /// Opens `path` (closing any file opened before).
-    pub fn open(path: &str, flags: OpenFlags) -> Result<(), PortError> {
-        let mut f = 0;
-        for (on, bit) in [
-            (flags.read, sys::SMP_PORT_FS_READ),
-            (flags.write, sys::SMP_PORT_FS_WRITE),
-            (flags.create, sys::SMP_PORT_FS_CREATE),
-            (flags.truncate, sys::SMP_PORT_FS_TRUNC),
-        ] {
-            if on {
-                f |= bit;
-            }
+    type PathBuf = heapless::String<{ PATH_CAP + 8 }>;
+
+    fn fs_err(e: PortError) -> FsError {
+        match e {
+            PortError::NoEnt => FsError::NoEnt,
+            PortError::Inval | PortError::NameTooLong | PortError::IsDir => FsError::Inval,
+            PortError::RoFs => FsError::RoFs,
+            PortError::NotSup => FsError::NotSup,
+            _ => FsError::Io,
         }
-        // SAFETY: `path` is valid for `path.len()` bytes during the call.
-        check32(unsafe { sys::smp_port_fs_open(path.as_ptr(), path.len(), f) }).map(|_| ())
     }
 
-    /// Reads from the open file at `off`; returns the bytes read (0 at the end).
-    pub fn read(off: u64, buf: &mut [u8]) -> Result<usize, PortError> {
+    fn with_suffix(path: &str, suffix: &str) -> Result<PathBuf, FsError> {
+        let mut p = PathBuf::new();
+        p.push_str(path).map_err(|_| FsError::Inval)?;
+        p.push_str(suffix).map_err(|_| FsError::Inval)?;
+        Ok(p)
+    }
+
+    fn open(path: &str, flags: u32) -> Result<u32, PortError> {
+        // SAFETY: `path` is valid for `path.len()` bytes during the call.
+        check32(unsafe { sys::smp_port_fs_open(path.as_ptr(), path.len(), flags) })
+    }
+
+    fn read(handle: u32, off: u64, buf: &mut [u8]) -> Result<usize, PortError> {
         // SAFETY: `buf` is valid for writes of `buf.len()` bytes during the call.
-        let n = check32(unsafe { sys::smp_port_fs_read(off, buf.as_mut_ptr(), buf.len()) })?;
+        let n =
+            check32(unsafe { sys::smp_port_fs_read(handle, off, buf.as_mut_ptr(), buf.len()) })?;
         Ok((n as usize).min(buf.len()))
     }
 
-    /// Writes `data` to the open file at `off`.
-    pub fn write(off: u64, data: &[u8]) -> Result<(), PortError> {
+    fn write(handle: u32, off: u64, data: &[u8]) -> Result<(), PortError> {
         // SAFETY: `data` is valid for reads of `data.len()` bytes during the call.
-        check32(unsafe { sys::smp_port_fs_write(off, data.as_ptr(), data.len()) }).map(|_| ())
+        check32(unsafe { sys::smp_port_fs_write(handle, off, data.as_ptr(), data.len()) })
+            .map(|_| ())
     }
 
-    /// Closes the open file.
-    pub fn close() {
-        // SAFETY: no arguments.
-        unsafe { sys::smp_port_fs_close() }
+    fn close(handle: u32) -> Result<(), PortError> {
+        // SAFETY: plain integer argument.
+        check32(unsafe { sys::smp_port_fs_close(handle) }).map(|_| ())
     }
 
-    /// The size of the file `path`.
-    pub fn size(path: &str) -> Result<u64, PortError> {
+    fn size(path: &str) -> Result<u64, PortError> {
         // SAFETY: `path` is valid for `path.len()` bytes during the call.
         check(unsafe { sys::smp_port_fs_stat(path.as_ptr(), path.len()) })
     }
 
-    /// Deletes `path`.
-    pub fn unlink(path: &str) -> Result<(), PortError> {
+    fn unlink(path: &str) -> Result<(), PortError> {
         // SAFETY: `path` is valid for `path.len()` bytes during the call.
         check32(unsafe { sys::smp_port_fs_unlink(path.as_ptr(), path.len()) }).map(|_| ())
     }
-}
 
-/// Zephyr's statistics (`zephyr/stats/stats.h`).
-pub mod stats {
-    use super::{check32, sys, utf8_prefix, PortError};
-
-    /// Calls `f` with the name of every statistics group.
-    pub fn groups(mut f: impl FnMut(&str) -> Result<(), PortError>) -> Result<(), PortError> {
-        for index in 0u32.. {
-            let mut name = [0u8; 32];
-            // SAFETY: `name` is valid for writes of `name.len()` bytes during the call.
-            let rc = unsafe { sys::smp_port_stats_group(index, name.as_mut_ptr(), name.len()) };
-            match check32(rc) {
-                Ok(n) => f(utf8_prefix(&name[..(n as usize).min(name.len())]))?,
-                Err(PortError::NoEnt) => break,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+    fn rename(from: &str, to: &str) -> Result<(), PortError> {
+        // SAFETY: both paths are valid for their lengths during the call.
+        check32(unsafe {
+            sys::smp_port_fs_rename(from.as_ptr(), from.len(), to.as_ptr(), to.len())
+        })
+        .map(|_| ())
     }
 
-    /// Calls `f` with every `(name, value)` of the group `group`; `NoEnt` if the group does
-    /// not exist.
-    pub fn entries(
-        group: &str,
-        mut f: impl FnMut(&str, u64) -> Result<(), PortError>,
-    ) -> Result<(), PortError> {
-        for index in 0u32.. {
-            let mut name = [0u8; 32];
-            let mut value = 0u64;
-            // SAFETY: `group` and `name` are valid for their lengths and `value` is a valid
-            // out pointer during the call.
-            let rc = unsafe {
-                sys::smp_port_stats_entry(
-                    group.as_ptr(),
-                    group.len(),
-                    index,
-                    name.as_mut_ptr(),
-                    name.len(),
-                    &mut value,
-                )
-            };
-            match check32(rc) {
-                Ok(n) => f(utf8_prefix(&name[..(n as usize).min(name.len())]), value)?,
-                Err(PortError::NoEnt) if index > 0 => break,
-                Err(e) => return Err(e),
+    /// Writes a whole small file.
+    fn write_file(path: &str, data: &[u8]) -> Result<(), PortError> {
+        let h = open(
+            path,
+            sys::SMP_PORT_FS_WRITE | sys::SMP_PORT_FS_CREATE | sys::SMP_PORT_FS_TRUNC,
+        )?;
+        let r = write(h, 0, data);
+        let c = close(h);
+        r.and(c)
+    }
+
+    /// The total recorded for the upload to `path` (0 = unknown or none).
+    fn recorded_total(path: &str) -> u64 {
+        let Ok(name) = with_suffix(path, TOTAL_SUFFIX) else {
+            return 0;
+        };
+        let Ok(h) = open(&name, sys::SMP_PORT_FS_READ) else {
+            return 0;
+        };
+        let mut b = [0u8; 8];
+        let n = read(h, 0, &mut b).unwrap_or(0);
+        let _ = close(h);
+        if n == b.len() {
+            u64::from_le_bytes(b)
+        } else {
+            0
+        }
+    }
+
+    /// An open file of [`ZephyrFs`].
+    #[derive(Debug)]
+    pub struct File {
+        handle: u32,
+        /// For an upload's staging file: the target it replaces on commit.
+        target: Option<PathBuf>,
+    }
+
+    /// Zephyr's file system (mounted by the application, e.g. LittleFS at `/lfs1`).
+    ///
+    /// Uploads are staged in `<name>.~smp`, their announced total in `<name>.~smpn`; a
+    /// commit renames the staging file over the target, which LittleFS does atomically.
+    /// Names ending in either suffix are refused, so clients never see staging files.
+    #[derive(Debug, Default)]
+    pub struct ZephyrFs {
+        _private: (),
+    }
+
+    impl ZephyrFs {
+        /// A new handle (the file system itself is global).
+        pub fn new() -> Self {
+            ZephyrFs { _private: () }
+        }
+
+        fn check_name(path: &str) -> Result<(), FsError> {
+            if path.ends_with(STAGING_SUFFIX) || path.ends_with(TOTAL_SUFFIX) {
+                return Err(FsError::Inval);
+            }
+            Ok(())
+        }
+    }
+
+    impl Fs for ZephyrFs {
+        type File = File;
+
+        fn stat(&mut self, path: &str) -> Result<FsStat, FsError> {
+            Self::check_name(path)?;
+            match size(path) {
+                Ok(len) => Ok(FsStat { len, is_dir: false }),
+                Err(PortError::IsDir) => Ok(FsStat {
+                    len: 0,
+                    is_dir: true,
+                }),
+                Err(e) => Err(fs_err(e)),
             }
         }
-        Ok(())
+
+        fn open_read(&mut self, path: &str) -> Result<File, FsError> {
+            Self::check_name(path)?;
+            let handle = open(path, sys::SMP_PORT_FS_READ).map_err(fs_err)?;
+            Ok(File {
+                handle,
+                target: None,
+            })
+        }
+
+        fn open_upload(
+            &mut self,
+            path: &str,
+            start: UploadStart,
+        ) -> Result<(File, Staged), FsError> {
+            Self::check_name(path)?;
+            let staging = with_suffix(path, STAGING_SUFFIX)?;
+            let total_name = with_suffix(path, TOTAL_SUFFIX)?;
+            let mut target = PathBuf::new();
+            target.push_str(path).map_err(|_| FsError::Inval)?;
+            let rw = sys::SMP_PORT_FS_READ | sys::SMP_PORT_FS_WRITE | sys::SMP_PORT_FS_CREATE;
+            let staged = match start {
+                UploadStart::New { total } => {
+                    write_file(&total_name, &total.to_le_bytes()).map_err(fs_err)?;
+                    let handle = open(&staging, rw | sys::SMP_PORT_FS_TRUNC).map_err(fs_err)?;
+                    return Ok((
+                        File {
+                            handle,
+                            target: Some(target),
+                        },
+                        Staged { len: 0, total },
+                    ));
+                }
+                UploadStart::Resume => match size(&staging) {
+                    Ok(len) => Staged {
+                        len,
+                        total: recorded_total(path),
+                    },
+                    Err(PortError::NoEnt) => {
+                        // No unfinished upload: start from a copy of the visible file.
+                        let _ = unlink(&total_name);
+                        let handle = open(&staging, rw | sys::SMP_PORT_FS_TRUNC).map_err(fs_err)?;
+                        let copied = copy_into(path, handle);
+                        let closed = close(handle);
+                        let len = copied.and_then(|n| closed.map(|_| n)).map_err(fs_err)?;
+                        Staged { len, total: 0 }
+                    }
+                    Err(e) => return Err(fs_err(e)),
+                },
+            };
+            let handle = open(&staging, rw).map_err(fs_err)?;
+            Ok((
+                File {
+                    handle,
+                    target: Some(target),
+                },
+                staged,
+            ))
+        }
+
+        fn read(&mut self, file: &mut File, off: u64, buf: &mut [u8]) -> Result<usize, FsError> {
+            read(file.handle, off, buf).map_err(fs_err)
+        }
+
+        fn write(&mut self, file: &mut File, off: u64, data: &[u8]) -> Result<(), FsError> {
+            if file.target.is_none() {
+                return Err(FsError::NotSup);
+            }
+            write(file.handle, off, data).map_err(fs_err)
+        }
+
+        fn close(&mut self, file: File, commit: bool) -> Result<(), FsError> {
+            let closed = close(file.handle).map_err(fs_err);
+            let (Some(target), true) = (file.target, commit) else {
+                return closed;
+            };
+            closed?;
+            let staging = with_suffix(&target, STAGING_SUFFIX)?;
+            rename(&staging, &target).map_err(fs_err)?;
+            let _ = unlink(&with_suffix(&target, TOTAL_SUFFIX)?);
+            Ok(())
+        }
+    }
+
+    /// Copies the visible file `path` (if any) into the open file `handle`; returns the
+    /// bytes copied.
+    fn copy_into(path: &str, handle: u32) -> Result<u64, PortError> {
+        let src = match open(path, sys::SMP_PORT_FS_READ) {
+            Ok(h) => h,
+            Err(PortError::NoEnt) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut buf = [0u8; 128];
+        let mut off = 0u64;
+        let r = loop {
+            match read(src, off, &mut buf) {
+                Ok(0) => break Ok(off),
+                Ok(n) => {
+                    if let Err(e) = write(handle, off, &buf[..n]) {
+                        break Err(e);
+                    }
+                    off += n as u64;
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        let _ = close(src);
+        r
+    }
+}
+
+/// Zephyr's statistics (`zephyr/stats/stats.h`), as the stat group's [`Stats`] platform.
+pub mod stats {
+    use smp::platform::Stats;
+    use smp::server::Error;
+    use smp::wire::Rc;
+
+    use super::{check32, sys, utf8_prefix, PortError};
+
+    /// Longest group or counter name read from the port.
+    const NAME_MAX: usize = 32;
+
+    /// Zephyr's registered statistics groups.
+    #[derive(Debug, Default)]
+    pub struct ZephyrStats {
+        _private: (),
+    }
+
+    impl ZephyrStats {
+        /// A new handle (the statistics themselves are global).
+        pub fn new() -> Self {
+            ZephyrStats { _private: () }
+        }
+    }
+
+    fn group_name(index: u32, buf: &mut [u8; NAME_MAX]) -> Result<Option<&str>, Error> {
+        // SAFETY: `buf` is valid for writes of `buf.len()` bytes during the call.
+        let rc = unsafe { sys::smp_port_stats_group(index, buf.as_mut_ptr(), buf.len()) };
+        match check32(rc) {
+            Ok(n) => Ok(Some(utf8_prefix(&buf[..(n as usize).min(NAME_MAX)]))),
+            Err(PortError::NoEnt) => Ok(None),
+            Err(_) => Err(Rc::Unknown.into()),
+        }
+    }
+
+    impl Stats for ZephyrStats {
+        fn groups(&mut self, f: &mut dyn FnMut(&str) -> Result<(), Error>) -> Result<(), Error> {
+            let mut buf = [0u8; NAME_MAX];
+            for index in 0u32.. {
+                match group_name(index, &mut buf)? {
+                    Some(name) => f(name)?,
+                    None => break,
+                }
+            }
+            Ok(())
+        }
+
+        fn counters(
+            &mut self,
+            group: &str,
+            f: &mut dyn FnMut(&str, u64) -> Result<(), Error>,
+        ) -> Result<bool, Error> {
+            let mut found = false;
+            let mut buf = [0u8; NAME_MAX];
+            for index in 0u32.. {
+                match group_name(index, &mut buf)? {
+                    Some(name) if name == group => {
+                        found = true;
+                        break;
+                    }
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+            if !found {
+                return Ok(false);
+            }
+            for index in 0u32.. {
+                let mut name = [0u8; NAME_MAX];
+                let mut value = 0u64;
+                // SAFETY: `group` and `name` are valid for their lengths and `value` is a
+                // valid out pointer during the call.
+                let rc = unsafe {
+                    sys::smp_port_stats_entry(
+                        group.as_ptr(),
+                        group.len(),
+                        index,
+                        name.as_mut_ptr(),
+                        name.len(),
+                        &mut value,
+                    )
+                };
+                match check32(rc) {
+                    Ok(n) => f(utf8_prefix(&name[..(n as usize).min(NAME_MAX)]), value)?,
+                    Err(PortError::NoEnt) => break,
+                    Err(_) => return Err(Rc::Unknown.into()),
+                }
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// Zephyr's settings subsystem, as the settings group's [`Settings`] platform.
+pub mod settings {
+    use smp::platform::{Settings, SettingsError};
+
+    use super::{check32, sys, PortError};
+
+    fn settings_err(e: PortError) -> SettingsError {
+        match e {
+            PortError::Inval => SettingsError::NoRoot,
+            PortError::NoEnt => SettingsError::NotFound,
+            PortError::NotSup => SettingsError::NotSup,
+            _ => SettingsError::Other,
+        }
+    }
+
+    /// Zephyr's runtime settings (`settings_runtime_*`, `settings_save`, ...).
+    #[derive(Debug, Default)]
+    pub struct ZephyrSettings {
+        _private: (),
+    }
+
+    impl ZephyrSettings {
+        /// A new handle (the settings themselves are global).
+        pub fn new() -> Self {
+            ZephyrSettings { _private: () }
+        }
+    }
+
+    impl Settings for ZephyrSettings {
+        fn get(&mut self, name: &str, buf: &mut [u8]) -> Result<usize, SettingsError> {
+            // SAFETY: `name` and `buf` are valid for their lengths during the call.
+            let rc = unsafe {
+                sys::smp_port_settings_get(name.as_ptr(), name.len(), buf.as_mut_ptr(), buf.len())
+            };
+            check32(rc).map(|n| n as usize).map_err(settings_err)
+        }
+
+        fn set(&mut self, name: &str, val: &[u8]) -> Result<(), SettingsError> {
+            // SAFETY: `name` and `val` are valid for their lengths during the call.
+            let rc = unsafe {
+                sys::smp_port_settings_set(name.as_ptr(), name.len(), val.as_ptr(), val.len())
+            };
+            check32(rc).map(|_| ()).map_err(settings_err)
+        }
+
+        fn delete(&mut self, name: &str) -> Result<(), SettingsError> {
+            // SAFETY: `name` is valid for `name.len()` bytes during the call.
+            let rc = unsafe { sys::smp_port_settings_delete(name.as_ptr(), name.len()) };
+            check32(rc).map(|_| ()).map_err(settings_err)
+        }
+
+        fn commit(&mut self) -> Result<(), SettingsError> {
+            // SAFETY: no arguments.
+            check32(unsafe { sys::smp_port_settings_commit() })
+                .map(|_| ())
+                .map_err(settings_err)
+        }
+
+        fn load(&mut self) -> Result<(), SettingsError> {
+            // SAFETY: no arguments.
+            check32(unsafe { sys::smp_port_settings_load() })
+                .map(|_| ())
+                .map_err(settings_err)
+        }
+
+        fn save(&mut self, subtree: Option<&str>) -> Result<(), SettingsError> {
+            let s = subtree.unwrap_or("");
+            // SAFETY: `s` is valid for `s.len()` bytes during the call.
+            let rc = unsafe { sys::smp_port_settings_save(s.as_ptr(), s.len()) };
+            check32(rc).map(|_| ()).map_err(settings_err)
+        }
+    }
+}
+
+/// `storage_partition`, as the Zephyr basic group's [`StorageErase`] platform.
+#[derive(Debug, Default)]
+pub struct ZephyrStorage {
+    _private: (),
+}
+
+impl ZephyrStorage {
+    /// A new handle.
+    pub fn new() -> Self {
+        ZephyrStorage { _private: () }
+    }
+}
+
+impl StorageErase for ZephyrStorage {
+    fn erase_storage(&mut self) -> Result<(), EraseError> {
+        // SAFETY: plain integer arguments and results, here and below.
+        let id = check32(unsafe { sys::smp_port_flash_area_id(sys::SMP_PORT_AREA_STORAGE) })
+            .map_err(|_| EraseError::Open)?;
+        let id = u8::try_from(id).map_err(|_| EraseError::Open)?;
+        // SAFETY: as above.
+        let size =
+            check(unsafe { sys::smp_port_flash_size(id) }).map_err(|_| EraseError::ConfigQuery)?;
+        let size = u32::try_from(size).map_err(|_| EraseError::ConfigQuery)?;
+        // SAFETY: as above.
+        check32(unsafe { sys::smp_port_flash_erase(id, 0, size) })
+            .map(|_| ())
+            .map_err(|_| EraseError::Erase)
     }
 }

@@ -11,6 +11,7 @@ pub const SMP_PORT_ENOSPC: i32 = -6;
 pub const SMP_PORT_EBUSY: i32 = -7;
 pub const SMP_PORT_ENAMETOOLONG: i32 = -8;
 pub const SMP_PORT_EISDIR: i32 = -9;
+pub const SMP_PORT_EROFS: i32 = -10;
 pub const SMP_PORT_LOG_ERR: u32 = 1;
 pub const SMP_PORT_LOG_WRN: u32 = 2;
 pub const SMP_PORT_LOG_INF: u32 = 3;
@@ -39,6 +40,7 @@ pub const SMP_PORT_SWAP_TEST: u32 = 2;
 pub const SMP_PORT_SWAP_PERM: u32 = 3;
 pub const SMP_PORT_SWAP_REVERT: u32 = 4;
 pub const SMP_PORT_SWAP_FAIL: u32 = 5;
+pub const SMP_PORT_FS_FILES: u32 = 3;
 pub const SMP_PORT_FS_READ: u32 = 1;
 pub const SMP_PORT_FS_WRITE: u32 = 2;
 pub const SMP_PORT_FS_CREATE: u32 = 4;
@@ -84,11 +86,17 @@ unsafe extern "C" {
     pub fn smp_port_boot_confirm(image: u32) -> i32;
     pub fn smp_port_boot_is_confirmed() -> i32;
     pub fn smp_port_fs_open(path: *const u8, path_len: usize, flags: u32) -> i32;
-    pub fn smp_port_fs_read(off: u64, dst: *mut u8, len: usize) -> i32;
-    pub fn smp_port_fs_write(off: u64, src: *const u8, len: usize) -> i32;
-    pub fn smp_port_fs_close();
+    pub fn smp_port_fs_read(handle: u32, off: u64, dst: *mut u8, len: usize) -> i32;
+    pub fn smp_port_fs_write(handle: u32, off: u64, src: *const u8, len: usize) -> i32;
+    pub fn smp_port_fs_close(handle: u32) -> i32;
     pub fn smp_port_fs_stat(path: *const u8, path_len: usize) -> i64;
     pub fn smp_port_fs_unlink(path: *const u8, path_len: usize) -> i32;
+    pub fn smp_port_fs_rename(
+        from: *const u8,
+        from_len: usize,
+        to: *const u8,
+        to_len: usize,
+    ) -> i32;
     pub fn smp_port_stats_group(index: u32, name: *mut u8, name_cap: usize) -> i32;
     pub fn smp_port_stats_entry(
         group: *const u8,
@@ -98,6 +106,18 @@ unsafe extern "C" {
         name_cap: usize,
         value: *mut u64,
     ) -> i32;
+    pub fn smp_port_settings_get(name: *const u8, name_len: usize, buf: *mut u8, cap: usize)
+        -> i32;
+    pub fn smp_port_settings_set(
+        name: *const u8,
+        name_len: usize,
+        val: *const u8,
+        val_len: usize,
+    ) -> i32;
+    pub fn smp_port_settings_delete(name: *const u8, name_len: usize) -> i32;
+    pub fn smp_port_settings_commit() -> i32;
+    pub fn smp_port_settings_load() -> i32;
+    pub fn smp_port_settings_save(subtree: *const u8, subtree_len: usize) -> i32;
     pub fn smp_port_shell_exec(
         line: *const u8,
         line_len: usize,

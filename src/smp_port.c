@@ -30,6 +30,9 @@
 #ifdef CONFIG_STATS
 #include <zephyr/stats/stats.h>
 #endif
+#if defined(CONFIG_SETTINGS) && defined(CONFIG_SETTINGS_RUNTIME)
+#include <zephyr/settings/settings.h>
+#endif
 #ifdef CONFIG_SHELL_BACKEND_DUMMY
 #include <zephyr/shell/shell.h>
 #include <zephyr/shell/shell_dummy.h>
@@ -77,6 +80,8 @@ static int32_t port_err(int err)
 		return SMP_PORT_ENAMETOOLONG;
 	case EISDIR:
 		return SMP_PORT_EISDIR;
+	case EROFS:
+		return SMP_PORT_EROFS;
 	default:
 		return SMP_PORT_EIO;
 	}
@@ -577,19 +582,30 @@ int32_t smp_port_boot_is_confirmed(void)
 /* ---- file system ------------------------------------------------------------------------ */
 
 #ifdef CONFIG_FILE_SYSTEM
-static struct fs_file_t file;
-static bool file_open;
-static char path_buf[CONFIG_SMP_RS_FS_PATH_LEN + 1];
+static struct fs_file_t files[SMP_PORT_FS_FILES];
+static bool file_used[SMP_PORT_FS_FILES];
+/* Longest path: the group's limit plus the suffixes of the port's staging names. */
+static char path_buf[CONFIG_SMP_RS_FS_PATH_LEN + 16];
+static char path_buf2[CONFIG_SMP_RS_FS_PATH_LEN + 16];
+
+static struct fs_file_t *file_of(uint32_t handle)
+{
+	return handle < SMP_PORT_FS_FILES && file_used[handle] ? &files[handle] : NULL;
+}
 
 int32_t smp_port_fs_open(const uint8_t *path, size_t path_len, uint32_t flags)
 {
 	fs_mode_t mode = 0;
-	int32_t rc;
+	uint32_t h;
+	int32_t rc = c_path(path_buf, sizeof(path_buf), path, path_len);
 
-	smp_port_fs_close();
-	rc = c_path(path_buf, sizeof(path_buf), path, path_len);
 	if (rc != 0) {
 		return rc;
+	}
+	for (h = 0; h < SMP_PORT_FS_FILES && file_used[h]; h++) {
+	}
+	if (h == SMP_PORT_FS_FILES) {
+		return SMP_PORT_EBUSY;
 	}
 	if (flags & SMP_PORT_FS_READ) {
 		mode |= FS_O_READ;
@@ -600,47 +616,50 @@ int32_t smp_port_fs_open(const uint8_t *path, size_t path_len, uint32_t flags)
 	if (flags & SMP_PORT_FS_CREATE) {
 		mode |= FS_O_CREATE;
 	}
-	fs_file_t_init(&file);
-	rc = port_err(fs_open(&file, path_buf, mode));
+	fs_file_t_init(&files[h]);
+	rc = port_err(fs_open(&files[h], path_buf, mode));
 	if (rc != 0) {
 		return rc;
 	}
-	file_open = true;
 	if (flags & SMP_PORT_FS_TRUNC) {
-		rc = port_err(fs_truncate(&file, 0));
+		rc = port_err(fs_truncate(&files[h], 0));
 		if (rc != 0) {
-			smp_port_fs_close();
+			(void)fs_close(&files[h]);
+			return rc;
 		}
 	}
-	return rc;
+	file_used[h] = true;
+	return (int32_t)h;
 }
 
-int32_t smp_port_fs_read(uint64_t off, uint8_t *dst, size_t len)
+int32_t smp_port_fs_read(uint32_t handle, uint64_t off, uint8_t *dst, size_t len)
 {
+	struct fs_file_t *f = file_of(handle);
 	ssize_t n;
 	int32_t rc;
 
-	if (!file_open) {
+	if (f == NULL) {
 		return SMP_PORT_EINVAL;
 	}
-	rc = port_err(fs_seek(&file, (off_t)off, FS_SEEK_SET));
+	rc = port_err(fs_seek(f, (off_t)off, FS_SEEK_SET));
 	if (rc != 0) {
 		return rc;
 	}
-	n = fs_read(&file, dst, len);
+	n = fs_read(f, dst, len);
 	return n < 0 ? port_err((int)n) : (int32_t)n;
 }
 
-int32_t smp_port_fs_write(uint64_t off, const uint8_t *src, size_t len)
+int32_t smp_port_fs_write(uint32_t handle, uint64_t off, const uint8_t *src, size_t len)
 {
+	struct fs_file_t *f = file_of(handle);
 	int32_t rc;
 
-	if (!file_open) {
+	if (f == NULL) {
 		return SMP_PORT_EINVAL;
 	}
-	rc = port_err(fs_seek(&file, (off_t)off, FS_SEEK_SET));
+	rc = port_err(fs_seek(f, (off_t)off, FS_SEEK_SET));
 	while (rc == 0 && len > 0) {
-		ssize_t n = fs_write(&file, src, len);
+		ssize_t n = fs_write(f, src, len);
 
 		if (n < 0) {
 			return port_err((int)n);
@@ -654,12 +673,15 @@ int32_t smp_port_fs_write(uint64_t off, const uint8_t *src, size_t len)
 	return rc;
 }
 
-void smp_port_fs_close(void)
+int32_t smp_port_fs_close(uint32_t handle)
 {
-	if (file_open) {
-		(void)fs_close(&file);
-		file_open = false;
+	struct fs_file_t *f = file_of(handle);
+
+	if (f == NULL) {
+		return SMP_PORT_EINVAL;
 	}
+	file_used[handle] = false;
+	return port_err(fs_close(f));
 }
 
 int64_t smp_port_fs_stat(const uint8_t *path, size_t path_len)
@@ -686,6 +708,18 @@ int32_t smp_port_fs_unlink(const uint8_t *path, size_t path_len)
 
 	return rc != 0 ? rc : port_err(fs_unlink(path_buf));
 }
+
+int32_t smp_port_fs_rename(const uint8_t *from, size_t from_len, const uint8_t *to,
+			   size_t to_len)
+{
+	int32_t rc = c_path(path_buf, sizeof(path_buf), from, from_len);
+
+	if (rc == 0) {
+		rc = c_path(path_buf2, sizeof(path_buf2), to, to_len);
+	}
+	/* LittleFS (and FAT with CONFIG_FS_FATFS_...) replace an existing target file. */
+	return rc != 0 ? rc : port_err(fs_rename(path_buf, path_buf2));
+}
 #else /* !CONFIG_FILE_SYSTEM */
 int32_t smp_port_fs_open(const uint8_t *path, size_t path_len, uint32_t flags)
 {
@@ -694,22 +728,26 @@ int32_t smp_port_fs_open(const uint8_t *path, size_t path_len, uint32_t flags)
 	ARG_UNUSED(flags);
 	return SMP_PORT_ENOTSUP;
 }
-int32_t smp_port_fs_read(uint64_t off, uint8_t *dst, size_t len)
+int32_t smp_port_fs_read(uint32_t handle, uint64_t off, uint8_t *dst, size_t len)
 {
+	ARG_UNUSED(handle);
 	ARG_UNUSED(off);
 	ARG_UNUSED(dst);
 	ARG_UNUSED(len);
 	return SMP_PORT_ENOTSUP;
 }
-int32_t smp_port_fs_write(uint64_t off, const uint8_t *src, size_t len)
+int32_t smp_port_fs_write(uint32_t handle, uint64_t off, const uint8_t *src, size_t len)
 {
+	ARG_UNUSED(handle);
 	ARG_UNUSED(off);
 	ARG_UNUSED(src);
 	ARG_UNUSED(len);
 	return SMP_PORT_ENOTSUP;
 }
-void smp_port_fs_close(void)
+int32_t smp_port_fs_close(uint32_t handle)
 {
+	ARG_UNUSED(handle);
+	return SMP_PORT_ENOTSUP;
 }
 int64_t smp_port_fs_stat(const uint8_t *path, size_t path_len)
 {
@@ -721,6 +759,15 @@ int32_t smp_port_fs_unlink(const uint8_t *path, size_t path_len)
 {
 	ARG_UNUSED(path);
 	ARG_UNUSED(path_len);
+	return SMP_PORT_ENOTSUP;
+}
+int32_t smp_port_fs_rename(const uint8_t *from, size_t from_len, const uint8_t *to,
+			   size_t to_len)
+{
+	ARG_UNUSED(from);
+	ARG_UNUSED(from_len);
+	ARG_UNUSED(to);
+	ARG_UNUSED(to_len);
 	return SMP_PORT_ENOTSUP;
 }
 #endif /* CONFIG_FILE_SYSTEM */
@@ -823,6 +870,94 @@ int32_t smp_port_stats_entry(const uint8_t *group, size_t group_len, uint32_t in
 	return SMP_PORT_ENOENT;
 }
 #endif /* CONFIG_STATS */
+
+/* ---- settings ----------------------------------------------------------------------------- */
+
+#if defined(CONFIG_SETTINGS) && defined(CONFIG_SETTINGS_RUNTIME)
+static char setting_name[CONFIG_SMP_RS_SETTINGS_NAME_LEN + 1];
+
+int32_t smp_port_settings_get(const uint8_t *name, size_t name_len, uint8_t *buf, size_t cap)
+{
+	int32_t rc = c_path(setting_name, sizeof(setting_name), name, name_len);
+
+	return rc != 0 ? SMP_PORT_EINVAL : port_err(settings_runtime_get(setting_name, buf, cap));
+}
+
+int32_t smp_port_settings_set(const uint8_t *name, size_t name_len, const uint8_t *val,
+			      size_t val_len)
+{
+	int32_t rc = c_path(setting_name, sizeof(setting_name), name, name_len);
+
+	return rc != 0 ? SMP_PORT_EINVAL
+		       : port_err(settings_runtime_set(setting_name, val, val_len));
+}
+
+int32_t smp_port_settings_delete(const uint8_t *name, size_t name_len)
+{
+	int32_t rc = c_path(setting_name, sizeof(setting_name), name, name_len);
+
+	return rc != 0 ? SMP_PORT_EINVAL : port_err(settings_delete(setting_name));
+}
+
+int32_t smp_port_settings_commit(void)
+{
+	return port_err(settings_commit());
+}
+
+int32_t smp_port_settings_load(void)
+{
+	return port_err(settings_load());
+}
+
+int32_t smp_port_settings_save(const uint8_t *subtree, size_t subtree_len)
+{
+	int32_t rc;
+
+	if (subtree_len == 0) {
+		return port_err(settings_save());
+	}
+	rc = c_path(setting_name, sizeof(setting_name), subtree, subtree_len);
+	return rc != 0 ? SMP_PORT_EINVAL : port_err(settings_save_subtree(setting_name));
+}
+#else /* !(CONFIG_SETTINGS && CONFIG_SETTINGS_RUNTIME) */
+int32_t smp_port_settings_get(const uint8_t *name, size_t name_len, uint8_t *buf, size_t cap)
+{
+	ARG_UNUSED(name);
+	ARG_UNUSED(name_len);
+	ARG_UNUSED(buf);
+	ARG_UNUSED(cap);
+	return SMP_PORT_ENOTSUP;
+}
+int32_t smp_port_settings_set(const uint8_t *name, size_t name_len, const uint8_t *val,
+			      size_t val_len)
+{
+	ARG_UNUSED(name);
+	ARG_UNUSED(name_len);
+	ARG_UNUSED(val);
+	ARG_UNUSED(val_len);
+	return SMP_PORT_ENOTSUP;
+}
+int32_t smp_port_settings_delete(const uint8_t *name, size_t name_len)
+{
+	ARG_UNUSED(name);
+	ARG_UNUSED(name_len);
+	return SMP_PORT_ENOTSUP;
+}
+int32_t smp_port_settings_commit(void)
+{
+	return SMP_PORT_ENOTSUP;
+}
+int32_t smp_port_settings_load(void)
+{
+	return SMP_PORT_ENOTSUP;
+}
+int32_t smp_port_settings_save(const uint8_t *subtree, size_t subtree_len)
+{
+	ARG_UNUSED(subtree);
+	ARG_UNUSED(subtree_len);
+	return SMP_PORT_ENOTSUP;
+}
+#endif
 
 /* ---- shell ---------------------------------------------------------------------------------- */
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smp_port.h"
 #include "smp_port_double.h"
 #include "smp_rs.h"
 
@@ -107,6 +108,32 @@ static const struct packet_case packet_cases[] = {
 	{"truncated packet", "02 00 00 10 00 00 09 00 bf ff",
 	 "03 00 00 06 00 00 09 00 bf 62 72 63 09 ff"},
 	{"runt (less than a header)", "02 00 00", ""},
+	/* The groups over the port double: a file round trip, then one read of each. */
+	{"fs upload /lfs1/a.txt",
+	 "0a 00 00 27 00 08 10 00 a4 63 6f 66 66 00 64 64 61 74 61 45 68 65 6c 6c 6f 64 6e 61"
+	 "6d 65 6b 2f 6c 66 73 31 2f 61 2e 74 78 74 63 6c 65 6e 05",
+	 "0b 00 00 07 00 08 10 00 bf 63 6f 66 66 05 ff"},
+	{"fs download /lfs1/a.txt",
+	 "08 00 00 17 00 08 11 00 a2 64 6e 61 6d 65 6b 2f 6c 66 73 31 2f 61 2e 74 78 74 63 6f"
+	 "66 66 00",
+	 "09 00 00 17 00 08 11 00 bf 63 6f 66 66 00 64 64 61 74 61 45 68 65 6c 6c 6f 63 6c"
+	 "65 6e 05 ff"},
+	{"fs status /lfs1/a.txt",
+	 "08 00 00 12 00 08 12 01 a1 64 6e 61 6d 65 6b 2f 6c 66 73 31 2f 61 2e 74 78 74", "09 00 00 07 00 08 12 01 bf 63 6c 65 6e 05 ff"},
+	{"enum count", "08 00 00 01 00 0a 13 00 a0", "09 00 00 09 00 0a 13 00 bf 65 63 6f 75 6e 74 07 ff"},
+	{"stat list", "08 00 00 01 00 02 14 01 a0", "09 00 00 19 00 02 14 01 bf 69 73 74 61 74 5f 6c 69 73 74 9f 6a 73 6d 70 5f 64 6f"
+	 "75 62 6c 65 ff ff"},
+	{"stat show smp_double",
+	 "08 00 00 11 00 02 15 00 a1 64 6e 61 6d 65 6a 73 6d 70 5f 64 6f 75 62 6c 65", "09 00 00 25 00 02 15 00 bf 64 6e 61 6d 65 6a 73 6d 70 5f 64 6f 75 62 6c 65 66 66"
+	 "69 65 6c 64 73 bf 62 72 78 18 64 62 74 78 18 65 ff ff"},
+	{"settings read app/a", "08 00 00 0c 00 03 16 00 a1 64 6e 61 6d 65 65 61 70 70 2f 61",
+	 "09 00 00 09 00 03 16 00 bf 63 76 61 6c 42 01 02 ff"},
+	{"shell exec kernel uptime",
+	 "0a 00 00 15 00 09 17 00 a1 64 61 72 67 76 82 66 6b 65 72 6e 65 6c 66 75 70 74 69 6d"
+	 "65",
+	 "0b 00 00 1e 00 09 17 00 bf 61 6f 74 72 61 6e 3a 20 6b 65 72 6e 65 6c 20 75 70 74 69"
+	 "6d 65 0d 0a 63 72 65 74 00 ff"},
+	{"zbasic storage erase", "0a 00 00 01 00 3f 18 00 a0", "0b 00 00 02 00 3f 18 00 bf ff"},
 };
 
 struct serial_case {
@@ -238,6 +265,21 @@ static void test_small_tx_drops_response(void)
 	CHECK(n == 0, "got %d bytes into an 8-byte buffer", n);
 }
 
+/* After the packet cases: the upload was staged and committed by a rename, nothing is left
+ * open, and the storage erase reached the flash.
+ */
+static void test_group_side_effects(void)
+{
+	uint8_t b[4];
+
+	CHECK(smp_double.renames == 1, "renames = %u (upload commit)", smp_double.renames);
+	CHECK(smp_double.files_open == 0, "%d files left open", (int)smp_double.files_open);
+	CHECK(smp_port_fs_stat((const uint8_t *)"/lfs1/a.txt.~smp", 16) == SMP_PORT_ENOENT,
+	      "staging file left behind");
+	CHECK(smp_port_flash_read(2, 0, b, sizeof(b)) == 0 && b[0] == 0xff && b[3] == 0xff,
+	      "storage not erased");
+}
+
 static void test_entry_errors(void)
 {
 	size_t used;
@@ -258,7 +300,14 @@ int main(void)
 	printf("rustapp: buf_size %u, buf_count %u, serial out %u\n", smp_rs_buf_size(),
 	       smp_rs_buf_count(), smp_rs_serial_out_size());
 
+	{
+		/* Something for "zbasic storage erase" to erase. */
+		static const uint8_t zeros[4];
+
+		CHECK(smp_port_flash_write(2, 0, zeros, sizeof(zeros)) == 0, "storage write");
+	}
 	run_packet_cases();
+	test_group_side_effects();
 	run_serial_cases();
 	test_reentry_is_refused();
 	test_reset_is_scheduled();

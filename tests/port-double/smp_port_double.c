@@ -23,12 +23,15 @@
 
 struct smp_double_state smp_double;
 
+static void clear_files(void);
+
 static uint8_t flash[SMP_DOUBLE_AREAS][SMP_DOUBLE_SLOT_SIZE];
 
 void smp_double_reset_state(void)
 {
 	memset(&smp_double, 0, sizeof(smp_double));
 	memset(flash, 0xff, sizeof(flash));
+	clear_files();
 }
 
 /* ---- zephyr-lang-rust hook ---- */
@@ -285,96 +288,257 @@ int32_t smp_port_boot_is_confirmed(void)
 	return smp_double.confirmed;
 }
 
-/* ---- file system: one RAM file ---- */
+/* ---- file system: a few RAM files, one directory "/lfs1" ---- */
 
-#define FILE_MAX 4096
-#define PATH_MAX_LEN 64
+#ifndef SMP_DOUBLE_FILE_MAX
+#define SMP_DOUBLE_FILE_MAX 4096u
+#endif
+#define FILES 4
+#define PATH_MAX_LEN 96
 
-static struct {
+static struct ram_file {
 	char path[PATH_MAX_LEN];
 	size_t path_len;
-	uint8_t data[FILE_MAX];
+	uint8_t data[SMP_DOUBLE_FILE_MAX];
 	size_t size;
 	int exists;
-	int open;
-} file;
+} ram_files[FILES];
 
-static int path_is(const uint8_t *path, size_t len)
+static struct ram_file *open_files[SMP_PORT_FS_FILES];
+
+static void clear_files(void)
 {
-	return file.exists && len == file.path_len && memcmp(path, file.path, len) == 0;
+	memset(ram_files, 0, sizeof(ram_files));
+	memset(open_files, 0, sizeof(open_files));
+}
+
+static struct ram_file *find_file(const uint8_t *path, size_t len)
+{
+	for (int i = 0; i < FILES; i++) {
+		if (ram_files[i].exists && ram_files[i].path_len == len &&
+		    memcmp(ram_files[i].path, path, len) == 0) {
+			return &ram_files[i];
+		}
+	}
+	return NULL;
+}
+
+static int is_dir(const uint8_t *path, size_t len)
+{
+	return len == 5 && memcmp(path, "/lfs1", 5) == 0;
 }
 
 int32_t smp_port_fs_open(const uint8_t *path, size_t path_len, uint32_t flags)
 {
+	struct ram_file *f;
+	int h;
+
 	if (path_len >= PATH_MAX_LEN) {
 		return SMP_PORT_ENAMETOOLONG;
 	}
-	file.open = 0;
-	if (!path_is(path, path_len)) {
+	if (is_dir(path, path_len)) {
+		return SMP_PORT_EISDIR;
+	}
+	for (h = 0; h < SMP_PORT_FS_FILES && open_files[h] != NULL; h++) {
+	}
+	if (h == SMP_PORT_FS_FILES) {
+		return SMP_PORT_EBUSY;
+	}
+	f = find_file(path, path_len);
+	if (f == NULL) {
 		if (!(flags & SMP_PORT_FS_CREATE)) {
 			return SMP_PORT_ENOENT;
 		}
-		if (file.exists) {
-			return SMP_PORT_ENOSPC; /* the double holds one file */
+		for (int i = 0; i < FILES && f == NULL; i++) {
+			if (!ram_files[i].exists) {
+				f = &ram_files[i];
+			}
 		}
-		memcpy(file.path, path, path_len);
-		file.path_len = path_len;
-		file.size = 0;
-		file.exists = 1;
+		if (f == NULL) {
+			return SMP_PORT_ENOSPC;
+		}
+		memcpy(f->path, path, path_len);
+		f->path_len = path_len;
+		f->size = 0;
+		f->exists = 1;
 	}
 	if (flags & SMP_PORT_FS_TRUNC) {
-		file.size = 0;
+		f->size = 0;
 	}
-	file.open = 1;
-	return 0;
+	open_files[h] = f;
+	smp_double.files_open++;
+	return h;
 }
 
-int32_t smp_port_fs_read(uint64_t off, uint8_t *dst, size_t len)
+static struct ram_file *handle_file(uint32_t handle)
 {
-	if (!file.open) {
+	return handle < SMP_PORT_FS_FILES ? open_files[handle] : NULL;
+}
+
+int32_t smp_port_fs_read(uint32_t handle, uint64_t off, uint8_t *dst, size_t len)
+{
+	struct ram_file *f = handle_file(handle);
+
+	if (f == NULL) {
 		return SMP_PORT_EINVAL;
 	}
-	if (off >= file.size) {
+	if (off >= f->size) {
 		return 0;
 	}
-	if (len > file.size - off) {
-		len = file.size - (size_t)off;
+	if (len > f->size - off) {
+		len = f->size - (size_t)off;
 	}
-	memcpy(dst, &file.data[off], len);
+	memcpy(dst, &f->data[off], len);
 	return (int32_t)len;
 }
 
-int32_t smp_port_fs_write(uint64_t off, const uint8_t *src, size_t len)
+int32_t smp_port_fs_write(uint32_t handle, uint64_t off, const uint8_t *src, size_t len)
 {
-	if (!file.open) {
+	struct ram_file *f = handle_file(handle);
+
+	if (f == NULL) {
 		return SMP_PORT_EINVAL;
 	}
-	if (off > FILE_MAX || len > FILE_MAX - off) {
+	if (off > SMP_DOUBLE_FILE_MAX || len > SMP_DOUBLE_FILE_MAX - off) {
 		return SMP_PORT_ENOSPC;
 	}
-	memcpy(&file.data[off], src, len);
-	if (off + len > file.size) {
-		file.size = (size_t)off + len;
+	if (off > f->size) {
+		memset(&f->data[f->size], 0, (size_t)off - f->size);
+	}
+	memcpy(&f->data[off], src, len);
+	if (off + len > f->size) {
+		f->size = (size_t)off + len;
 	}
 	return 0;
 }
 
-void smp_port_fs_close(void)
+int32_t smp_port_fs_close(uint32_t handle)
 {
-	file.open = 0;
+	if (handle_file(handle) == NULL) {
+		return SMP_PORT_EINVAL;
+	}
+	open_files[handle] = NULL;
+	smp_double.files_open--;
+	return 0;
 }
 
 int64_t smp_port_fs_stat(const uint8_t *path, size_t path_len)
 {
-	return path_is(path, path_len) ? (int64_t)file.size : SMP_PORT_ENOENT;
+	struct ram_file *f;
+
+	if (is_dir(path, path_len)) {
+		return SMP_PORT_EISDIR;
+	}
+	f = find_file(path, path_len);
+	return f != NULL ? (int64_t)f->size : SMP_PORT_ENOENT;
 }
 
 int32_t smp_port_fs_unlink(const uint8_t *path, size_t path_len)
 {
-	if (!path_is(path, path_len)) {
+	struct ram_file *f = find_file(path, path_len);
+
+	if (f == NULL) {
 		return SMP_PORT_ENOENT;
 	}
-	memset(&file, 0, sizeof(file));
+	f->exists = 0;
+	return 0;
+}
+
+int32_t smp_port_fs_rename(const uint8_t *from, size_t from_len, const uint8_t *to,
+			   size_t to_len)
+{
+	struct ram_file *f = find_file(from, from_len);
+	struct ram_file *old = find_file(to, to_len);
+
+	if (f == NULL) {
+		return SMP_PORT_ENOENT;
+	}
+	if (to_len >= PATH_MAX_LEN) {
+		return SMP_PORT_ENAMETOOLONG;
+	}
+	if (old != NULL && old != f) {
+		old->exists = 0;
+	}
+	memcpy(f->path, to, to_len);
+	f->path_len = to_len;
+	smp_double.renames++;
+	return 0;
+}
+
+/* ---- settings: two keys under the root "app" ---- */
+
+static struct {
+	const char *name;
+	uint8_t val[16];
+	size_t len;
+} settings[] = {{"app/a", {1, 2}, 2}, {"app/b", {0}, 0}};
+
+static int setting_index(const uint8_t *name, size_t len)
+{
+	if (len < 4 || memcmp(name, "app/", 4) != 0) {
+		return SMP_PORT_EINVAL;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (strlen(settings[i].name) == len && memcmp(settings[i].name, name, len) == 0) {
+			return i;
+		}
+	}
+	return SMP_PORT_ENOENT;
+}
+
+int32_t smp_port_settings_get(const uint8_t *name, size_t name_len, uint8_t *buf, size_t cap)
+{
+	int i = setting_index(name, name_len);
+
+	if (i < 0) {
+		return i;
+	}
+	memcpy(buf, settings[i].val, settings[i].len < cap ? settings[i].len : cap);
+	return (int32_t)settings[i].len;
+}
+
+int32_t smp_port_settings_set(const uint8_t *name, size_t name_len, const uint8_t *val,
+			      size_t val_len)
+{
+	int i = setting_index(name, name_len);
+
+	if (i < 0) {
+		return i;
+	}
+	if (val_len > sizeof(settings[i].val)) {
+		return SMP_PORT_ENOSPC;
+	}
+	memcpy(settings[i].val, val, val_len);
+	settings[i].len = val_len;
+	return 0;
+}
+
+int32_t smp_port_settings_delete(const uint8_t *name, size_t name_len)
+{
+	int i = setting_index(name, name_len);
+
+	if (i < 0) {
+		return i;
+	}
+	settings[i].len = 0;
+	return 0;
+}
+
+int32_t smp_port_settings_commit(void)
+{
+	return 0;
+}
+
+int32_t smp_port_settings_load(void)
+{
+	return 0;
+}
+
+int32_t smp_port_settings_save(const uint8_t *subtree, size_t subtree_len)
+{
+	(void)subtree;
+	(void)subtree_len;
+	smp_double.settings_saves++;
 	return 0;
 }
 

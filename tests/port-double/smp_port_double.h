@@ -22,6 +22,9 @@ struct smp_double_state {
 	int32_t swap_type;
 	int32_t confirmed;
 	uint32_t shell_runs;
+	int32_t files_open;
+	uint32_t renames;
+	uint32_t settings_saves;
 };
 
 extern struct smp_double_state smp_double;

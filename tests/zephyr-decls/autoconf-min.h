@@ -14,3 +14,4 @@
 #define CONFIG_BOARD_TARGET "esp32c3_devkitm"
 #define DT_NO_RTC_ALIAS 1
 #define DT_NO_PARTITIONS 1
+#define CONFIG_SMP_RS_SETTINGS_NAME_LEN 32

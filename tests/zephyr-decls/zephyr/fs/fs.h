@@ -35,5 +35,6 @@ ssize_t fs_write(struct fs_file_t *zfp, const void *ptr, size_t size);
 int fs_seek(struct fs_file_t *zfp, off_t offset, int whence);
 int fs_truncate(struct fs_file_t *zfp, off_t length);
 int fs_unlink(const char *path);
+int fs_rename(const char *from, const char *to);
 int fs_stat(const char *path, struct fs_dirent *entry);
 #endif
