@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Every check of the Zephyr port that runs without a Zephyr tree.
+set -euo pipefail
+here="$(dirname "$0")"
+"$here/check-bindings.sh"
+"$here/c-syntax.sh"
+"$here/host-test.sh"
+"$here/mcu.sh"
+echo "Zephyr port checks passed"
