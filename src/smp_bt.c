@@ -121,7 +121,11 @@ void smp_bt_send(struct smp_pkt *req, const uint8_t *rsp, size_t len)
 		LOG_DBG("SMP response dropped: notifications are off");
 		return;
 	}
-	chunk = bt_gatt_get_mtu(conn) - 3;
+	chunk = bt_gatt_get_mtu(conn);
+	if (chunk <= 3) {
+		return;
+	}
+	chunk -= 3;
 	for (size_t off = 0; off < len; off += chunk) {
 		uint16_t n = (uint16_t)MIN(chunk, len - off);
 		int err = bt_gatt_notify(conn, SMP_BT_CHR_ATTR, &rsp[off], n);

@@ -124,7 +124,11 @@ int32_t smp_port_thread_get(uint32_t index, uint8_t *name, size_t name_cap, size
 	const char *tname = NULL;
 	size_t n;
 
+#ifdef CONFIG_THREAD_MONITOR
 	k_thread_foreach(thread_cb, &q);
+#else
+	ARG_UNUSED(thread_cb);
+#endif
 	if (q.found == NULL) {
 		return SMP_PORT_ENOENT;
 	}
@@ -433,7 +437,12 @@ int32_t smp_port_flash_erase_unit(uint8_t id)
 	if (rc != 0) {
 		return rc;
 	}
+#ifdef CONFIG_FLASH_PAGE_LAYOUT
 	rc = port_err(flash_get_page_info_by_offs(flash_area_get_device(fa), fa->fa_off, &info));
+#else
+	ARG_UNUSED(info);
+	rc = SMP_PORT_ENOTSUP;
+#endif
 	flash_area_close(fa);
 	return rc == 0 ? (int32_t)info.size : rc;
 }
