@@ -39,6 +39,7 @@
 pub mod cbor;
 pub mod codec;
 pub mod groups;
+pub mod mcuboot;
 pub mod platform;
 pub mod server;
 pub mod wire;

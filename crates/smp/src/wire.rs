@@ -457,7 +457,8 @@ mod tests {
     fn test_construct_response() {
         let repr = HeaderRepr::parse(&Header::new_checked(&REQ[..]).unwrap()).unwrap();
         let mut out = [0xffu8; 8];
-        repr.response(0x2e).emit(&mut Header::new_unchecked(&mut out[..]));
+        repr.response(0x2e)
+            .emit(&mut Header::new_unchecked(&mut out[..]));
         assert_eq!(out, RSP);
     }
 

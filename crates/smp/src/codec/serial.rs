@@ -414,8 +414,7 @@ mod tests {
         bad[..LINE.len()].copy_from_slice(LINE);
         bad[30] = b'A'; // corrupt the CRC characters
         let mut d = Decoder::new([0u8; 64]);
-        let evs: heapless::Vec<Event, 64> =
-            bad[..LINE.len()].iter().map(|&b| d.push(b)).collect();
+        let evs: heapless::Vec<Event, 64> = bad[..LINE.len()].iter().map(|&b| d.push(b)).collect();
         assert!(!evs.contains(&Event::Packet));
         assert!(evs.contains(&Event::Dropped));
 

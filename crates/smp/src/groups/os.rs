@@ -189,9 +189,7 @@ impl<P: Os> OsGroup<P> {
         let t = match self.platform.rtc_get() {
             Ok(t) => t,
             Err(RtcError::NotSet) => return rsp.group_err(group::OS, Err::RtcNotSet as u16),
-            Err(RtcError::Failed) => {
-                return rsp.group_err(group::OS, Err::RtcCommandFailed as u16)
-            }
+            Err(RtcError::Failed) => return rsp.group_err(group::OS, Err::RtcCommandFailed as u16),
         };
         let mut s = heapless::String::<32>::new();
         let _ = write!(
@@ -275,7 +273,9 @@ impl<P: Os> OsGroup<P> {
                 b'p' => P,
                 b'i' => I,
                 b'o' => O,
-                b'a' => S | N | R | V | M | P | I | O | if id.build_date_time.is_some() { B } else { 0 },
+                b'a' => {
+                    S | N | R | V | M | P | I | O | if id.build_date_time.is_some() { B } else { 0 }
+                }
                 _ => return rsp.group_err(group::OS, Err::InvalidFormat as u16),
             };
         }

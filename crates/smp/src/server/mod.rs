@@ -156,7 +156,6 @@ impl<'b> Response<'b> {
     fn position(&self) -> usize {
         self.enc.writer().position()
     }
-
 }
 
 /// A command group: decodes its requests, runs them, encodes the responses.
@@ -388,7 +387,6 @@ impl<'g, const N: usize> Server<'g, N> {
         let result = result.and_then(|()| rsp.enc().end().map(|_| ()).map_err(Error::from));
         let group_err = rsp.group_err;
         let len = rsp.position();
-        drop(rsp);
         match result {
             Ok(()) => match group_err {
                 // v1 cannot carry `err`: the whole reply becomes the translated `rc`.
@@ -418,7 +416,6 @@ impl<'g, const N: usize> Server<'g, N> {
                     return fail(Rc::MsgSize, tx);
                 }
                 let len = rsp.position();
-                drop(rsp);
                 req.response(len as u16)
                     .emit(&mut Header::new_unchecked(&mut tx[..HEADER_LEN]));
                 (HEADER_LEN + len, true)
@@ -449,7 +446,10 @@ pub fn encode_rc(req: &HeaderRepr, rc: Rc, tx: &mut [u8]) -> Option<usize> {
     let (head, body) = tx.split_at_mut(HEADER_LEN);
     let mut enc = Encoder::new(Cursor::new(body));
     let r: Result<_, minicbor::encode::Error<EndOfSlice>> = (|| {
-        enc.begin_map()?.str("rc")?.u32(u16::from(rc).into())?.end()?;
+        enc.begin_map()?
+            .str("rc")?
+            .u32(u16::from(rc).into())?
+            .end()?;
         Ok(())
     })();
     r.ok()?;

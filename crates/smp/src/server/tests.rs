@@ -44,7 +44,9 @@ fn tv1_echo_v1_write() {
 
 #[test]
 fn tv2_info_s() {
-    let rsp = run(&hex("00 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 73 ff"));
+    let rsp = run(&hex(
+        "00 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 73 ff",
+    ));
     assert_eq!(
         rsp,
         hex("01 00 00 10 00 00 01 07 bf 66 6f 75 74 70 75 74 66 5a 65 70 68 79 72 ff")
@@ -54,7 +56,9 @@ fn tv2_info_s() {
 #[test]
 fn tv3_version_handling() {
     // v1: group error translated to rc 3.
-    let rsp = run(&hex("00 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 38 ff"));
+    let rsp = run(&hex(
+        "00 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 38 ff",
+    ));
     assert_eq!(rsp, hex("01 00 00 06 00 00 01 07 bf 62 72 63 03 ff"));
     // v1 with legacy support disabled: rc 12.
     let cfg = Config {
@@ -67,13 +71,17 @@ fn tv3_version_handling() {
     );
     assert_eq!(rsp, hex("01 00 00 06 00 00 01 07 bf 62 72 63 0c ff"));
     // v2: err map.
-    let rsp = run(&hex("08 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 38 ff"));
+    let rsp = run(&hex(
+        "08 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 38 ff",
+    ));
     assert_eq!(
         rsp,
         hex("09 00 00 13 00 00 01 07 bf 63 65 72 72 bf 65 67 72 6f 75 70 00 62 72 63 02 ff ff")
     );
     // version 2: rc 13, header version clamped to 1.
-    let rsp = run(&hex("10 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 38 ff"));
+    let rsp = run(&hex(
+        "10 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 38 ff",
+    ));
     assert_eq!(rsp, hex("09 00 00 06 00 00 01 07 bf 62 72 63 0d ff"));
 }
 
@@ -120,7 +128,11 @@ fn unknown_command_and_wrong_op_are_rc8() {
         let mut req = hex("00 00 00 02 00 00 01 00 bf ff");
         req[0] = op;
         let rsp = run(&req);
-        assert_eq!(rsp, hex("0b 00 00 06 00 00 01 00 bf 62 72 63 08 ff"), "op {op:#x}");
+        assert_eq!(
+            rsp,
+            hex("0b 00 00 06 00 00 01 00 bf 62 72 63 08 ff"),
+            "op {op:#x}"
+        );
     }
 }
 
@@ -184,7 +196,9 @@ fn registry_full_is_an_error() {
 #[test]
 fn payload_is_clipped_to_header_length() {
     // header length 7 covers {"d":"hi"}; the trailing garbage forms a runt (< 8 bytes)
-    let rsp = run(&hex("0a 00 00 07 00 00 01 00 bf 61 64 62 68 69 ff 01 02 03"));
+    let rsp = run(&hex(
+        "0a 00 00 07 00 00 01 00 bf 61 64 62 68 69 ff 01 02 03",
+    ));
     assert_eq!(rsp, hex("0b 00 00 07 00 00 01 00 bf 61 72 62 68 69 ff"));
 }
 
