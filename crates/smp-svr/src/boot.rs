@@ -120,6 +120,22 @@ pub fn flash_image<const W: usize, const E: usize>(
     f.write(0, &data).map_err(flash_err)
 }
 
+/// First-boot install: programs the image file at `path` into the primary slot of
+/// `image` only if that slot is blank (a fresh state directory). Returns whether it did.
+pub fn install_if_blank<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    image: u8,
+    path: &Path,
+) -> io::Result<bool> {
+    let f = parts.slot(2 * image as usize)?;
+    let erased = f.erased();
+    if f.read_all()?.iter().any(|&b| b != erased) {
+        return Ok(false);
+    }
+    flash_image(parts, image, &std::fs::read(path)?)?;
+    Ok(true)
+}
+
 /// What the emulated bootloader did with one image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageBoot {

@@ -73,6 +73,17 @@ fn first_boot_installs_and_boots() {
 }
 
 #[test]
+fn install_only_on_a_blank_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let f = Path::new(DATA).join("ecdsa-p256.bin");
+    assert!(install_if_blank(&p, 0, &f).unwrap());
+    assert!(!install_if_blank(&p, 0, &Path::new(DATA).join("ed25519.bin")).unwrap());
+    let r = reset(&p, &BootConfig::default()).unwrap();
+    assert_eq!(booted(&r), hash(&fixture("ecdsa-p256.bin")));
+}
+
+#[test]
 fn test_swap_revert_and_confirm() {
     let dir = tempfile::tempdir().unwrap();
     let p = parts(dir.path());

@@ -209,6 +209,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
     /// A new image group; `slots[2i]`, `slots[2i + 1]` are image `i`'s primary and
     /// secondary slots. `config.images` is clamped to `N / 2`.
     pub fn new(slots: [F; N], boot: B, mut config: Config) -> Self {
+        const { assert!(N >= 2 && N & 1 == 0, "two flash areas per image") };
         config.images = config.images.clamp(1, (N / 2).max(1) as u8);
         ImgGroup {
             slots,
@@ -505,11 +506,12 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             }
             s
         } else {
+            // Single-image builds ignore `image`.
+            let image = if self.config.images == 1 { 0 } else { image };
             if image >= u32::from(self.config.images) {
                 return Err(Err::NoFreeSlot.into());
             }
-            let image = image as u8;
-            self.active_slot(image) ^ 1
+            self.active_slot(image as u8) ^ 1
         };
         if self.in_use(slot, !self.config.allow_erase_pending) {
             return Err(Err::NoFreeSlot.into());

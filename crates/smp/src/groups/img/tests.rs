@@ -529,11 +529,76 @@ fn upload_rejects() {
     assert_eq!(err(&upload(&mut g, &a, 512, |_| {})), Some(28));
     let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
     assert_eq!(st.len(), 1);
-    // image number out of range
+    // Single image: `image` is ignored.
     let rsp = upload(&mut g, &img, 512, |e| {
         e.str("image").unwrap().u32(1).unwrap();
     });
+    assert_eq!(field(&rsp, "match"), Some(1));
+    // Two images: an image number out of range has no slot.
+    let mut g2 = group(
+        &c,
+        Config {
+            images: 2,
+            ..Config::default()
+        },
+    );
+    let rsp = upload(&mut g2, &img, 512, |e| {
+        e.str("image").unwrap().u32(2).unwrap();
+    });
     assert_eq!(err(&rsp), Some(9));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let img = image("1.1.0", 600, 2);
+    let mut x = 0x1234_5678u32;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    for round in 0..3000 {
+        let id = (rnd() % 8) as u8;
+        let write = rnd() % 2 == 0;
+        let payload = match round % 3 {
+            // Random bytes.
+            0 => {
+                let n = (rnd() % 64) as usize;
+                let v: heapless::Vec<u8, 64> = (0..n).map(|_| rnd() as u8).collect();
+                Buf::from_slice(&v).unwrap()
+            }
+            // Plausible upload chunks at random offsets, some with a header.
+            1 => {
+                let off = if rnd() % 3 == 0 { 0 } else { rnd() % 800 };
+                let n = (rnd() % 200) as usize;
+                let start = (off as usize).min(img.len());
+                let end = (start + n).min(img.len());
+                body(|e| {
+                    e.str("off").unwrap().u32(off).unwrap();
+                    e.str("data").unwrap().bytes(&img[start..end]).unwrap();
+                    if rnd() % 2 == 0 {
+                        e.str("len").unwrap().u32(rnd() % 0x5000).unwrap();
+                    }
+                    if rnd() % 2 == 0 {
+                        let l = (rnd() % 40) as usize;
+                        e.str("sha").unwrap().bytes(&[7u8; 40][..l]).unwrap();
+                    }
+                })
+            }
+            // State, erase, slot requests with random values.
+            _ => body(|e| {
+                e.str("hash").unwrap().bytes(&[rnd() as u8; 32]).unwrap();
+                e.str("confirm").unwrap().bool(rnd() % 2 == 0).unwrap();
+                e.str("slot").unwrap().u32(rnd() % 4).unwrap();
+            }),
+        };
+        let rsp = send(&mut g, rnd() % 2 == 0, write, id, &payload);
+        assert!(rsp.len() >= 8 + 2, "round {round}: no response");
+    }
 }
 
 #[test]
