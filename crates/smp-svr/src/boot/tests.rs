@@ -312,3 +312,115 @@ fn image_info_of_fixtures() {
     }
     assert!(image_info(Path::new(&format!("{DATA}README.md"))).is_err());
 }
+
+/// The whole host path: the image group over slot files and the host boot control,
+/// the emulator at each reset.
+mod end_to_end {
+    use super::*;
+    use minicbor::encode::write::Cursor;
+    use minicbor::Encoder;
+    use smp::groups::img::{self, ImgGroup};
+    use smp::server::{Config, Meta, Params, Server};
+
+    type Group = ImgGroup<FileFlash<8, 4096>, HostBoot<8, 4096>, SLOTS>;
+
+    fn group(p: &Partitions<8, 4096>, cfg: &BootConfig) -> Group {
+        ImgGroup::new(
+            p.slots().unwrap(),
+            boot_control(p, cfg).unwrap(),
+            img::Config {
+                images: p.geometry().images,
+                layout: p.geometry().layout,
+                ..img::Config::default()
+            },
+        )
+    }
+
+    fn send(
+        g: &mut Group,
+        write: bool,
+        id: u8,
+        body: impl FnOnce(&mut Encoder<Cursor<&mut [u8]>>),
+    ) -> Vec<u8> {
+        let mut b = vec![0u8; 4096];
+        let mut e = Encoder::new(Cursor::new(&mut b[..]));
+        e.begin_map().unwrap();
+        body(&mut e);
+        e.end().unwrap();
+        let n = e.writer().position();
+        let mut req = vec![if write { 0x0a } else { 0x08 }, 0];
+        req.extend_from_slice(&(n as u16).to_be_bytes());
+        req.extend_from_slice(&[0, 1, 0, id]);
+        req.extend_from_slice(&b[..n]);
+        let mut server: Server<'_, 1> = Server::new(Config {
+            params: Params {
+                buf_size: 2048,
+                buf_count: 2,
+            },
+            support_v1: true,
+        });
+        server.register(g).unwrap();
+        let mut tx = [0u8; 2048];
+        let mut out = Vec::new();
+        server.process(Meta::default(), &req, &mut tx, |r| out.extend_from_slice(r));
+        out
+    }
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn upload_test_reset_confirm() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Partitions::<8, 4096>::open(
+            dir.path(),
+            Geometry {
+                slot_size: 0x20000,
+                images: 1,
+                layout: Layout::default(),
+            },
+        )
+        .unwrap();
+        let cfg = BootConfig::default();
+        let a = img("1.0.0", 20000, 1);
+        let b = img("1.1.0", 30000, 2);
+        flash_image(&p, 0, &a).unwrap();
+        reset(&p, &cfg).unwrap();
+        let mut g = group(&p, &cfg);
+        let mut off = 0;
+        while off < b.len() {
+            let n = 1000.min(b.len() - off);
+            let rsp = send(&mut g, true, 1, |e| {
+                e.str("off").unwrap().u32(off as u32).unwrap();
+                e.str("data").unwrap().bytes(&b[off..off + n]).unwrap();
+                if off == 0 {
+                    e.str("len").unwrap().u32(b.len() as u32).unwrap();
+                }
+            });
+            assert!(!contains(&rsp, b"err"), "{rsp:x?}");
+            off += n;
+        }
+        let hb = hash(&b);
+        let rsp = send(&mut g, true, 0, |e| {
+            e.str("hash").unwrap().bytes(&hb).unwrap();
+        });
+        assert!(contains(&rsp, b"pending\xf5"));
+        // Reset: the emulator swaps; a new group sees B running, unconfirmed.
+        drop(g);
+        let r = reset(&p, &cfg).unwrap();
+        assert_eq!(r[0].swap, SwapType::Test);
+        let mut g = group(&p, &cfg);
+        let rsp = send(&mut g, false, 0, |_| {});
+        assert!(contains(&rsp, b"1.1.0"));
+        assert!(contains(&rsp, b"confirmed\xf4\x66active\xf5"));
+        // Confirm; reset: B stays.
+        let rsp = send(&mut g, true, 0, |e| {
+            e.str("confirm").unwrap().bool(true).unwrap();
+        });
+        assert!(contains(&rsp, b"confirmed\xf5\x66active\xf5"));
+        drop(g);
+        let r = reset(&p, &cfg).unwrap();
+        assert_eq!((r[0].swap, booted(&r)), (SwapType::None, hb));
+    }
+}

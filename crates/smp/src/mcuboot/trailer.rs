@@ -545,6 +545,42 @@ mod tests {
     }
 
     #[test]
+    fn imgtool_padded_trailers() {
+        use crate::mcuboot::Bytes;
+        let confirm = include_bytes!("../../tests/data/confirm-ecdsa-p256.bin");
+        let pad32 = include_bytes!("../../tests/data/pad32-ecdsa-p256.bin");
+        let l8 = Layout::default();
+        let l32 = Layout {
+            max_align: 32,
+            erased: 0xff,
+        };
+        let st = read(&mut Bytes(confirm), &l8).unwrap();
+        assert_eq!(
+            (st.magic, st.image_ok, st.copy_done),
+            (Magic::Good, Flag::Set, Flag::Unset)
+        );
+        assert_eq!(st.swap_type, SwapType::None);
+        // `--pad --confirm` in the secondary means a permanent swap without any request.
+        assert_eq!(swap_type(&State::ERASED, &st, false), SwapType::Perm);
+        let st = read(&mut Bytes(pad32), &l32).unwrap();
+        assert_eq!((st.magic, st.image_ok), (Magic::Good, Flag::Unset));
+        assert_eq!(swap_type(&State::ERASED, &st, false), SwapType::Test);
+        assert_eq!(read(&mut Bytes(pad32), &l8).unwrap().magic, Magic::Bad);
+        // Our writes reproduce imgtool's bytes.
+        let mut f = RamFlash::<0x2000, 8, 256>::new();
+        f.program(0, &confirm[..0x2000 - 64]);
+        write_magic(&mut f, &l8).unwrap();
+        write_image_ok(&mut f, &l8).unwrap();
+        assert_eq!(f.as_bytes(), &confirm[..]);
+        let mut g = RamFlash::<0x2000, 8, 256>::new();
+        g.program(0, &pad32[..0x2000 - 64]);
+        write_magic(&mut g, &l32).unwrap();
+        assert_eq!(g.as_bytes(), &pad32[..]);
+        // And the images inside are valid.
+        crate::mcuboot::image::check_hash(&mut Bytes(confirm)).unwrap();
+    }
+
+    #[test]
     fn decision_table() {
         use Flag::*;
         let st = |magic, image_ok, copy_done| State {
