@@ -130,6 +130,9 @@ pub struct Config {
     pub allow_erase_pending: bool,
     /// Refuse an upload whose image hash is the running image's (checked on completion).
     pub reject_same_as_active: bool,
+    /// `MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`: set state may confirm the
+    /// running slot of an image other than 0 (its secondary is always allowed).
+    pub confirm_any_image: bool,
 }
 
 impl Default for Config {
@@ -143,6 +146,7 @@ impl Default for Config {
             use_build_number: false,
             allow_erase_pending: true,
             reject_same_as_active: true,
+            confirm_any_image: false,
         }
     }
 }
@@ -334,7 +338,9 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         let image = (slot / 2) as u8;
         let active = self.active_slot(image);
         let is_active = slot == active;
-        if confirm && image != 0 && slot % 2 == 0 && !is_active {
+        // Image 0 is the running application; another image's running slot may only be
+        // confirmed with `..._ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`.
+        if confirm && image != 0 && is_active && !self.config.confirm_any_image {
             return Err(Err::ImageConfirmationDenied.into());
         }
         if !confirm && is_active {

@@ -692,6 +692,23 @@ fn slot_info_and_two_images() {
     assert_eq!(st.len(), 3);
     assert_eq!((st[2].image, st[2].slot), (Some(1), 1));
     assert_eq!(st[1].flags, "bootable confirmed active ");
+    // Confirming image 1's running slot is denied unless configured.
+    let h1 = st[1].hash;
+    let conf = body(|e| {
+        e.str("hash").unwrap().bytes(&h1).unwrap();
+        e.str("confirm").unwrap().bool(true).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &conf)), Some(32));
+    let mut g2 = group(
+        &c,
+        Config {
+            images: 2,
+            confirm_any_image: true,
+            ..Config::default()
+        },
+    );
+    let st2 = state(&send(&mut g2, false, true, cmd::STATE, &conf));
+    assert_eq!(st2[1].flags, "bootable confirmed active ");
     // Testing image 1 writes swap_info 0x12 into slot 3.
     let h = hash_of(&img);
     let t = body(|e| {
