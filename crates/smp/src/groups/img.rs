@@ -17,6 +17,31 @@
 //!
 //! Group error codes ([`Err`]) and their SMP v1 translation follow the spec's table
 //! ([`v1_rc`]).
+//!
+//! Wiring, here over RAM flash shared with a trailer-based boot control (a Zephyr port
+//! passes its flash areas and a `BootControl` over MCUboot's `boot_*` calls instead):
+//!
+//! ```
+//! use core::cell::RefCell;
+//! use smp::groups::img::{Config, ImgGroup};
+//! use smp::mcuboot::trailer::{Layout, TrailerBoot};
+//! use smp::platform::SharedFlash;
+//! use smp::server::{Config as ServerConfig, Meta, Server};
+//! use smp::testing::RamFlash;
+//!
+//! let flash: [RefCell<RamFlash<0x4000>>; 2] = Default::default();
+//! let slots = || [SharedFlash(&flash[0]), SharedFlash(&flash[1])];
+//! let boot = TrailerBoot::new(slots(), Layout::default());
+//! let mut img = ImgGroup::new(slots(), boot, Config::default());
+//! let mut server: Server<'_, 8> = Server::new(ServerConfig::default());
+//! server.register(&mut img).unwrap();
+//! // Image state read, v2: no image yet.
+//! let req = [0x08, 0, 0, 2, 0, 1, 0, 0, 0xbf, 0xff];
+//! let mut tx = [0u8; 384];
+//! let mut n = 0;
+//! server.process(Meta::default(), &req, &mut tx, |rsp| n = rsp.len());
+//! assert_eq!(&tx[8..n], b"\xbf\x66images\x9f\xff\x6bsplitStatus\x00\xff");
+//! ```
 
 use core::cmp::Ordering;
 use core::fmt::Write as _;
