@@ -1,7 +1,7 @@
 //! MCUboot's on-flash formats and decisions: image header and TLVs, the image hash,
 //! signature checks, the image trailer, and the swap-type table (`spec/mcuboot.md`).
 //!
-//! Everything here works over `embedded-storage`'s [`ReadNorFlash`] / [`NorFlash`], one
+//! Everything here works over `embedded-storage`'s [`ReadNorFlash`] / [`NorFlash`](embedded_storage::nor_flash::NorFlash), one
 //! flash area (slot) per value, offsets relative to the slot's start. [`Bytes`] adapts a
 //! byte slice (a file read into memory, a test vector) to the same interface. Nothing
 //! allocates and no input makes anything panic.
