@@ -403,6 +403,27 @@ mod tests {
     }
 
     #[test]
+    fn every_tlv_byte_flip_is_rejected() {
+        for (img, pem) in [
+            (
+                &data!("ecdsa-p256.bin")[..],
+                &data!("ecdsa-p256.pub.pem")[..],
+            ),
+            (&data!("ed25519.bin")[..], &data!("ed25519.pub.pem")[..]),
+        ] {
+            let mut kb = [0u8; 1024];
+            let k = key(pem, &mut kb);
+            let mut b = [0u8; 4096];
+            for i in 0x200 + 1000..img.len() {
+                let bad = &mut b[..img.len()];
+                bad.copy_from_slice(img);
+                bad[i] ^= 0x01;
+                assert!(validate(&mut Bytes(bad), &[k]).is_err(), "byte {i:#x}");
+            }
+        }
+    }
+
+    #[test]
     fn junk_keys_and_signatures() {
         assert!(PublicKey::from_der(&[]).is_none());
         assert!(PublicKey::from_der(&[0x30, 0x82, 0xff]).is_none());
