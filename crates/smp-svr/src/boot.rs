@@ -201,17 +201,25 @@ fn boot_image<const W: usize, const E: usize>(
     image: u8,
 ) -> io::Result<ImageBoot> {
     let l = parts.geometry().layout;
+    // A swap interrupted by a crash is finished, and this boot goes no further (as MCUboot
+    // treats a resumed swap).
+    let resumed = apply_journal(parts, image)?;
     let mut p = parts.slot(2 * image as usize)?;
     let mut s = parts.slot(2 * image as usize + 1)?;
     let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
     let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
-    let mut swap = trailer::swap_type(&ps, &ss, false);
+    let mut swap = if resumed {
+        ps.swap_type
+    } else {
+        trailer::swap_type(&ps, &ss, false)
+    };
     let mut rejected = None;
     let size = p.capacity() as u32;
     let trailer_start = (size.saturating_sub(trailer_reserve(W as u32, &l)) / E as u32) * E as u32;
 
     // A secondary whose header is erased but whose trailer is not: scrub the trailer.
-    if matches!(image::read_header(&mut s), Err(ImageError::Empty))
+    if !resumed
+        && matches!(image::read_header(&mut s), Err(ImageError::Empty))
         && ss.magic != trailer::Magic::Unset
     {
         trailer::erase_trailer(&mut s, &l).map_err(flash_err)?;
@@ -220,7 +228,7 @@ fn boot_image<const W: usize, const E: usize>(
             rejected = Some(Rejection::Stale);
         }
     }
-    if matches!(swap, SwapType::Test | SwapType::Perm | SwapType::Revert) {
+    if !resumed && matches!(swap, SwapType::Test | SwapType::Perm | SwapType::Revert) {
         let verdict = match cfg.validate(&mut s) {
             Err(e) => Err(Rejection::Invalid(e)),
             Ok(sec) => {
@@ -244,6 +252,7 @@ fn boot_image<const W: usize, const E: usize>(
         match verdict {
             Ok(swap_size) => {
                 do_swap(
+                    parts,
                     &mut p,
                     &mut s,
                     &l,
@@ -280,10 +289,55 @@ fn boot_image<const W: usize, const E: usize>(
     })
 }
 
-/// Exchanges the first `swap_size` bytes (rounded up to erase sectors) of the two slots,
-/// scrubs both trailers, and writes the primary trailer as MCUboot leaves it.
+/// A slot image in memory, to compute a swap's result before it touches the files.
+struct VecFlash<const W: usize, const E: usize>(Vec<u8>);
+
+impl<const W: usize, const E: usize> embedded_storage::nor_flash::ErrorType for VecFlash<W, E> {
+    type Error = embedded_storage::nor_flash::NorFlashErrorKind;
+}
+
+impl<const W: usize, const E: usize> ReadNorFlash for VecFlash<W, E> {
+    const READ_SIZE: usize = 1;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        let o = offset as usize;
+        let src = self
+            .0
+            .get(o..o + bytes.len())
+            .ok_or(embedded_storage::nor_flash::NorFlashErrorKind::OutOfBounds)?;
+        bytes.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn capacity(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<const W: usize, const E: usize> NorFlash for VecFlash<W, E> {
+    const WRITE_SIZE: usize = W;
+    const ERASE_SIZE: usize = E;
+
+    fn erase(&mut self, _from: u32, _to: u32) -> Result<(), Self::Error> {
+        Err(embedded_storage::nor_flash::NorFlashErrorKind::Other)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        let o = offset as usize;
+        self.0
+            .get_mut(o..o + bytes.len())
+            .ok_or(embedded_storage::nor_flash::NorFlashErrorKind::OutOfBounds)?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Swaps the sectors covering `swap_size` between the two slots, scrubs both trailers and
+/// writes the primary trailer as MCUboot leaves it. The result is computed in memory and
+/// journaled first, so a process killed mid-swap finishes the swap at the next reset.
 #[allow(clippy::too_many_arguments)]
 fn do_swap<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
     p: &mut FileFlash<W, E>,
     s: &mut FileFlash<W, E>,
     l: &Layout,
@@ -294,36 +348,64 @@ fn do_swap<const W: usize, const E: usize>(
     trailer_start: u32,
 ) -> io::Result<()> {
     let region = (swap_size.div_ceil(E as u32) * E as u32) as usize;
+    let t = trailer_start as usize;
     let pa = p.read_all()?;
     let sa = s.read_all()?;
-    let end = pa.len();
     let erased = p.erased();
-    for (f, new) in [(&mut *p, &sa), (&mut *s, &pa)] {
-        f.erase(0, end as u32).map_err(flash_err)?;
-        let mut body = new[..region].to_vec();
-        body.extend_from_slice(&new[region..trailer_start as usize]);
-        body.resize(trailer_start as usize, erased);
-        // Write only what is not erased, in write units.
-        for (i, chunk) in body.chunks(W).enumerate() {
-            if chunk.iter().any(|&b| b != erased) {
-                f.write((i * W) as u32, chunk).map_err(flash_err)?;
-            }
-        }
-    }
+    let moved = |from: &[u8], stay: &[u8]| {
+        let mut v = from[..region].to_vec();
+        v.extend_from_slice(&stay[region..t]);
+        v.resize(pa.len(), erased);
+        v
+    };
+    let mut np = VecFlash::<W, E>(moved(&sa, &pa));
+    let ns = moved(&pa, &sa);
     // Trailer initialisation (magic last), then the post-swap flags.
-    trailer::write_swap_info(p, l, image, swap).map_err(flash_err)?;
+    let f = &mut np;
+    trailer::write_swap_info(f, l, image, swap).map_err(flash_err)?;
     if sec_state.image_ok == trailer::Flag::Set && swap != SwapType::Revert {
-        trailer::write_image_ok(p, l).map_err(flash_err)?;
+        trailer::write_image_ok(f, l).map_err(flash_err)?;
     }
-    trailer::write_swap_size(p, l, swap_size).map_err(flash_err)?;
-    trailer::write_magic(p, l).map_err(flash_err)?;
+    trailer::write_swap_size(f, l, swap_size).map_err(flash_err)?;
+    trailer::write_magic(f, l).map_err(flash_err)?;
     if matches!(swap, SwapType::Perm | SwapType::Revert) {
-        let st = trailer::read(p, l).map_err(flash_err)?;
+        let st = trailer::read(f, l).map_err(flash_err)?;
         if st.image_ok == trailer::Flag::Unset {
-            trailer::write_image_ok(p, l).map_err(flash_err)?;
+            trailer::write_image_ok(f, l).map_err(flash_err)?;
         }
     }
-    trailer::write_copy_done(p, l).map_err(flash_err)
+    trailer::write_copy_done(f, l).map_err(flash_err)?;
+    let journal = parts.journal_path(image);
+    let tmp = journal.with_extension("tmp");
+    let mut data = np.0;
+    data.extend_from_slice(&ns);
+    std::fs::write(&tmp, &data)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, &journal)?;
+    apply_journal(parts, image).map(|_| ())
+}
+
+/// Finishes a journaled swap of `image`, if one is pending; returns whether there was one.
+fn apply_journal<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    image: u8,
+) -> io::Result<bool> {
+    let journal = parts.journal_path(image);
+    let data = match std::fs::read(&journal) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let size = parts.geometry().slot_size as usize;
+    if data.len() == 2 * size {
+        for (k, part) in data.chunks(size).enumerate() {
+            let mut f = parts.slot(2 * image as usize + k)?;
+            f.erase(0, size as u32).map_err(flash_err)?;
+            f.write(0, part).map_err(flash_err)?;
+        }
+    }
+    std::fs::remove_file(&journal)?;
+    Ok(true)
 }
 
 /// What `smp-svr image-info FILE` prints about a signed image.

@@ -232,6 +232,11 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
         self.dir.join(format!("slot{n}.bin"))
     }
 
+    /// The journal of a swap of `image` in progress (see [`crate::boot::reset`]).
+    pub fn journal_path(&self, image: u8) -> PathBuf {
+        self.dir.join(format!("swap{image}.journal"))
+    }
+
     /// A new handle on slot `n` (absolute: image `n / 2`, slot `n % 2`).
     pub fn slot(&self, n: usize) -> io::Result<FileFlash<W, E>> {
         if n >= 2 * self.geometry.images as usize {

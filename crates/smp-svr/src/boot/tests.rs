@@ -136,6 +136,44 @@ fn test_swap_revert_and_confirm() {
 }
 
 #[test]
+fn interrupted_swap_finishes_at_next_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let cfg = BootConfig::default();
+    let a = img("1.0.0", 3000, 1);
+    let b = img("1.1.0", 5000, 2);
+    flash_image(&p, 0, &a).unwrap();
+    put(&p, 1, &b);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    reset(&p, &cfg).unwrap();
+    let (pri, sec) = (slot(&p, 0), slot(&p, 1));
+    // Replay: put the pre-swap state back with half the journal applied.
+    flash_image(&p, 0, &a).unwrap();
+    put(&p, 1, &b);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    let mut journal = pri.clone();
+    journal.extend_from_slice(&sec);
+    std::fs::write(p.journal_path(0), &journal).unwrap();
+    let mut f = p.slot(0).unwrap();
+    f.erase(0, SLOT).unwrap(); // the crash hit after erasing the primary
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(booted(&r), hash(&b));
+    assert_eq!(r[0].swap, SwapType::Test); // resumed, not reverted in the same boot
+    assert_eq!(slot(&p, 0), pri);
+    assert_eq!(slot(&p, 1), sec);
+    assert!(!p.journal_path(0).exists());
+    // Unconfirmed: the next reset reverts.
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!((r[0].swap, booted(&r)), (SwapType::Revert, hash(&a)));
+}
+
+#[test]
 fn permanent_swap() {
     let dir = tempfile::tempdir().unwrap();
     let p = parts(dir.path());
