@@ -51,7 +51,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cbor::{for_each_entry, once};
 use crate::mcuboot::image::{self, IMAGE_MAGIC};
-use crate::mcuboot::trailer::Layout;
+use crate::mcuboot::trailer::{self, Layout};
 use crate::mcuboot::{ImageHeader, ImageInfo};
 use crate::platform::{BootControl, BootError, SwapType};
 use crate::server::{Ctx, Error, Group, Response};
@@ -550,13 +550,20 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         Ok(slot)
     }
 
-    /// Whether the first `len` bytes of `slot` hash to `sha`.
+    /// Whether the first `len` bytes of `slot` hash to `sha` and its trailer is usable (a
+    /// half-written trailer is only repaired by a fresh upload, which erases it).
     fn holds(&mut self, slot: usize, len: u32, sha: &[u8]) -> bool {
+        let layout = self.config.layout;
         let f = &mut self.slots[slot];
         if len as usize > f.capacity() {
             return false;
         }
-        image::hash_region(f, len).is_ok_and(|h| h[..] == *sha)
+        let trailer_ok = trailer::read(f, &layout).is_ok_and(|t| {
+            t.magic != trailer::Magic::Bad
+                && t.image_ok != trailer::Flag::Bad
+                && t.copy_done != trailer::Flag::Bad
+        });
+        trailer_ok && image::hash_region(f, len).is_ok_and(|h| h[..] == *sha)
     }
 
     /// Erases what the image will cover (rounded up to erase sectors) and the trailer's

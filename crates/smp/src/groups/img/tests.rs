@@ -786,3 +786,27 @@ fn v1_translation() {
     assert_eq!(v1_rc(15), Rc::NoMem);
     assert_eq!(v1_rc(30), Rc::Unknown);
 }
+
+#[test]
+fn power_cut_during_test_request_is_repaired_by_a_new_upload() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let b = image("1.1.0", 1000, 2);
+    upload(&mut g, &b, 512, |_| {});
+    let h = hash_of(&b);
+    let t = body(|e| {
+        e.str("hash").unwrap().bytes(&h).unwrap();
+    });
+    // The power fails in the middle of the magic.
+    c[1].borrow_mut().cut_power_after(5);
+    assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &t)), Some(12));
+    c[1].borrow_mut().power_on();
+    // The half-written magic reads BAD: the request cannot be repeated...
+    assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &t)), Some(23));
+    // ...but uploading again erases the trailer, and then it works.
+    let rsp = upload(&mut g, &b, 512, |_| {});
+    assert_eq!(field(&rsp, "match"), Some(1));
+    let st = state(&send(&mut g, false, true, cmd::STATE, &t));
+    assert_eq!(st[1].flags, "bootable pending ");
+}
