@@ -1,10 +1,13 @@
 //! `smp-svr`: the host SMP device. See `--help`.
 
 mod board;
+#[allow(dead_code)]
+mod boot;
 mod civil;
 mod cli;
 mod console;
 mod device;
+mod flash;
 mod fs;
 mod os;
 mod settings;
