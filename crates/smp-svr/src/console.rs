@@ -17,6 +17,7 @@ use smp::codec::raw;
 use smp::codec::serial::{self, Decoder, Event};
 
 use crate::device::{log_packet, Job, Queue, Reply};
+use crate::stats::TransportStats;
 
 /// The shell prompt.
 pub const PROMPT: &str = "uart:~$ ";
@@ -124,6 +125,7 @@ fn spawn_raw_reader(
     transport: u8,
     buf_size: usize,
     queue: Queue,
+    stats: TransportStats,
 ) {
     std::thread::Builder::new()
         .name(format!("console_rx{transport}"))
@@ -147,14 +149,17 @@ fn spawn_raw_reader(
                     match decoder.push(b) {
                         raw::Event::Packet => {
                             let p = decoder.packet();
+                            stats.rx(p.len());
                             log_packet("<-", transport, p);
                             queue.submit(Job::Smp {
                                 transport,
                                 data: p.to_vec(),
                                 reply: Reply::Console(console.clone()),
+                                stats: stats.clone(),
                             });
                         }
                         raw::Event::Dropped => {
+                            stats.dropped();
                             log::warn!("{}: raw packet dropped", console.name())
                         }
                         raw::Event::None => {}
@@ -172,9 +177,10 @@ pub fn spawn_reader(
     transport: u8,
     buf_size: usize,
     queue: Queue,
+    stats: TransportStats,
 ) {
     if console.is_raw() {
-        return spawn_raw_reader(console, input, transport, buf_size, queue);
+        return spawn_raw_reader(console, input, transport, buf_size, queue, stats);
     }
     std::thread::Builder::new()
         .name(format!("console_rx{transport}"))
@@ -206,14 +212,17 @@ pub fn spawn_reader(
                         Event::Packet => {
                             flush_echo(&console, &mut echo);
                             let p = decoder.packet();
+                            stats.rx(p.len());
                             log_packet("<-", transport, p);
                             queue.submit(Job::Smp {
                                 transport,
                                 data: p.to_vec(),
                                 reply: Reply::Console(console.clone()),
+                                stats: stats.clone(),
                             });
                         }
                         Event::Dropped => {
+                            stats.dropped();
                             log::warn!("{}: malformed SMP frame dropped", console.name())
                         }
                         Event::None => {}

@@ -7,25 +7,41 @@
 //! a datagram when no net_buf is free.
 
 use std::net::{SocketAddr, UdpSocket};
+use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::Duration;
 
+use smp::groups::basic::BasicGroup;
+use smp::groups::enum_::EnumGroup;
+use smp::groups::fs::{self as fs_grp, FsGroup};
 use smp::groups::os::{self, OsGroup};
+use smp::groups::settings::SettingsGroup;
+use smp::groups::shell::ShellGroup;
+use smp::groups::stat::StatGroup;
 use smp::platform::{BootloaderInfo, Shell};
 use smp::server::{Config, Meta, Params, Server};
 
 use crate::board::{Board, Identity, Persist};
 use crate::console::Console;
+use crate::fs::HostFs;
 use crate::os::HostOs;
+use crate::settings::{FileSettings, SettingsStorage};
 use crate::shell::HostShell;
+use crate::stats::{HostStats, TransportStats};
 
 /// Delay between the reset response and the reset (`CONFIG_MCUMGR_GRP_OS_RESET_MS`).
 pub const RESET_DELAY: Duration = Duration::from_millis(250);
 
 /// Maximum number of groups the registry holds.
 pub const MAX_GROUPS: usize = 16;
+
+/// Download chunk buffer of the FS group: the chunk is `min(buf_size - 50, this)`.
+const FS_CHUNK: usize = 65_536;
+
+/// How often the work queue wakes up without work, to close idle files.
+const IDLE_POLL: Duration = Duration::from_millis(500);
 
 /// Where a response goes.
 #[derive(Clone)]
@@ -64,6 +80,8 @@ pub enum Job {
         data: Vec<u8>,
         /// Where the responses go.
         reply: Reply,
+        /// The transport's counters.
+        stats: TransportStats,
     },
     /// A line typed on a console's shell.
     Shell {
@@ -90,7 +108,12 @@ impl Queue {
     pub fn submit(&self, job: Job) {
         match self.tx.try_send(job) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => log::warn!("all SMP buffers busy: packet dropped"),
+            Err(TrySendError::Full(job)) => {
+                log::warn!("all SMP buffers busy: packet dropped");
+                if let Job::Smp { stats, .. } = job {
+                    stats.dropped();
+                }
+            }
             Err(TrySendError::Disconnected(_)) => {}
         }
     }
@@ -110,65 +133,128 @@ pub struct DeviceConfig {
     pub bootloader: BootloaderInfo,
     /// Consoles that print the boot banner and prompt.
     pub consoles: Vec<Arc<Console>>,
+    /// The state directory (settings live here).
+    pub state: PathBuf,
+    /// The file-system root served as /lfs1.
+    pub fs_root: PathBuf,
+    /// Statistics shared with the transports.
+    pub stats: HostStats,
 }
 
 /// Runs the device until the queue closes: boots, serves, and boots again after every reset.
-pub fn run(cfg: DeviceConfig, rx: Receiver<Job>) {
+/// Returns an error if the device cannot boot (its storage cannot be opened).
+pub fn run(cfg: DeviceConfig, rx: Receiver<Job>) -> Result<(), String> {
     let persist = Rc::new(Persist::default());
     loop {
-        let board = Rc::new(Board::new(persist.clone(), cfg.identity.clone()));
-        log::info!("boot #{}", persist.boots.get());
-        for c in &cfg.consoles {
-            c.write_text(&format!(
-                "*** Booting Zephyr OS build smp-svr v{} ***\r\n{}",
-                env!("CARGO_PKG_VERSION"),
-                crate::console::PROMPT
-            ));
+        if !boot_and_serve(&cfg, &persist, &rx)? {
+            return Ok(());
         }
-        let mut os = OsGroup::new(HostOs::new(board.clone(), cfg.bootloader), cfg.os);
-        let mut shell = HostShell::new(board.clone());
-        let mut server: Server<'_, MAX_GROUPS> = Server::new(Config {
-            params: cfg.params,
-            support_v1: cfg.support_v1,
-        });
+    }
+}
+
+/// One boot of the device: builds every group over the host platforms and serves requests
+/// until a reset (returns `Ok(true)`) or until the queue closes (`Ok(false)`).
+fn boot_and_serve(
+    cfg: &DeviceConfig,
+    persist: &Rc<Persist>,
+    rx: &Receiver<Job>,
+) -> Result<bool, String> {
+    let board = Rc::new(Board::new(persist.clone(), cfg.identity.clone()));
+    cfg.stats.boot();
+    log::info!("boot #{}", persist.boots.get());
+
+    let mut os = OsGroup::new(HostOs::new(board.clone(), cfg.bootloader), cfg.os);
+    let mut stat = StatGroup::new(cfg.stats.clone(), Default::default());
+    let settings_store = FileSettings::open(&cfg.state)
+        .map_err(|e| format!("cannot open settings in {}: {e}", cfg.state.display()))?;
+    let mut settings: SettingsGroup<_> = SettingsGroup::new(settings_store, Default::default());
+    let host_fs = HostFs::new(&cfg.fs_root)
+        .map_err(|e| format!("cannot open fs root {}: {e}", cfg.fs_root.display()))?;
+    let fs_config = fs_grp::Config {
+        // Files larger than 64 KiB: Zephyr's 4 GB offset mode.
+        large_files: true,
+        ..Default::default()
+    };
+    let mut fs: FsGroup<HostFs, FS_CHUNK> = FsGroup::new(host_fs, fs_config);
+    let mut shell_grp: ShellGroup<HostShell> =
+        ShellGroup::new(HostShell::new(board.clone()), Default::default());
+    let mut enum_grp = EnumGroup::new();
+    let mut basic = BasicGroup::new(SettingsStorage::new(&cfg.state));
+    // The console's shell: the same command table as the shell group's.
+    let mut console_shell = HostShell::new(board.clone());
+
+    let mut server: Server<'_, MAX_GROUPS> = Server::new(Config {
+        params: cfg.params,
+        support_v1: cfg.support_v1,
+    });
+    // Registration order is what the enumeration group reports.
+    let groups: [&mut dyn smp::server::Group; 7] = [
+        &mut os,
+        &mut stat,
+        &mut settings,
+        &mut fs,
+        &mut shell_grp,
+        &mut enum_grp,
+        &mut basic,
+    ];
+    for g in groups {
         server
-            .register(&mut os)
-            .expect("group registry full: raise MAX_GROUPS");
-        let mut tx = vec![0u8; cfg.params.buf_size as usize];
-        loop {
-            let Ok(job) = rx.recv() else {
-                return;
-            };
-            match job {
-                Job::Smp {
+            .register(g)
+            .map_err(|_| "group registry full: raise MAX_GROUPS".to_string())?;
+    }
+    for c in &cfg.consoles {
+        c.write_text(&format!(
+            "*** Booting Zephyr OS build smp-svr v{} ***\r\n{}",
+            env!("CARGO_PKG_VERSION"),
+            crate::console::PROMPT
+        ));
+    }
+
+    let mut tx = vec![0u8; cfg.params.buf_size as usize];
+    loop {
+        let job = match rx.recv_timeout(IDLE_POLL) {
+            Ok(job) => job,
+            Err(RecvTimeoutError::Timeout) => {
+                server.poll(board.uptime_ms());
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => return Ok(false),
+        };
+        match job {
+            Job::Smp {
+                transport,
+                data,
+                reply,
+                stats,
+            } => {
+                let meta = Meta {
                     transport,
-                    data,
-                    reply,
-                } => {
-                    let meta = Meta {
-                        transport,
-                        now_ms: board.uptime_ms(),
-                    };
-                    server.process(meta, &data, &mut tx, |rsp| {
-                        log_packet("->", transport, rsp);
-                        reply.send(rsp);
-                    });
+                    now_ms: board.uptime_ms(),
+                };
+                let out = server.process(meta, &data, &mut tx, |rsp| {
+                    log_packet("->", transport, rsp);
+                    stats.tx(rsp.len());
+                    reply.send(rsp);
+                });
+                if out.aborted {
+                    stats.error();
                 }
-                Job::Shell { console, line } => {
-                    let mut out = String::new();
-                    let rc = shell.exec(&line, &mut out);
-                    log::debug!("shell `{line}` -> {rc}");
-                    out.push_str(crate::console::PROMPT);
-                    console.write_text(&out);
-                }
+                cfg.stats.record_groups(server.groups());
             }
-            if board.pending_reset().is_some() {
-                std::thread::sleep(RESET_DELAY);
-                // The board goes down: whatever arrived meanwhile is lost.
-                while rx.try_recv().is_ok() {}
-                log::info!("resetting");
-                break;
+            Job::Shell { console, line } => {
+                let mut out = String::new();
+                let rc = console_shell.exec(&line, &mut out);
+                log::debug!("shell `{line}` -> {rc}");
+                out.push_str(crate::console::PROMPT);
+                console.write_text(&out);
             }
+        }
+        if board.pending_reset().is_some() {
+            std::thread::sleep(RESET_DELAY);
+            // The board goes down: whatever arrived meanwhile is lost.
+            while rx.try_recv().is_ok() {}
+            log::info!("resetting");
+            return Ok(true);
         }
     }
 }

@@ -1,18 +1,17 @@
 //! `smp-svr`: the host SMP device. See `--help`.
 
 mod board;
+#[allow(dead_code)]
+mod boot;
 mod civil;
 mod cli;
 mod console;
 mod device;
-// Host platforms for the fs, settings and statistics groups (wiring follows in device.rs).
-#[allow(dead_code)]
+mod flash;
 mod fs;
 mod os;
-#[allow(dead_code)]
 mod settings;
 mod shell;
-#[allow(dead_code)]
 mod stats;
 mod udp;
 
@@ -126,6 +125,7 @@ fn run(args: cli::Args) -> Result<(), String> {
         args.buf_size,
         args.buf_count
     );
+    let stats = stats::HostStats::new();
     let (tx, rx) = std::sync::mpsc::sync_channel(args.buf_count as usize);
     let queue = Queue::new(tx);
     let buf_size = args.buf_size as usize;
@@ -149,7 +149,8 @@ fn run(args: cli::Args) -> Result<(), String> {
                 let local = sock.local_addr().map_err(|e| e.to_string())?;
                 log::info!("udp transport t{next_transport} on {local}");
                 announce(&format!("udp {local}"));
-                udp::spawn(sock, next_transport, buf_size, queue.clone());
+                let ts = stats.add_transport(&format!("smp_udp{next_transport}"));
+                udp::spawn(sock, next_transport, buf_size, queue.clone(), ts);
                 next_transport += 1;
             }
             Err(e) if !explicit && addr.is_ipv6() => {
@@ -175,7 +176,15 @@ fn run(args: cli::Args) -> Result<(), String> {
             link.display()
         );
         announce(&format!("pty {}", pty.slave_path.display()));
-        console::spawn_reader(c.clone(), input, next_transport, buf_size, queue.clone());
+        let ts = stats.add_transport(&format!("smp_uart{next_transport}"));
+        console::spawn_reader(
+            c.clone(),
+            input,
+            next_transport,
+            buf_size,
+            queue.clone(),
+            ts,
+        );
         next_transport += 1;
         consoles.push(c);
         links.push(link.clone());
@@ -188,7 +197,8 @@ fn run(args: cli::Args) -> Result<(), String> {
         let c = Arc::new(Console::new(dev.display().to_string(), out, args.raw));
         log::info!("console t{next_transport} on serial {}", dev.display());
         announce(&format!("serial {}", dev.display()));
-        console::spawn_reader(c.clone(), f, next_transport, buf_size, queue.clone());
+        let ts = stats.add_transport(&format!("smp_uart{next_transport}"));
+        console::spawn_reader(c.clone(), f, next_transport, buf_size, queue.clone(), ts);
         consoles.push(c);
     }
     if next_transport == 0 && consoles.is_empty() {
@@ -222,10 +232,19 @@ fn run(args: cli::Args) -> Result<(), String> {
             no_downgrade: false,
         },
         consoles,
+        state: args.state.clone(),
+        fs_root: fs_root(&args),
+        stats,
     };
     std::thread::Builder::new()
         .name("smp_work".into())
-        .spawn(move || device::run(cfg, rx))
+        .spawn(move || {
+            if let Err(e) = device::run(cfg, rx) {
+                log::error!("{e}");
+                eprintln!("smp-svr: {e}");
+                std::process::exit(1);
+            }
+        })
         .map_err(|e| e.to_string())?;
     drop(queue);
     announce("ready");

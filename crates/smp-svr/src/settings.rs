@@ -343,3 +343,63 @@ mod tests {
         );
     }
 }
+
+/// The host's storage partition, as the Zephyr basic group's storage erase sees it: the
+/// persisted settings file. Erasing it removes what `save` persisted (the running values of
+/// the current boot stay until the next reset or `load`, as on a board whose settings live
+/// in RAM until reboot). The file-system root is not part of it: on the host it is a
+/// user's directory, not a flash partition.
+#[derive(Debug)]
+pub struct SettingsStorage {
+    path: PathBuf,
+}
+
+impl SettingsStorage {
+    /// The storage behind the settings store of `state_dir`.
+    pub fn new(state_dir: &Path) -> Self {
+        SettingsStorage {
+            path: state_dir.join(FILE_NAME),
+        }
+    }
+}
+
+impl smp::platform::StorageErase for SettingsStorage {
+    fn erase_storage(&mut self) -> Result<(), smp::platform::EraseError> {
+        match fs::remove_file(&self.path) {
+            Ok(()) => {
+                log::info!("storage erased ({})", self.path.display());
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => {
+                log::warn!("storage erase of {} failed: {e}", self.path.display());
+                Err(smp::platform::EraseError::Erase)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod storage_tests {
+    use super::*;
+    use smp::platform::StorageErase;
+
+    #[test]
+    fn erase_removes_saved_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = FileSettings::open(dir.path()).unwrap();
+        s.set("app/x", b"1").unwrap();
+        s.save(None).unwrap();
+        assert!(FileSettings::open(dir.path())
+            .unwrap()
+            .value("app/x")
+            .is_some());
+        SettingsStorage::new(dir.path()).erase_storage().unwrap();
+        assert!(FileSettings::open(dir.path())
+            .unwrap()
+            .value("app/x")
+            .is_none());
+        // erasing blank storage succeeds
+        SettingsStorage::new(dir.path()).erase_storage().unwrap();
+    }
+}

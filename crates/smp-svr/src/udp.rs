@@ -5,6 +5,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 
 use crate::device::{log_packet, Job, Queue, Reply};
+use crate::stats::TransportStats;
 
 /// Largest datagram read (larger ones are truncated by the kernel and then dropped here).
 const MAX_DATAGRAM: usize = 65_536;
@@ -15,7 +16,13 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<Arc<UdpSocket>> {
 }
 
 /// Starts the receive thread of `sock`.
-pub fn spawn(sock: Arc<UdpSocket>, transport: u8, buf_size: usize, queue: Queue) {
+pub fn spawn(
+    sock: Arc<UdpSocket>,
+    transport: u8,
+    buf_size: usize,
+    queue: Queue,
+    stats: TransportStats,
+) {
     let name = format!("udp_rx{transport}");
     std::thread::Builder::new()
         .name(name)
@@ -29,7 +36,9 @@ pub fn spawn(sock: Arc<UdpSocket>, transport: u8, buf_size: usize, queue: Queue)
                         continue;
                     }
                 };
+                stats.rx(n);
                 if n > buf_size {
+                    stats.dropped();
                     // Zephyr cannot take a datagram larger than a net_buf: dropped.
                     log::warn!("udp datagram of {n} bytes from {peer} exceeds buffer ({buf_size}): dropped");
                     continue;
@@ -42,6 +51,7 @@ pub fn spawn(sock: Arc<UdpSocket>, transport: u8, buf_size: usize, queue: Queue)
                         sock: sock.clone(),
                         peer,
                     },
+                    stats: stats.clone(),
                 });
             }
         })

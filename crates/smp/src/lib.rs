@@ -12,6 +12,8 @@
 //! - [`cbor`]: hand-written request decoding helpers;
 //! - [`server`]: the [`Group`](server::Group) trait, the registry and the dispatcher;
 //! - [`groups`]: one module per command group;
+//! - [`mcuboot`]: MCUboot's image format, hash and signature checks, trailer and swap
+//!   decisions (knows nothing of CBOR);
 //! - [`platform`]: the traits a port implements (OS services, flash, boot control, ...).
 //!
 //! A port builds its groups over its platform, registers them with a
@@ -39,6 +41,7 @@
 pub mod cbor;
 pub mod codec;
 pub mod groups;
+pub mod mcuboot;
 pub mod platform;
 pub mod server;
 pub mod wire;

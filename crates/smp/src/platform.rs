@@ -326,3 +326,118 @@ pub trait StorageErase {
     /// Erases the whole storage area.
     fn erase_storage(&mut self) -> Result<(), EraseError>;
 }
+
+/// MCUboot swap types (`BOOT_SWAP_TYPE_*`), the boot-time decision for one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum SwapType {
+    /// Boot the primary slot as is.
+    None = 1,
+    /// Swap once to the secondary image; revert unless it confirms itself.
+    Test = 2,
+    /// Swap to the secondary image for good.
+    Perm = 3,
+    /// The running image was a test and is not confirmed: revert at the next boot.
+    Revert = 4,
+    /// A swap failed.
+    Fail = 5,
+    /// Unrecoverable state.
+    Panic = 0xff,
+}
+
+impl SwapType {
+    /// From the number MCUboot uses; unknown values read as `None`.
+    pub fn from_u8(v: u8) -> SwapType {
+        match v {
+            2 => SwapType::Test,
+            3 => SwapType::Perm,
+            4 => SwapType::Revert,
+            5 => SwapType::Fail,
+            0xff => SwapType::Panic,
+            _ => SwapType::None,
+        }
+    }
+}
+
+/// Boot-control failures, as MCUboot's `boot_*` functions report them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootError {
+    /// Flash could not be opened, read or written (`BOOT_EFLASH`).
+    Flash,
+    /// The slot's trailer magic is corrupt, on a request for another slot
+    /// (`BOOT_EBADIMAGE`).
+    BadImage,
+    /// The slot's trailer magic is corrupt, on a confirm of the running slot
+    /// (`BOOT_EBADVECT`).
+    BadVector,
+    /// No such image.
+    NoImage,
+}
+
+/// The bootloader as the application sees it (Zephyr's `boot_*` API over MCUboot's
+/// trailers). `image` numbers the updatable images from 0; each has a primary and a
+/// secondary slot.
+pub trait BootControl {
+    /// The swap the bootloader would do at the next reset (`mcuboot_swap_type_multi`).
+    fn swap_type(&mut self, image: u8) -> Result<SwapType, BootError>;
+    /// Marks the secondary slot of `image` for a test (`permanent == false`) or permanent
+    /// swap (`boot_request_upgrade_multi`).
+    fn request_upgrade(&mut self, image: u8, permanent: bool) -> Result<(), BootError>;
+    /// Confirms the image running from the primary slot of `image`
+    /// (`boot_write_img_confirmed_multi`).
+    fn confirm(&mut self, image: u8) -> Result<(), BootError>;
+    /// Whether the primary slot of `image` is confirmed (`boot_is_img_confirmed`).
+    fn is_confirmed(&mut self, image: u8) -> Result<bool, BootError>;
+    /// The slot (0 or 1) of `image` that runs: 0 in the swap modes.
+    fn active_slot(&self, _image: u8) -> u8 {
+        0
+    }
+    /// Bootloader facts (name, mode, downgrade prevention).
+    fn info(&self) -> BootloaderInfo;
+}
+
+/// A flash area shared between owners (an image group and a trailer-based boot control,
+/// say) through a `RefCell`; each operation borrows it for its duration.
+#[derive(Debug)]
+pub struct SharedFlash<'a, F>(pub &'a core::cell::RefCell<F>);
+
+impl<F> Clone for SharedFlash<'_, F> {
+    fn clone(&self) -> Self {
+        SharedFlash(self.0)
+    }
+}
+
+impl<F: embedded_storage::nor_flash::ErrorType> embedded_storage::nor_flash::ErrorType
+    for SharedFlash<'_, F>
+{
+    type Error = F::Error;
+}
+
+impl<F: embedded_storage::nor_flash::ReadNorFlash> embedded_storage::nor_flash::ReadNorFlash
+    for SharedFlash<'_, F>
+{
+    const READ_SIZE: usize = F::READ_SIZE;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        self.0.borrow_mut().read(offset, bytes)
+    }
+
+    fn capacity(&self) -> usize {
+        self.0.borrow().capacity()
+    }
+}
+
+impl<F: embedded_storage::nor_flash::NorFlash> embedded_storage::nor_flash::NorFlash
+    for SharedFlash<'_, F>
+{
+    const WRITE_SIZE: usize = F::WRITE_SIZE;
+    const ERASE_SIZE: usize = F::ERASE_SIZE;
+
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), Self::Error> {
+        self.0.borrow_mut().erase(from, to)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.0.borrow_mut().write(offset, bytes)
+    }
+}

@@ -568,6 +568,10 @@ impl<F: Fs, const B: usize> Group for FsGroup<F, B> {
         }
     }
 
+    fn poll(&mut self, now_ms: u64) {
+        FsGroup::poll(self, now_ms);
+    }
+
     fn v1_rc(&self, rc: u16) -> Rc {
         v1_rc(rc)
     }

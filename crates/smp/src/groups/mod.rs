@@ -49,6 +49,7 @@
 pub mod basic;
 pub mod enum_;
 pub mod fs;
+pub mod img;
 pub mod os;
 pub mod settings;
 pub mod shell;

@@ -171,6 +171,9 @@ pub trait Group {
     fn handlers(&self) -> u8;
     /// Handles one request. Return [`Rc::NotSup`] for a command or op the group lacks.
     fn handle(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error>;
+    /// Called by the port when no request has arrived for a while, with the current time:
+    /// the place for timeouts (the FS group closes idle files here). Default: nothing.
+    fn poll(&mut self, _now_ms: u64) {}
     /// Translates one of this group's error codes for an SMP v1 reply
     /// (`mg_translate_error`). The default maps everything to `rc` 1.
     fn v1_rc(&self, _rc: u16) -> Rc {
@@ -285,6 +288,13 @@ impl<'g, const N: usize> Server<'g, N> {
     /// The dispatcher's counters.
     pub fn counters(&self) -> Counters {
         self.counters
+    }
+
+    /// Gives every group a chance to act on the passage of time (see [`Group::poll`]).
+    pub fn poll(&mut self, now_ms: u64) {
+        for g in self.groups.iter_mut() {
+            g.poll(now_ms);
+        }
     }
 
     /// Processes every SMP message in `rx`, calling `send` with each response packet

@@ -1,0 +1,455 @@
+//! MCUboot emulation for the host device, run at every (simulated) reset, and the host's
+//! boot control.
+//!
+//! [`reset`] does for each image what MCUboot's swap modes do at boot
+//! (`spec/mcuboot.md` §8): read both trailers, decide the swap type with the same table the
+//! application uses, validate the secondary image (hash, and signature when keys are
+//! given) before a test, permanent or revert swap, refuse downgrades when configured, swap
+//! the slot contents (as one step, not sector by sector) and leave exactly the trailer
+//! bytes MCUboot leaves (`swap_info`, `swap_size`, `image_ok`, `copy_done`, magic), then
+//! validate the primary image. An unconfirmed test image is reverted at the next reset.
+//!
+//! The application's side ([`HostBoot`]) is `smp::mcuboot::trailer::TrailerBoot` over the
+//! same slot files, so both sides share one trailer implementation.
+
+use std::io;
+use std::path::Path;
+
+use embedded_storage::nor_flash::{NorFlash, ReadNorFlash};
+use smp::mcuboot::image::{self, ImageError, SigKind};
+use smp::mcuboot::sig::{pem_to_der, PublicKey};
+use smp::mcuboot::trailer::{self, Layout, State, TrailerBoot};
+use smp::mcuboot::{Bytes, Version};
+use smp::platform::{BootloaderInfo, SwapType};
+
+use crate::flash::{FileFlash, Partitions, SLOTS};
+
+/// The host's boot control: trailers in the slot files.
+pub type HostBoot<const W: usize, const E: usize> = TrailerBoot<FileFlash<W, E>, SLOTS>;
+
+/// What the emulated bootloader was built with.
+#[derive(Debug, Clone, Default)]
+pub struct BootConfig {
+    /// Accepted public keys (DER). Empty: images need only a matching hash.
+    pub keys: Vec<Vec<u8>>,
+    /// `MCUBOOT_DOWNGRADE_PREVENTION`: refuse a test/permanent swap to a lower version.
+    pub downgrade_prevention: bool,
+}
+
+impl BootConfig {
+    /// Adds an accepted key from a PEM (`imgtool getpub -e pem`) or DER file.
+    pub fn add_key_file(&mut self, path: &Path) -> io::Result<()> {
+        let raw = std::fs::read(path)?;
+        let der = match std::str::from_utf8(&raw) {
+            Ok(text) if text.contains("-----BEGIN") => {
+                let mut out = vec![0u8; raw.len()];
+                let n = pem_to_der(text, &mut out)
+                    .ok_or_else(|| invalid(format!("{}: bad PEM", path.display())))?
+                    .len();
+                out.truncate(n);
+                out
+            }
+            _ => raw,
+        };
+        if PublicKey::from_der(&der).is_none() {
+            return Err(invalid(format!(
+                "{}: not an RSA-2048/3072, ECDSA P-256 or Ed25519 public key",
+                path.display()
+            )));
+        }
+        self.keys.push(der);
+        Ok(())
+    }
+
+    fn public_keys(&self) -> Vec<PublicKey<'_>> {
+        self.keys
+            .iter()
+            .filter_map(|k| PublicKey::from_der(k))
+            .collect()
+    }
+
+    fn validate<F: ReadNorFlash>(&self, f: &mut F) -> Result<image::ImageInfo, ImageError> {
+        let info = image::validate(f, &self.public_keys())?;
+        if !info.header.is_bootable() {
+            return Err(ImageError::BadHeader);
+        }
+        Ok(info)
+    }
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+fn flash_err<E: core::fmt::Debug>(e: E) -> io::Error {
+    io::Error::other(format!("flash: {e:?}"))
+}
+
+/// The boot control the image group uses on the host.
+pub fn boot_control<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+) -> io::Result<HostBoot<W, E>> {
+    let mut b = TrailerBoot::new(parts.slots()?, parts.geometry().layout);
+    b.info = BootloaderInfo {
+        name: "MCUboot",
+        mode: 1,
+        no_downgrade: cfg.downgrade_prevention,
+    };
+    Ok(b)
+}
+
+/// Programs `bytes` (a signed image, possibly `--pad`ded) into the primary slot of
+/// `image`, as `west flash` does: the slot is erased first, trailer included.
+pub fn flash_image<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    image: u8,
+    bytes: &[u8],
+) -> io::Result<()> {
+    let mut f = parts.slot(2 * image as usize)?;
+    let cap = f.capacity();
+    if bytes.len() > cap || cap == 0 {
+        return Err(invalid(format!(
+            "image of {} bytes does not fit slot of {cap} bytes",
+            bytes.len()
+        )));
+    }
+    f.erase(0, cap as u32).map_err(flash_err)?;
+    let mut data = bytes.to_vec();
+    data.resize(bytes.len().div_ceil(W) * W, f.erased());
+    f.write(0, &data).map_err(flash_err)
+}
+
+/// First-boot install: programs the image file at `path` into the primary slot of
+/// `image` only if that slot is blank (a fresh state directory). Returns whether it did.
+pub fn install_if_blank<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    image: u8,
+    path: &Path,
+) -> io::Result<bool> {
+    let f = parts.slot(2 * image as usize)?;
+    let erased = f.erased();
+    if f.read_all()?.iter().any(|&b| b != erased) {
+        return Ok(false);
+    }
+    flash_image(parts, image, &std::fs::read(path)?)?;
+    Ok(true)
+}
+
+/// What the emulated bootloader did with one image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageBoot {
+    /// The image number.
+    pub image: u8,
+    /// The swap performed (`None` if none).
+    pub swap: SwapType,
+    /// Why the secondary image was refused and erased, if it was.
+    pub rejected: Option<Rejection>,
+    /// The primary slot's verdict.
+    pub outcome: Outcome,
+}
+
+/// Why a secondary image was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// Validation failed (hash, signature, header, size).
+    Invalid(ImageError),
+    /// Lower version than the primary with downgrade prevention on.
+    Downgrade,
+    /// The images would reach the trailer area.
+    NoSpace,
+    /// Header erased but a trailer left behind (interrupted erase): trailer scrubbed.
+    Stale,
+}
+
+/// The primary slot after the swap decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// A valid image boots.
+    Boot {
+        /// Its version.
+        version: Version,
+        /// Its SHA-256 TLV.
+        hash: [u8; 32],
+    },
+    /// The primary slot is empty.
+    NoImage,
+    /// The primary image is invalid: MCUboot does not boot it.
+    Invalid(ImageError),
+}
+
+/// Bytes reserved at a slot's end for the trailer, as imgtool's `--pad` computes them
+/// (128 sectors × 3 status states × write size, plus the trailer fields).
+pub fn trailer_reserve(write_size: u32, layout: &Layout) -> u32 {
+    let a = layout.max_align;
+    128 * 3 * write_size + 4 * a + 16u32.div_ceil(a) * a
+}
+
+/// Runs the emulated MCUboot for every image, as at a reset.
+pub fn reset<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+) -> io::Result<Vec<ImageBoot>> {
+    (0..parts.geometry().images)
+        .map(|i| boot_image(parts, cfg, i))
+        .collect()
+}
+
+fn boot_image<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+    image: u8,
+) -> io::Result<ImageBoot> {
+    let l = parts.geometry().layout;
+    // A swap interrupted by a crash is finished, and this boot goes no further (as MCUboot
+    // treats a resumed swap).
+    let resumed = apply_journal(parts, image)?;
+    let mut p = parts.slot(2 * image as usize)?;
+    let mut s = parts.slot(2 * image as usize + 1)?;
+    let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
+    let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
+    let mut swap = if resumed {
+        ps.swap_type
+    } else {
+        trailer::swap_type(&ps, &ss, false)
+    };
+    let mut rejected = None;
+    let size = p.capacity() as u32;
+    let trailer_start = (size.saturating_sub(trailer_reserve(W as u32, &l)) / E as u32) * E as u32;
+
+    // A secondary whose header is erased but whose trailer is not: scrub the trailer.
+    if !resumed
+        && matches!(image::read_header(&mut s), Err(ImageError::Empty))
+        && ss.magic != trailer::Magic::Unset
+    {
+        trailer::erase_trailer(&mut s, &l).map_err(flash_err)?;
+        if swap != SwapType::Revert {
+            swap = SwapType::None;
+            rejected = Some(Rejection::Stale);
+        }
+    }
+    if !resumed && matches!(swap, SwapType::Test | SwapType::Perm | SwapType::Revert) {
+        let verdict = match cfg.validate(&mut s) {
+            Err(e) => Err(Rejection::Invalid(e)),
+            Ok(sec) => {
+                let pri = image::inspect(&mut p).ok();
+                let downgrade = cfg.downgrade_prevention
+                    && swap != SwapType::Revert
+                    && pri.is_some_and(|pri| {
+                        sec.header.version.compare(&pri.header.version, false)
+                            == std::cmp::Ordering::Less
+                    });
+                let swap_size = sec.end.max(pri.map_or(0, |i| i.end));
+                if downgrade {
+                    Err(Rejection::Downgrade)
+                } else if swap_size.div_ceil(E as u32) * E as u32 > trailer_start {
+                    Err(Rejection::NoSpace)
+                } else {
+                    Ok(swap_size)
+                }
+            }
+        };
+        match verdict {
+            Ok(swap_size) => {
+                do_swap(
+                    parts,
+                    &mut p,
+                    &mut s,
+                    &l,
+                    image,
+                    swap,
+                    &ss,
+                    swap_size,
+                    trailer_start,
+                )?;
+            }
+            Err(r) => {
+                if r != Rejection::NoSpace {
+                    let cap = s.capacity() as u32;
+                    s.erase(0, cap).map_err(flash_err)?;
+                }
+                rejected = Some(r);
+                swap = SwapType::None;
+            }
+        }
+    }
+    let outcome = match cfg.validate(&mut p) {
+        Ok(info) => Outcome::Boot {
+            version: info.header.version,
+            hash: info.hash,
+        },
+        Err(ImageError::Empty) => Outcome::NoImage,
+        Err(e) => Outcome::Invalid(e),
+    };
+    Ok(ImageBoot {
+        image,
+        swap,
+        rejected,
+        outcome,
+    })
+}
+
+/// A slot image in memory, to compute a swap's result before it touches the files.
+struct VecFlash<const W: usize, const E: usize>(Vec<u8>);
+
+impl<const W: usize, const E: usize> embedded_storage::nor_flash::ErrorType for VecFlash<W, E> {
+    type Error = embedded_storage::nor_flash::NorFlashErrorKind;
+}
+
+impl<const W: usize, const E: usize> ReadNorFlash for VecFlash<W, E> {
+    const READ_SIZE: usize = 1;
+
+    fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), Self::Error> {
+        let o = offset as usize;
+        let src = self
+            .0
+            .get(o..o + bytes.len())
+            .ok_or(embedded_storage::nor_flash::NorFlashErrorKind::OutOfBounds)?;
+        bytes.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn capacity(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<const W: usize, const E: usize> NorFlash for VecFlash<W, E> {
+    const WRITE_SIZE: usize = W;
+    const ERASE_SIZE: usize = E;
+
+    fn erase(&mut self, _from: u32, _to: u32) -> Result<(), Self::Error> {
+        Err(embedded_storage::nor_flash::NorFlashErrorKind::Other)
+    }
+
+    fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Self::Error> {
+        let o = offset as usize;
+        self.0
+            .get_mut(o..o + bytes.len())
+            .ok_or(embedded_storage::nor_flash::NorFlashErrorKind::OutOfBounds)?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// Swaps the sectors covering `swap_size` between the two slots, scrubs both trailers and
+/// writes the primary trailer as MCUboot leaves it. The result is computed in memory and
+/// journaled first, so a process killed mid-swap finishes the swap at the next reset.
+#[allow(clippy::too_many_arguments)]
+fn do_swap<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    p: &mut FileFlash<W, E>,
+    s: &mut FileFlash<W, E>,
+    l: &Layout,
+    image: u8,
+    swap: SwapType,
+    sec_state: &State,
+    swap_size: u32,
+    trailer_start: u32,
+) -> io::Result<()> {
+    let region = (swap_size.div_ceil(E as u32) * E as u32) as usize;
+    let t = trailer_start as usize;
+    let pa = p.read_all()?;
+    let sa = s.read_all()?;
+    let erased = p.erased();
+    let moved = |from: &[u8], stay: &[u8]| {
+        let mut v = from[..region].to_vec();
+        v.extend_from_slice(&stay[region..t]);
+        v.resize(pa.len(), erased);
+        v
+    };
+    let mut np = VecFlash::<W, E>(moved(&sa, &pa));
+    let ns = moved(&pa, &sa);
+    // Trailer initialisation (magic last), then the post-swap flags.
+    let f = &mut np;
+    trailer::write_swap_info(f, l, image, swap).map_err(flash_err)?;
+    if sec_state.image_ok == trailer::Flag::Set && swap != SwapType::Revert {
+        trailer::write_image_ok(f, l).map_err(flash_err)?;
+    }
+    trailer::write_swap_size(f, l, swap_size).map_err(flash_err)?;
+    trailer::write_magic(f, l).map_err(flash_err)?;
+    if matches!(swap, SwapType::Perm | SwapType::Revert) {
+        let st = trailer::read(f, l).map_err(flash_err)?;
+        if st.image_ok == trailer::Flag::Unset {
+            trailer::write_image_ok(f, l).map_err(flash_err)?;
+        }
+    }
+    trailer::write_copy_done(f, l).map_err(flash_err)?;
+    let journal = parts.journal_path(image);
+    let tmp = journal.with_extension("tmp");
+    let mut data = np.0;
+    data.extend_from_slice(&ns);
+    std::fs::write(&tmp, &data)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, &journal)?;
+    apply_journal(parts, image).map(|_| ())
+}
+
+/// Finishes a journaled swap of `image`, if one is pending; returns whether there was one.
+fn apply_journal<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    image: u8,
+) -> io::Result<bool> {
+    let journal = parts.journal_path(image);
+    let data = match std::fs::read(&journal) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let size = parts.geometry().slot_size as usize;
+    if data.len() == 2 * size {
+        for (k, part) in data.chunks(size).enumerate() {
+            let mut f = parts.slot(2 * image as usize + k)?;
+            f.erase(0, size as u32).map_err(flash_err)?;
+            f.write(0, part).map_err(flash_err)?;
+        }
+    }
+    std::fs::remove_file(&journal)?;
+    Ok(true)
+}
+
+/// What `smp-svr image-info FILE` prints about a signed image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageSummary {
+    /// The header version.
+    pub version: Version,
+    /// Image size: header, payload and TLVs.
+    pub size: u32,
+    /// The SHA-256 TLV, the hash `image state` shows.
+    pub hash: [u8; 32],
+    /// Whether the hash TLV matches the image bytes.
+    pub hash_ok: bool,
+    /// The signature type, if the image is signed.
+    pub sig: Option<SigKind>,
+}
+
+impl std::fmt::Display for ImageSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "version: {}", self.version)?;
+        writeln!(f, "size: {}", self.size)?;
+        write!(f, "hash: ")?;
+        for b in self.hash {
+            write!(f, "{b:02x}")?;
+        }
+        writeln!(f, "{}", if self.hash_ok { "" } else { " (MISMATCH)" })?;
+        writeln!(f, "signature: {}", self.sig.map_or("none", |s| s.name()))
+    }
+}
+
+/// Reads a signed image file and summarises it.
+pub fn image_info(path: &Path) -> io::Result<ImageSummary> {
+    let data = std::fs::read(path)?;
+    let info = image::inspect(&mut Bytes(&data))
+        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+    let hash_ok = image::check_hash(&mut Bytes(&data)).is_ok();
+    Ok(ImageSummary {
+        version: info.header.version,
+        size: info.end,
+        hash: info.hash,
+        hash_ok,
+        sig: info.sig,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,464 @@
+//! Boot emulator tests over slot files in a temporary directory.
+
+use super::*;
+use crate::flash::Geometry;
+use smp::mcuboot::trailer::MAGIC_8;
+use smp::platform::BootControl;
+use smp::testing::build_image;
+
+const SLOT: u32 = 0x8000;
+type Parts = Partitions<8, 1024>;
+
+fn parts(dir: &Path) -> Parts {
+    Parts::open(
+        dir,
+        Geometry {
+            slot_size: SLOT,
+            images: 1,
+            layout: Layout::default(),
+        },
+    )
+    .unwrap()
+}
+
+fn img(ver: &str, payload: u32, seed: u8) -> Vec<u8> {
+    let mut b = vec![0u8; payload as usize + 100];
+    let n = build_image(&mut b, Version::parse(ver).unwrap(), payload, seed);
+    b.truncate(n);
+    b
+}
+
+fn hash(b: &[u8]) -> [u8; 32] {
+    image::inspect(&mut Bytes(b)).unwrap().hash
+}
+
+/// Writes `b` into slot `n` as an upload would.
+fn put(p: &Parts, n: usize, b: &[u8]) {
+    let mut f = p.slot(n).unwrap();
+    f.erase(0, SLOT).unwrap();
+    let mut d = b.to_vec();
+    d.resize(b.len().div_ceil(8) * 8, 0xff);
+    f.write(0, &d).unwrap();
+}
+
+fn slot(p: &Parts, n: usize) -> Vec<u8> {
+    p.slot(n).unwrap().read_all().unwrap()
+}
+
+fn booted(r: &[ImageBoot]) -> [u8; 32] {
+    match r[0].outcome {
+        Outcome::Boot { hash, .. } => hash,
+        o => panic!("no boot: {o:?}"),
+    }
+}
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../smp/tests/data/");
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{DATA}{name}")).unwrap()
+}
+
+#[test]
+fn first_boot_installs_and_boots() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let cfg = BootConfig::default();
+    assert_eq!(reset(&p, &cfg).unwrap()[0].outcome, Outcome::NoImage);
+    let a = img("1.0.0", 3000, 1);
+    flash_image(&p, 0, &a).unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].swap, SwapType::None);
+    assert_eq!(booted(&r), hash(&a));
+    assert!(flash_image(&p, 0, &vec![0u8; SLOT as usize + 1]).is_err());
+}
+
+#[test]
+fn install_only_on_a_blank_slot() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let f = Path::new(DATA).join("ecdsa-p256.bin");
+    assert!(install_if_blank(&p, 0, &f).unwrap());
+    assert!(!install_if_blank(&p, 0, &Path::new(DATA).join("ed25519.bin")).unwrap());
+    let r = reset(&p, &BootConfig::default()).unwrap();
+    assert_eq!(booted(&r), hash(&fixture("ecdsa-p256.bin")));
+}
+
+#[test]
+fn test_swap_revert_and_confirm() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let cfg = BootConfig::default();
+    let a = img("1.0.0", 3000, 1);
+    let b = img("1.1.0", 5000, 2);
+    flash_image(&p, 0, &a).unwrap();
+    put(&p, 1, &b);
+    let mut bc = boot_control(&p, &cfg).unwrap();
+    bc.request_upgrade(0, false).unwrap();
+    assert_eq!(bc.swap_type(0), Ok(SwapType::Test));
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].swap, SwapType::Test);
+    assert_eq!(booted(&r), hash(&b));
+    // The primary trailer as MCUboot leaves it after a test swap (§12).
+    let pri = slot(&p, 0);
+    let s = SLOT as usize;
+    let mut want = [0xffu8; 48];
+    want[..4].copy_from_slice(&(b.len() as u32).to_le_bytes());
+    want[8] = 0x02;
+    want[16] = 0x01;
+    want[32..].copy_from_slice(&MAGIC_8);
+    assert_eq!(&pri[s - 48..], &want[..]);
+    assert_eq!(&pri[..b.len()], &b[..]);
+    // The old image sits in the secondary, without trailer.
+    let sec = slot(&p, 1);
+    assert_eq!(&sec[..a.len()], &a[..]);
+    assert!(sec[s - 48..].iter().all(|&x| x == 0xff));
+    let mut bc = boot_control(&p, &cfg).unwrap();
+    assert_eq!(bc.swap_type(0), Ok(SwapType::Revert));
+    assert_eq!(bc.is_confirmed(0), Ok(false));
+    // Not confirmed: the next reset reverts.
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].swap, SwapType::Revert);
+    assert_eq!(booted(&r), hash(&a));
+    let pri = slot(&p, 0);
+    assert_eq!(pri[s - 40], 0x04);
+    assert_eq!(pri[s - 32], 0x01);
+    assert_eq!(pri[s - 24], 0x01);
+    let mut bc = boot_control(&p, &cfg).unwrap();
+    assert_eq!(bc.swap_type(0), Ok(SwapType::None));
+    assert_eq!(bc.is_confirmed(0), Ok(true));
+    // Again, and this time B confirms itself: it stays.
+    bc.request_upgrade(0, false).unwrap();
+    assert_eq!(reset(&p, &cfg).unwrap()[0].swap, SwapType::Test);
+    boot_control(&p, &cfg).unwrap().confirm(0).unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].swap, SwapType::None);
+    assert_eq!(booted(&r), hash(&b));
+}
+
+#[test]
+fn interrupted_swap_finishes_at_next_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let cfg = BootConfig::default();
+    let a = img("1.0.0", 3000, 1);
+    let b = img("1.1.0", 5000, 2);
+    flash_image(&p, 0, &a).unwrap();
+    put(&p, 1, &b);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    reset(&p, &cfg).unwrap();
+    let (pri, sec) = (slot(&p, 0), slot(&p, 1));
+    // Replay: put the pre-swap state back with half the journal applied.
+    flash_image(&p, 0, &a).unwrap();
+    put(&p, 1, &b);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    let mut journal = pri.clone();
+    journal.extend_from_slice(&sec);
+    std::fs::write(p.journal_path(0), &journal).unwrap();
+    let mut f = p.slot(0).unwrap();
+    f.erase(0, SLOT).unwrap(); // the crash hit after erasing the primary
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(booted(&r), hash(&b));
+    assert_eq!(r[0].swap, SwapType::Test); // resumed, not reverted in the same boot
+    assert_eq!(slot(&p, 0), pri);
+    assert_eq!(slot(&p, 1), sec);
+    assert!(!p.journal_path(0).exists());
+    // Unconfirmed: the next reset reverts.
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!((r[0].swap, booted(&r)), (SwapType::Revert, hash(&a)));
+}
+
+#[test]
+fn permanent_swap() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let cfg = BootConfig::default();
+    let a = img("1.0.0", 3000, 1);
+    let b = img("2.0.0", 1000, 2);
+    flash_image(&p, 0, &a).unwrap();
+    put(&p, 1, &b);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, true)
+        .unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].swap, SwapType::Perm);
+    assert_eq!(booted(&r), hash(&b));
+    let pri = slot(&p, 0);
+    let s = SLOT as usize;
+    assert_eq!(pri[s - 40], 0x03);
+    assert_eq!(pri[s - 24], 0x01);
+    assert_eq!(pri[s - 32], 0x01);
+    // swap_size = the larger image's end.
+    assert_eq!(&pri[s - 48..s - 44], &(a.len() as u32).to_le_bytes());
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].swap, SwapType::None);
+    assert_eq!(booted(&r), hash(&b));
+}
+
+#[test]
+fn bad_secondary_is_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let cfg = BootConfig::default();
+    let a = img("1.0.0", 3000, 1);
+    let mut b = img("1.1.0", 1000, 2);
+    b[100] ^= 1; // breaks the hash
+    flash_image(&p, 0, &a).unwrap();
+    put(&p, 1, &b);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].swap, SwapType::None);
+    assert_eq!(
+        r[0].rejected,
+        Some(Rejection::Invalid(ImageError::HashMismatch))
+    );
+    assert_eq!(booted(&r), hash(&a));
+    assert!(slot(&p, 1).iter().all(|&x| x == 0xff));
+}
+
+#[test]
+fn signatures_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let mut cfg = BootConfig::default();
+    cfg.add_key_file(Path::new(&format!("{DATA}ecdsa-p256.pub.pem")))
+        .unwrap();
+    assert!(cfg
+        .add_key_file(Path::new(&format!("{DATA}README.md")))
+        .is_err());
+    flash_image(&p, 0, &fixture("sc-ecdsa-p256.bin")).unwrap();
+    // Signed by another key: refused.
+    put(&p, 1, &fixture("ed25519.bin"));
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].rejected, Some(Rejection::Invalid(ImageError::NoKey)));
+    // Bad signature by the right key: refused.
+    let mut bad = fixture("ecdsa-p256.bin");
+    let n = bad.len();
+    bad[n - 3] ^= 0x10;
+    put(&p, 1, &bad);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(
+        r[0].rejected,
+        Some(Rejection::Invalid(ImageError::BadSignature))
+    );
+    // Properly signed: swapped in.
+    let good = fixture("ecdsa-p256.bin");
+    put(&p, 1, &good);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].swap, SwapType::Test);
+    assert_eq!(booted(&r), hash(&good));
+    // Without keys, an unsigned primary boots; with keys it does not.
+    flash_image(&p, 0, &img("1.0.0", 100, 3)).unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].outcome, Outcome::Invalid(ImageError::NoKey));
+    assert!(matches!(
+        reset(&p, &BootConfig::default()).unwrap()[0].outcome,
+        Outcome::Boot { .. }
+    ));
+}
+
+#[test]
+fn downgrade_prevention() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let a = img("1.2.0", 1000, 1);
+    let b = img("1.1.9+99", 1000, 2);
+    for prevent in [true, false] {
+        let cfg = BootConfig {
+            downgrade_prevention: prevent,
+            ..BootConfig::default()
+        };
+        flash_image(&p, 0, &a).unwrap();
+        put(&p, 1, &b);
+        boot_control(&p, &cfg)
+            .unwrap()
+            .request_upgrade(0, true)
+            .unwrap();
+        let r = reset(&p, &cfg).unwrap();
+        if prevent {
+            assert_eq!(r[0].rejected, Some(Rejection::Downgrade));
+            assert_eq!(booted(&r), hash(&a));
+        } else {
+            assert_eq!(booted(&r), hash(&b));
+        }
+    }
+}
+
+#[test]
+fn stale_trailer_and_no_space() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let cfg = BootConfig::default();
+    flash_image(&p, 0, &img("1.0.0", 100, 1)).unwrap();
+    // A test request on an empty secondary: trailer scrubbed, nothing swapped.
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].rejected, Some(Rejection::Stale));
+    assert!(slot(&p, 1).iter().all(|&x| x == 0xff));
+    // An image that would reach the trailer sectors is not swapped.
+    let big = img("1.1.0", SLOT - 3000, 2);
+    put(&p, 1, &big);
+    boot_control(&p, &cfg)
+        .unwrap()
+        .request_upgrade(0, false)
+        .unwrap();
+    let r = reset(&p, &cfg).unwrap();
+    assert_eq!(r[0].rejected, Some(Rejection::NoSpace));
+    assert_eq!(r[0].swap, SwapType::None);
+}
+
+#[test]
+fn image_info_of_fixtures() {
+    let s = image_info(Path::new(&format!("{DATA}ecdsa-p256.bin"))).unwrap();
+    assert_eq!(s.version.to_string(), "1.2.3.4");
+    assert_eq!(s.size, 1663);
+    assert!(s.hash_ok);
+    assert_eq!(s.sig, Some(SigKind::Ecdsa));
+    let text = s.to_string();
+    assert!(text.contains("signature: ecdsa-p256"));
+    for (f, k) in [
+        ("rsa-2048.bin", Some(SigKind::Rsa2048)),
+        ("rsa-3072.bin", Some(SigKind::Rsa3072)),
+        ("ed25519.bin", Some(SigKind::Ed25519)),
+        ("unsigned.bin", None),
+    ] {
+        assert_eq!(image_info(Path::new(&format!("{DATA}{f}"))).unwrap().sig, k);
+    }
+    assert!(image_info(Path::new(&format!("{DATA}README.md"))).is_err());
+}
+
+/// The whole host path: the image group over slot files and the host boot control,
+/// the emulator at each reset.
+mod end_to_end {
+    use super::*;
+    use minicbor::encode::write::Cursor;
+    use minicbor::Encoder;
+    use smp::groups::img::{self, ImgGroup};
+    use smp::server::{Config, Meta, Params, Server};
+
+    type Group = ImgGroup<FileFlash<8, 4096>, HostBoot<8, 4096>, SLOTS>;
+
+    fn group(p: &Partitions<8, 4096>, cfg: &BootConfig) -> Group {
+        ImgGroup::new(
+            p.slots().unwrap(),
+            boot_control(p, cfg).unwrap(),
+            img::Config {
+                images: p.geometry().images,
+                layout: p.geometry().layout,
+                ..img::Config::default()
+            },
+        )
+    }
+
+    fn send(
+        g: &mut Group,
+        write: bool,
+        id: u8,
+        body: impl FnOnce(&mut Encoder<Cursor<&mut [u8]>>),
+    ) -> Vec<u8> {
+        let mut b = vec![0u8; 4096];
+        let mut e = Encoder::new(Cursor::new(&mut b[..]));
+        e.begin_map().unwrap();
+        body(&mut e);
+        e.end().unwrap();
+        let n = e.writer().position();
+        let mut req = vec![if write { 0x0a } else { 0x08 }, 0];
+        req.extend_from_slice(&(n as u16).to_be_bytes());
+        req.extend_from_slice(&[0, 1, 0, id]);
+        req.extend_from_slice(&b[..n]);
+        let mut server: Server<'_, 1> = Server::new(Config {
+            params: Params {
+                buf_size: 2048,
+                buf_count: 2,
+            },
+            support_v1: true,
+        });
+        server.register(g).unwrap();
+        let mut tx = [0u8; 2048];
+        let mut out = Vec::new();
+        server.process(Meta::default(), &req, &mut tx, |r| out.extend_from_slice(r));
+        out
+    }
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn upload_test_reset_confirm() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Partitions::<8, 4096>::open(
+            dir.path(),
+            Geometry {
+                slot_size: 0x20000,
+                images: 1,
+                layout: Layout::default(),
+            },
+        )
+        .unwrap();
+        let cfg = BootConfig::default();
+        let a = img("1.0.0", 20000, 1);
+        let b = img("1.1.0", 30000, 2);
+        flash_image(&p, 0, &a).unwrap();
+        reset(&p, &cfg).unwrap();
+        let mut g = group(&p, &cfg);
+        let mut off = 0;
+        while off < b.len() {
+            let n = 1000.min(b.len() - off);
+            let rsp = send(&mut g, true, 1, |e| {
+                e.str("off").unwrap().u32(off as u32).unwrap();
+                e.str("data").unwrap().bytes(&b[off..off + n]).unwrap();
+                if off == 0 {
+                    e.str("len").unwrap().u32(b.len() as u32).unwrap();
+                }
+            });
+            assert!(!contains(&rsp, b"err"), "{rsp:x?}");
+            off += n;
+        }
+        let hb = hash(&b);
+        let rsp = send(&mut g, true, 0, |e| {
+            e.str("hash").unwrap().bytes(&hb).unwrap();
+        });
+        assert!(contains(&rsp, b"pending\xf5"));
+        // Reset: the emulator swaps; a new group sees B running, unconfirmed.
+        drop(g);
+        let r = reset(&p, &cfg).unwrap();
+        assert_eq!(r[0].swap, SwapType::Test);
+        let mut g = group(&p, &cfg);
+        let rsp = send(&mut g, false, 0, |_| {});
+        assert!(contains(&rsp, b"1.1.0"));
+        assert!(contains(&rsp, b"confirmed\xf4\x66active\xf5"));
+        // Confirm; reset: B stays.
+        let rsp = send(&mut g, true, 0, |e| {
+            e.str("confirm").unwrap().bool(true).unwrap();
+        });
+        assert!(contains(&rsp, b"confirmed\xf5\x66active\xf5"));
+        drop(g);
+        let r = reset(&p, &cfg).unwrap();
+        assert_eq!((r[0].swap, booted(&r)), (SwapType::None, hb));
+    }
+}

@@ -1,0 +1,741 @@
+//! Image management group (1), after Zephyr's `img_mgmt.c`, `img_mgmt_state.c` and
+//! `zephyr_img_mgmt.c` (`spec/smp-protocol.md` §3.2).
+//!
+//! | id | command | op | request | response |
+//! |---|---|---|---|---|
+//! | 0 | image state | R | ignored | `images`: [{`image`?, `slot`, `version`, `hash`, `bootable`, `pending`, `confirmed`, `active`, `permanent`}], `splitStatus` |
+//! | 0 | set state | W | opt `hash`: bstr, opt `confirm`: bool | as image state |
+//! | 1 | upload | W | `off`, `data`, (`off` = 0:) `len`, opt `image`, `sha`, `upgrade` | `off`, opt `match` |
+//! | 2, 3, 4 | file / corelist / coreload | — | — | rc 8 |
+//! | 5 | erase | W | opt `slot`: uint | empty |
+//! | 6 | slot info | R | ignored | `images`: [{`image`, `slots`: [{`slot`, `size`, `upload_image_id`?}]}] |
+//!
+//! Slots are numbered absolutely: image `i` owns slots `2i` (primary) and `2i + 1`
+//! (secondary); the group gets one flash area per slot. The bootloader is reached through
+//! [`BootControl`]. Uploads stream: each chunk is hashed and written straight to flash,
+//! buffering only the bytes short of a whole flash write unit.
+//!
+//! Group error codes ([`Err`]) and their SMP v1 translation follow the spec's table
+//! ([`v1_rc`]).
+//!
+//! Wiring, here over RAM flash shared with a trailer-based boot control (a Zephyr port
+//! passes its flash areas and a `BootControl` over MCUboot's `boot_*` calls instead):
+//!
+//! ```
+//! use core::cell::RefCell;
+//! use smp::groups::img::{Config, ImgGroup};
+//! use smp::mcuboot::trailer::{Layout, TrailerBoot};
+//! use smp::platform::SharedFlash;
+//! use smp::server::{Config as ServerConfig, Meta, Server};
+//! use smp::testing::RamFlash;
+//!
+//! let flash: [RefCell<RamFlash<0x4000>>; 2] = Default::default();
+//! let slots = || [SharedFlash(&flash[0]), SharedFlash(&flash[1])];
+//! let boot = TrailerBoot::new(slots(), Layout::default());
+//! let mut img = ImgGroup::new(slots(), boot, Config::default());
+//! let mut server: Server<'_, 8> = Server::new(ServerConfig::default());
+//! server.register(&mut img).unwrap();
+//! // Image state read, v2: no image yet.
+//! let req = [0x08, 0, 0, 2, 0, 1, 0, 0, 0xbf, 0xff];
+//! let mut tx = [0u8; 384];
+//! let mut n = 0;
+//! server.process(Meta::default(), &req, &mut tx, |rsp| n = rsp.len());
+//! assert_eq!(&tx[8..n], b"\xbf\x66images\x9f\xff\x6bsplitStatus\x00\xff");
+//! ```
+
+use core::cmp::Ordering;
+use core::fmt::Write as _;
+
+use embedded_storage::nor_flash::NorFlash;
+use sha2::{Digest, Sha256};
+
+use crate::cbor::{for_each_entry, once};
+use crate::mcuboot::image::{self, IMAGE_MAGIC};
+use crate::mcuboot::trailer::{self, Layout};
+use crate::mcuboot::{ImageHeader, ImageInfo};
+use crate::platform::{BootControl, BootError, SwapType};
+use crate::server::{Ctx, Error, Group, Response};
+use crate::wire::{group, Rc};
+
+/// Command ids.
+pub mod cmd {
+    /// Image state read / set.
+    pub const STATE: u8 = 0;
+    /// Upload.
+    pub const UPLOAD: u8 = 1;
+    /// File (not implemented).
+    pub const FILE: u8 = 2;
+    /// Core list (not implemented).
+    pub const CORELIST: u8 = 3;
+    /// Core load (not implemented).
+    pub const CORELOAD: u8 = 4;
+    /// Erase slot.
+    pub const ERASE: u8 = 5;
+    /// Slot info.
+    pub const SLOT_INFO: u8 = 6;
+}
+
+/// Image group error codes (`img_mgmt_err_code_t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+#[allow(missing_docs)]
+pub enum Err {
+    Unknown = 1,
+    FlashConfigQueryFail = 2,
+    NoImage = 3,
+    NoTlvs = 4,
+    InvalidTlv = 5,
+    TlvMultipleHashesFound = 6,
+    TlvInvalidSize = 7,
+    HashNotFound = 8,
+    NoFreeSlot = 9,
+    FlashOpenFailed = 10,
+    FlashReadFailed = 11,
+    FlashWriteFailed = 12,
+    FlashEraseFailed = 13,
+    InvalidSlot = 14,
+    NoFreeMemory = 15,
+    FlashContextAlreadySet = 16,
+    FlashContextNotSet = 17,
+    FlashAreaDeviceNull = 18,
+    InvalidPageOffset = 19,
+    InvalidOffset = 20,
+    InvalidLength = 21,
+    InvalidImageHeader = 22,
+    InvalidImageHeaderMagic = 23,
+    InvalidHash = 24,
+    InvalidFlashAddress = 25,
+    VersionGetFailed = 26,
+    CurrentVersionIsNewer = 27,
+    ImageAlreadyPending = 28,
+    InvalidImageVectorTable = 29,
+    InvalidImageTooLarge = 30,
+    InvalidImageDataOverrun = 31,
+    ImageConfirmationDenied = 32,
+    ImageSettingTestToActiveDenied = 33,
+    ActiveSlotNotKnown = 34,
+}
+
+impl From<Err> for Error {
+    fn from(e: Err) -> Error {
+        Error::Group {
+            group: group::IMAGE,
+            rc: e as u16,
+        }
+    }
+}
+
+/// Translates an image group error for SMP v1 (`img_mgmt_translate_error_code`).
+pub fn v1_rc(rc: u16) -> Rc {
+    match rc {
+        3 | 4 => Rc::NoEnt,
+        9 | 27 | 28 => Rc::BadState,
+        14 | 19..=22 | 24 | 25 => Rc::Inval,
+        15 => Rc::NoMem,
+        _ => Rc::Unknown,
+    }
+}
+
+/// Build options of the image group (Zephyr's Kconfig).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// `MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER`: images handled (each owns two slots).
+    pub images: u8,
+    /// Trailer geometry (`BOOT_MAX_ALIGN`, erased value), to keep uploads clear of it.
+    pub layout: Layout,
+    /// `MCUMGR_GRP_IMG_DIRECT_UPLOAD`: upload `image` = absolute slot + 1.
+    pub direct_upload: bool,
+    /// `MCUMGR_GRP_IMG_FRUGAL_LIST`: omit false flags and `splitStatus`.
+    pub frugal_list: bool,
+    /// `IMG_ENABLE_IMAGE_CHECK`: `match` on completion and the "already there" check.
+    pub image_check: bool,
+    /// `MCUMGR_GRP_IMG_VERSION_CMP_USE_BUILD_NUMBER`.
+    pub use_build_number: bool,
+    /// `MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING`: uploads may replace a pending image.
+    pub allow_erase_pending: bool,
+    /// Refuse an upload whose image hash is the running image's (checked on completion).
+    pub reject_same_as_active: bool,
+    /// `MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`: set state may confirm the
+    /// running slot of an image other than 0 (its secondary is always allowed).
+    pub confirm_any_image: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            images: 1,
+            layout: Layout::default(),
+            direct_upload: false,
+            frugal_list: false,
+            image_check: true,
+            use_build_number: false,
+            allow_erase_pending: true,
+            reject_same_as_active: true,
+            confirm_any_image: false,
+        }
+    }
+}
+
+/// Largest flash write unit the upload buffer handles.
+const WBUF: usize = 64;
+
+/// The upload session (Zephyr's `img_mgmt_state`).
+struct Upload {
+    slot: Option<usize>,
+    off: u32,
+    size: u32,
+    sha: [u8; 32],
+    sha_len: usize,
+    hasher: Sha256,
+    /// Bytes short of a write unit, not yet written, and where they go.
+    wbuf: [u8; WBUF],
+    wlen: usize,
+    woff: u32,
+}
+
+impl Upload {
+    fn new() -> Self {
+        Upload {
+            slot: None,
+            off: 0,
+            size: 0,
+            sha: [0; 32],
+            sha_len: 0,
+            hasher: Sha256::new(),
+            wbuf: [0; WBUF],
+            wlen: 0,
+            woff: 0,
+        }
+    }
+
+    fn close(&mut self) {
+        self.slot = None;
+        self.off = 0;
+        self.wlen = 0;
+    }
+}
+
+/// One decoded upload request.
+#[derive(Default)]
+struct UploadReq<'b> {
+    off: Option<u32>,
+    data: Option<&'b [u8]>,
+    len: Option<u32>,
+    image: Option<u32>,
+    sha: Option<&'b [u8]>,
+    upgrade: Option<bool>,
+}
+
+/// The image group over `N` flash areas (two per image) and a boot control.
+pub struct ImgGroup<F: NorFlash, B: BootControl, const N: usize> {
+    slots: [F; N],
+    boot: B,
+    config: Config,
+    up: Upload,
+}
+
+impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
+    /// A new image group; `slots[2i]`, `slots[2i + 1]` are image `i`'s primary and
+    /// secondary slots. `config.images` is clamped to `N / 2`.
+    pub fn new(slots: [F; N], boot: B, mut config: Config) -> Self {
+        const { assert!(N >= 2 && N & 1 == 0, "two flash areas per image") };
+        config.images = config.images.clamp(1, (N / 2).max(1) as u8);
+        ImgGroup {
+            slots,
+            boot,
+            config,
+            up: Upload::new(),
+        }
+    }
+
+    /// The boot control.
+    pub fn boot(&mut self) -> &mut B {
+        &mut self.boot
+    }
+
+    /// The flash areas.
+    pub fn slots(&mut self) -> &mut [F; N] {
+        &mut self.slots
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn active_slot(&self, image: u8) -> usize {
+        2 * image as usize + (self.boot.active_slot(image) & 1) as usize
+    }
+
+    fn swap_type(&mut self, image: u8) -> SwapType {
+        self.boot.swap_type(image).unwrap_or(SwapType::None)
+    }
+
+    fn inspect(&mut self, slot: usize) -> Option<ImageInfo> {
+        image::inspect(self.slots.get_mut(slot)?).ok()
+    }
+
+    /// Whether `slot` is running, scheduled for a revert, or (for erase, or without
+    /// `allow_erase_pending`) pending.
+    fn in_use(&mut self, slot: usize, pending_counts: bool) -> bool {
+        let image = (slot / 2) as u8;
+        if slot == self.active_slot(image) {
+            return true;
+        }
+        match self.swap_type(image) {
+            SwapType::Revert => true,
+            SwapType::Test | SwapType::Perm => pending_counts,
+            _ => false,
+        }
+    }
+
+    fn state_read(&mut self, rsp: &mut Response<'_>) -> Result<(), Error> {
+        let frugal = self.config.frugal_list;
+        rsp.enc().str("images")?.begin_array()?;
+        for image in 0..self.config.images {
+            let swap = self.swap_type(image);
+            let active = self.active_slot(image);
+            for slot in [2 * image as usize, 2 * image as usize + 1] {
+                let Some(info) = self.inspect(slot) else {
+                    continue;
+                };
+                let is_active = slot == active;
+                let (pending, confirmed, permanent) = match (swap, is_active) {
+                    (SwapType::Revert, true) => (false, false, false),
+                    (_, true) => (false, true, false),
+                    (SwapType::Test, false) => (true, false, false),
+                    (SwapType::Perm, false) => (true, false, true),
+                    (SwapType::Revert, false) => (false, true, false),
+                    (_, false) => (false, false, false),
+                };
+                let enc = rsp.enc();
+                enc.begin_map()?;
+                if self.config.images > 1 {
+                    enc.str("image")?.u8(image)?;
+                }
+                enc.str("slot")?.u8((slot % 2) as u8)?;
+                let mut v = heapless::String::<32>::new();
+                if write!(v, "{}", info.header.version).is_err() {
+                    v.clear();
+                    let _ = v.push_str("<???>");
+                }
+                enc.str("version")?.str(&v)?;
+                enc.str("hash")?.bytes(&info.hash)?;
+                let flags = [
+                    ("bootable", info.header.is_bootable()),
+                    ("pending", pending),
+                    ("confirmed", confirmed),
+                    ("active", is_active),
+                    ("permanent", permanent),
+                ];
+                for (k, v) in flags {
+                    if v || !frugal {
+                        enc.str(k)?.bool(v)?;
+                    }
+                }
+                enc.end()?;
+            }
+        }
+        rsp.enc().end()?;
+        if !frugal {
+            rsp.enc().str("splitStatus")?.u8(0)?;
+        }
+        Ok(())
+    }
+
+    fn state_write(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
+        let mut hash = None;
+        let mut confirm = None;
+        for_each_entry(ctx.payload, |k, d| match k {
+            "hash" => once(&mut hash, d.bytes()?),
+            "confirm" => once(&mut confirm, d.bool()?),
+            _ => Ok(false),
+        })?;
+        let confirm = confirm.unwrap_or(false);
+        let slot = match hash {
+            None if confirm => self.active_slot(0),
+            None => return Err(Err::InvalidHash.into()),
+            Some(h) if h.len() != 32 => return Err(Err::InvalidHash.into()),
+            Some(h) => (0..2 * self.config.images as usize)
+                .find(|&s| self.inspect(s).is_some_and(|i| i.hash[..] == *h))
+                .ok_or(Err::HashNotFound)?,
+        };
+        let image = (slot / 2) as u8;
+        let active = self.active_slot(image);
+        let is_active = slot == active;
+        // Image 0 is the running application; another image's running slot may only be
+        // confirmed with `..._ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`.
+        if confirm && image != 0 && is_active && !self.config.confirm_any_image {
+            return Err(Err::ImageConfirmationDenied.into());
+        }
+        if !confirm && is_active {
+            return Err(Err::ImageSettingTestToActiveDenied.into());
+        }
+        let swap = self.swap_type(image);
+        let next = if swap == SwapType::None {
+            active
+        } else {
+            active ^ 1
+        };
+        let busy = Error::from(Err::ImageAlreadyPending);
+        let write = match swap {
+            SwapType::Test => {
+                if !confirm && slot == next {
+                    false
+                } else {
+                    return Err(busy);
+                }
+            }
+            SwapType::Revert => {
+                if !confirm {
+                    return Err(busy);
+                }
+                slot != next
+            }
+            _ => {
+                if confirm && slot == next {
+                    false
+                } else if swap == SwapType::Perm {
+                    return Err(busy);
+                } else {
+                    true
+                }
+            }
+        };
+        if write {
+            let r = if is_active {
+                self.boot.confirm(image)
+            } else {
+                self.boot.request_upgrade(image, confirm)
+            };
+            r.map_err(|e| {
+                Error::from(match e {
+                    BootError::Flash => Err::FlashWriteFailed,
+                    BootError::BadVector => Err::InvalidImageVectorTable,
+                    BootError::BadImage => Err::InvalidImageHeaderMagic,
+                    BootError::NoImage => Err::FlashOpenFailed,
+                })
+            })?;
+        }
+        self.state_read(rsp)
+    }
+
+    fn upload(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
+        let mut r = UploadReq::default();
+        for_each_entry(ctx.payload, |k, d| match k {
+            "off" => once(&mut r.off, d.u32()?),
+            "data" => once(&mut r.data, d.bytes()?),
+            "len" => once(&mut r.len, d.u32()?),
+            "image" => once(&mut r.image, d.u32()?),
+            "sha" => once(&mut r.sha, d.bytes()?),
+            "upgrade" => once(&mut r.upgrade, d.bool()?),
+            _ => Ok(false),
+        })?;
+        let result = self.upload_inner(&r, rsp);
+        if result.is_err() {
+            self.up.close();
+        }
+        result
+    }
+
+    fn upload_inner(&mut self, r: &UploadReq<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
+        let off = r.off.ok_or(Err::InvalidOffset)?;
+        let data = r.data.unwrap_or(&[]);
+        if off == 0 {
+            if data.len() < image::HEADER_LEN {
+                return Err(Err::InvalidImageHeader.into());
+            }
+            let len = r.len.ok_or(Err::InvalidLength)?;
+            if u32::from_le_bytes([data[0], data[1], data[2], data[3]]) != IMAGE_MAGIC {
+                return Err(Err::InvalidImageHeaderMagic.into());
+            }
+            let sha = r.sha.unwrap_or(&[]);
+            if sha.len() > 32 {
+                return Err(Err::InvalidHash.into());
+            }
+            if !sha.is_empty()
+                && self.up.slot.is_some()
+                && self.up.sha_len == sha.len()
+                && self.up.sha[..sha.len()] == *sha
+            {
+                rsp.enc().str("off")?.u32(self.up.off)?;
+                return Ok(());
+            }
+            self.up.close();
+            let slot = self.upload_target(r.image.unwrap_or(0))?;
+            let cap = self.slots[slot].capacity() as u32;
+            let limit = self.config.layout.status_offset(cap).unwrap_or(0);
+            if len > cap || len > limit {
+                return Err(Err::InvalidImageTooLarge.into());
+            }
+            let header = ImageHeader::parse(data).map_err(|_| Err::InvalidImageHeader)?;
+            if r.upgrade == Some(true) {
+                let image = (slot / 2) as u8;
+                let running = self.active_slot(image);
+                let cur = self.inspect(running).ok_or(Err::VersionGetFailed)?;
+                if header
+                    .version
+                    .compare(&cur.header.version, self.config.use_build_number)
+                    != Ordering::Greater
+                {
+                    return Err(Err::CurrentVersionIsNewer.into());
+                }
+            }
+            self.up.slot = Some(slot);
+            self.up.size = len;
+            self.up.sha[..sha.len()].copy_from_slice(sha);
+            self.up.sha_len = sha.len();
+            self.up.hasher = Sha256::new();
+            self.up.off = 0;
+            self.up.wlen = 0;
+            self.up.woff = 0;
+            if self.config.image_check && sha.len() == 32 && self.holds(slot, len, sha) {
+                self.up.close();
+                rsp.enc().str("off")?.u32(len)?.str("match")?.bool(true)?;
+                return Ok(());
+            }
+            self.erase_for_upload(slot, len)
+                .inspect_err(|_| self.up.close())?;
+        }
+        let Some(slot) = self.up.slot else {
+            rsp.enc().str("off")?.u32(0)?;
+            return Ok(());
+        };
+        if off != self.up.off {
+            rsp.enc().str("off")?.u32(self.up.off)?;
+            return Ok(());
+        }
+        let end = off
+            .checked_add(data.len() as u32)
+            .filter(|&e| e <= self.up.size)
+            .ok_or(Err::InvalidImageDataOverrun)?;
+        self.write_chunk(slot, data)?;
+        self.up.hasher.update(data);
+        self.up.off = end;
+        rsp.enc().str("off")?.u32(end)?;
+        if end == self.up.size {
+            self.flush(slot)?;
+            let digest: [u8; 32] = self.up.hasher.finalize_reset().into();
+            let matched = self.up.sha_len == 32 && digest == self.up.sha;
+            self.up.close();
+            if self.config.reject_same_as_active {
+                self.reject_if_active(slot)?;
+            }
+            if self.config.image_check {
+                rsp.enc().str("match")?.bool(matched)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Picks the slot an upload writes (`img_mgmt_get_unused_slot_area_id`).
+    fn upload_target(&mut self, image: u32) -> Result<usize, Error> {
+        let slot = if self.config.direct_upload && image > 0 {
+            let s = (image - 1) as usize;
+            if s >= 2 * self.config.images as usize {
+                return Err(Err::InvalidSlot.into());
+            }
+            s
+        } else {
+            // Single-image builds ignore `image`.
+            let image = if self.config.images == 1 { 0 } else { image };
+            if image >= u32::from(self.config.images) {
+                return Err(Err::NoFreeSlot.into());
+            }
+            self.active_slot(image as u8) ^ 1
+        };
+        if self.in_use(slot, !self.config.allow_erase_pending) {
+            return Err(Err::NoFreeSlot.into());
+        }
+        Ok(slot)
+    }
+
+    /// Whether the first `len` bytes of `slot` hash to `sha` and its trailer is usable (a
+    /// half-written trailer is only repaired by a fresh upload, which erases it).
+    fn holds(&mut self, slot: usize, len: u32, sha: &[u8]) -> bool {
+        let layout = self.config.layout;
+        let f = &mut self.slots[slot];
+        if len as usize > f.capacity() {
+            return false;
+        }
+        let trailer_ok = trailer::read(f, &layout).is_ok_and(|t| {
+            t.magic != trailer::Magic::Bad
+                && t.image_ok != trailer::Flag::Bad
+                && t.copy_done != trailer::Flag::Bad
+        });
+        trailer_ok && image::hash_region(f, len).is_ok_and(|h| h[..] == *sha)
+    }
+
+    /// Erases what the image will cover (rounded up to erase sectors) and the trailer's
+    /// sectors.
+    fn erase_for_upload(&mut self, slot: usize, len: u32) -> Result<(), Error> {
+        let e = F::ERASE_SIZE.max(1) as u32;
+        let f = &mut self.slots[slot];
+        let cap = f.capacity() as u32;
+        let fail = |_| Error::from(Err::FlashEraseFailed);
+        let body_end = len.div_ceil(e).saturating_mul(e).min(cap);
+        let trailer = self.config.layout.status_offset(cap).unwrap_or(0);
+        let trailer = trailer - trailer % e;
+        if trailer <= body_end {
+            f.erase(0, cap).map_err(fail)
+        } else {
+            if body_end > 0 {
+                f.erase(0, body_end).map_err(fail)?;
+            }
+            f.erase(trailer, cap).map_err(fail)
+        }
+    }
+
+    fn write_chunk(&mut self, slot: usize, mut data: &[u8]) -> Result<(), Error> {
+        let w = F::WRITE_SIZE.max(1);
+        if w > WBUF {
+            return Err(Err::FlashWriteFailed.into());
+        }
+        let fail = |_| Error::from(Err::FlashWriteFailed);
+        let f = &mut self.slots[slot];
+        let up = &mut self.up;
+        if up.wlen > 0 {
+            let take = (w - up.wlen).min(data.len());
+            up.wbuf[up.wlen..up.wlen + take].copy_from_slice(&data[..take]);
+            up.wlen += take;
+            data = &data[take..];
+            if up.wlen == w {
+                f.write(up.woff, &up.wbuf[..w]).map_err(fail)?;
+                up.woff += w as u32;
+                up.wlen = 0;
+            }
+        }
+        let whole = data.len() - data.len() % w;
+        if whole > 0 {
+            f.write(up.woff, &data[..whole]).map_err(fail)?;
+            up.woff += whole as u32;
+        }
+        let rest = &data[whole..];
+        up.wbuf[up.wlen..up.wlen + rest.len()].copy_from_slice(rest);
+        up.wlen += rest.len();
+        Ok(())
+    }
+
+    fn flush(&mut self, slot: usize) -> Result<(), Error> {
+        let w = F::WRITE_SIZE.max(1);
+        let up = &mut self.up;
+        if up.wlen == 0 {
+            return Ok(());
+        }
+        up.wbuf[up.wlen..w].fill(self.config.layout.erased);
+        self.slots[slot]
+            .write(up.woff, &up.wbuf[..w])
+            .map_err(|_| Error::from(Err::FlashWriteFailed))?;
+        up.woff += w as u32;
+        up.wlen = 0;
+        Ok(())
+    }
+
+    /// After an upload: refuses (and erases the header of) an image identical to the one
+    /// running for the same image number.
+    fn reject_if_active(&mut self, slot: usize) -> Result<(), Error> {
+        let image = (slot / 2) as u8;
+        let active = self.active_slot(image);
+        let (Some(new), Some(cur)) = (self.inspect(slot), self.inspect(active)) else {
+            return Ok(());
+        };
+        if new.hash != cur.hash {
+            return Ok(());
+        }
+        let e = F::ERASE_SIZE.max(1) as u32;
+        let _ = self.slots[slot].erase(0, e);
+        Err(Err::ImageAlreadyPending.into())
+    }
+
+    fn erase(&mut self, ctx: &Ctx<'_>) -> Result<(), Error> {
+        let mut slot = None;
+        for_each_entry(ctx.payload, |k, d| match k {
+            "slot" => once(&mut slot, d.u32()?),
+            _ => Ok(false),
+        })?;
+        let slot = match slot {
+            Some(s) => s as usize,
+            None => self.active_slot(0) ^ 1,
+        };
+        if slot >= 2 * self.config.images as usize {
+            return Err(Err::InvalidSlot.into());
+        }
+        if self.inspect(slot).is_some() && self.in_use(slot, true) {
+            return Err(Err::NoFreeSlot.into());
+        }
+        self.up.close();
+        let f = &mut self.slots[slot];
+        let cap = f.capacity();
+        let mut buf = [0u8; 64];
+        let mut blank = true;
+        let mut off = 0;
+        while off < cap && blank {
+            let n = (cap - off).min(buf.len());
+            f.read(off as u32, &mut buf[..n])
+                .map_err(|_| Error::from(Err::FlashReadFailed))?;
+            blank = buf[..n].iter().all(|&b| b == self.config.layout.erased);
+            off += n;
+        }
+        if !blank {
+            f.erase(0, cap as u32)
+                .map_err(|_| Error::from(Err::FlashEraseFailed))?;
+        }
+        Ok(())
+    }
+
+    fn slot_info(&mut self, rsp: &mut Response<'_>) -> Result<(), Error> {
+        let direct = self.config.direct_upload;
+        rsp.enc().str("images")?.begin_array()?;
+        for image in 0..self.config.images {
+            let active = self.active_slot(image);
+            let enc = rsp.enc();
+            enc.begin_map()?.str("image")?.u8(image)?;
+            enc.str("slots")?.begin_array()?;
+            for slot in [2 * image as usize, 2 * image as usize + 1] {
+                enc.begin_map()?.str("slot")?.u8((slot % 2) as u8)?;
+                enc.str("size")?.u64(self.slots[slot].capacity() as u64)?;
+                if direct {
+                    enc.str("upload_image_id")?.u64(slot as u64 + 1)?;
+                } else if slot != active {
+                    enc.str("upload_image_id")?.u8(image)?;
+                }
+                enc.end()?;
+            }
+            enc.end()?.end()?;
+        }
+        rsp.enc().end()?;
+        Ok(())
+    }
+}
+
+impl<F: NorFlash, B: BootControl, const N: usize> Group for ImgGroup<F, B, N> {
+    fn id(&self) -> u16 {
+        group::IMAGE
+    }
+
+    fn name(&self) -> &'static str {
+        "img mgmt"
+    }
+
+    fn handlers(&self) -> u8 {
+        cmd::SLOT_INFO + 1
+    }
+
+    fn handle(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
+        match (ctx.header.id, ctx.is_read()) {
+            (cmd::STATE, true) => self.state_read(rsp),
+            (cmd::STATE, false) => self.state_write(ctx, rsp),
+            (cmd::UPLOAD, false) => self.upload(ctx, rsp),
+            (cmd::ERASE, false) => self.erase(ctx),
+            (cmd::SLOT_INFO, true) => self.slot_info(rsp),
+            _ => Err(Rc::NotSup.into()),
+        }
+    }
+
+    fn v1_rc(&self, rc: u16) -> Rc {
+        v1_rc(rc)
+    }
+}
+
+#[cfg(test)]
+mod tests;

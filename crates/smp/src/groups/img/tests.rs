@@ -1,0 +1,812 @@
+//! Image group tests: spec vectors, upload/resume/confirm/revert over RAM flash, rejects.
+
+use core::cell::RefCell;
+
+use minicbor::encode::write::Cursor;
+use minicbor::{Decoder, Encoder};
+use sha2::{Digest, Sha256};
+
+use super::*;
+use crate::cbor::for_each_entry;
+use crate::mcuboot::trailer::{self, TrailerBoot};
+use crate::mcuboot::Version;
+use crate::platform::SharedFlash;
+use crate::server::{Config as ServerConfig, Meta, Params, Server};
+use crate::testing::{build_image, RamFlash};
+
+const SLOT: usize = 0x4000;
+type Flash = RamFlash<SLOT, 8, 256>;
+type Slot<'a> = SharedFlash<'a, Flash>;
+type Img<'a> = ImgGroup<Slot<'a>, TrailerBoot<Slot<'a>, 4>, 4>;
+
+type Buf = heapless::Vec<u8, 4096>;
+type Enc<'a> = Encoder<Cursor<&'a mut [u8]>>;
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+fn cells() -> [RefCell<Flash>; 4] {
+    core::array::from_fn(|_| RefCell::new(Flash::new()))
+}
+
+fn group<'a>(c: &'a [RefCell<Flash>; 4], config: Config) -> Img<'a> {
+    let slots = || core::array::from_fn(|i| SharedFlash(&c[i]));
+    ImgGroup::new(
+        slots(),
+        TrailerBoot::new(slots(), trailer::Layout::default()),
+        config,
+    )
+}
+
+/// Factory-programs `image` into slot `slot`.
+fn program(c: &[RefCell<Flash>; 4], slot: usize, image: &[u8]) {
+    c[slot].borrow_mut().program(0, image);
+}
+
+fn image(ver: &str, payload: u32, seed: u8) -> Buf {
+    let mut b = [0u8; 4096];
+    let n = build_image(&mut b, v(ver), payload, seed);
+    Buf::from_slice(&b[..n]).unwrap()
+}
+
+fn body(f: impl FnOnce(&mut Encoder<Cursor<&mut [u8]>>)) -> Buf {
+    let mut b = [0u8; 4096];
+    let mut e = Encoder::new(Cursor::new(&mut b[..]));
+    e.begin_map().unwrap();
+    f(&mut e);
+    e.end().unwrap();
+    let n = e.writer().position();
+    Buf::from_slice(&b[..n]).unwrap()
+}
+
+/// Sends one request (v2 unless `v1`) and returns the whole response packet.
+fn send(g: &mut dyn Group, v1: bool, write: bool, id: u8, payload: &[u8]) -> Buf {
+    let mut req = Buf::new();
+    let op = if write { 2 } else { 0 };
+    let ver = if v1 { 0 } else { 0x08 };
+    let len = (payload.len() as u16).to_be_bytes();
+    req.extend_from_slice(&[op | ver, 0, len[0], len[1], 0, 1, 7, id])
+        .unwrap();
+    req.extend_from_slice(payload).unwrap();
+    let mut server: Server<'_, 2> = Server::new(ServerConfig {
+        params: Params {
+            buf_size: 2048,
+            buf_count: 2,
+        },
+        support_v1: true,
+    });
+    server.register(g).unwrap();
+    let mut tx = [0u8; 2048];
+    let mut out = Buf::new();
+    server.process(Meta::default(), &req, &mut tx, |r| {
+        out.extend_from_slice(r).unwrap();
+    });
+    out
+}
+
+fn field(rsp: &[u8], key: &str) -> Option<u64> {
+    let mut got = None;
+    for_each_entry(&rsp[8..], |k, d| {
+        if k == key {
+            got = Some(match d.datatype()? {
+                minicbor::data::Type::Bool => d.bool()? as u64,
+                _ => d.u64()?,
+            });
+            return Ok(true);
+        }
+        Ok(false)
+    })
+    .unwrap();
+    got
+}
+
+fn err(rsp: &[u8]) -> Option<u16> {
+    let mut got = None;
+    for_each_entry(&rsp[8..], |k, d| {
+        if k == "err" {
+            for_each_entry(&d.input()[d.position()..], |k, d| {
+                if k == "rc" {
+                    got = Some(d.u16()?);
+                    return Ok(true);
+                }
+                Ok(false)
+            })?;
+        }
+        Ok(false)
+    })
+    .unwrap();
+    got
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Entry {
+    image: Option<u8>,
+    slot: u8,
+    version: heapless::String<16>,
+    hash: [u8; 32],
+    flags: heapless::String<64>,
+}
+
+fn state(rsp: &[u8]) -> heapless::Vec<Entry, 6> {
+    let mut out = heapless::Vec::new();
+    let mut d = Decoder::new(&rsp[8..]);
+    d.map().unwrap();
+    assert_eq!(d.str().unwrap(), "images");
+    d.array().unwrap();
+    while d.datatype().unwrap() != minicbor::data::Type::Break {
+        let mut e = Entry::default();
+        d.map().unwrap();
+        while d.datatype().unwrap() != minicbor::data::Type::Break {
+            match d.str().unwrap() {
+                "image" => e.image = Some(d.u8().unwrap()),
+                "slot" => e.slot = d.u8().unwrap(),
+                "version" => e.version = d.str().unwrap().try_into().unwrap(),
+                "hash" => e.hash.copy_from_slice(d.bytes().unwrap()),
+                k => {
+                    if d.bool().unwrap() {
+                        e.flags.push_str(k).unwrap();
+                        e.flags.push(' ').unwrap();
+                    }
+                }
+            }
+        }
+        d.skip().ok();
+        out.push(e).unwrap();
+    }
+    d.skip().ok();
+    assert_eq!(d.str().unwrap(), "splitStatus");
+    out
+}
+
+fn hash_of(img: &[u8]) -> [u8; 32] {
+    let info = image::inspect(&mut crate::mcuboot::Bytes(img)).unwrap();
+    info.hash
+}
+
+/// Uploads `img` in `chunk`-byte pieces; returns the last response.
+fn upload(
+    g: &mut dyn Group,
+    img: &[u8],
+    chunk: usize,
+    extra: impl Fn(&mut Encoder<Cursor<&mut [u8]>>),
+) -> Buf {
+    let sha: [u8; 32] = Sha256::digest(img).into();
+    let mut off = 0;
+    let mut last = Buf::new();
+    while off < img.len() {
+        let n = chunk.min(img.len() - off);
+        let b = body(|e| {
+            e.str("off").unwrap().u32(off as u32).unwrap();
+            e.str("data").unwrap().bytes(&img[off..off + n]).unwrap();
+            if off == 0 {
+                e.str("len").unwrap().u32(img.len() as u32).unwrap();
+                e.str("sha").unwrap().bytes(&sha).unwrap();
+                extra(e);
+            }
+        });
+        last = send(g, false, true, cmd::UPLOAD, &b);
+        if err(&last).is_some() {
+            return last;
+        }
+        assert_eq!(field(&last, "off"), Some((off + n) as u64));
+        off += n;
+    }
+    last
+}
+
+#[test]
+fn tv9_upload_replies() {
+    let c = cells();
+    let mut g = group(&c, Config::default());
+    let img = image("1.0.0", 1024 - 72, 1);
+    assert_eq!(img.len(), 1024);
+    let sha: [u8; 32] = Sha256::digest(&img).into();
+    let first = body(|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("data").unwrap().bytes(&img[..512]).unwrap();
+        e.str("len").unwrap().u32(1024).unwrap();
+        e.str("sha").unwrap().bytes(&sha).unwrap();
+    });
+    let rsp = send(&mut g, false, true, cmd::UPLOAD, &first);
+    assert_eq!(
+        &rsp[..],
+        &[0x0b, 0, 0, 0x09, 0, 1, 7, 1, 0xbf, 0x63, b'o', b'f', b'f', 0x19, 0x02, 0x00, 0xff]
+    );
+    let second = body(|e| {
+        e.str("off").unwrap().u32(512).unwrap();
+        e.str("data").unwrap().bytes(&img[512..]).unwrap();
+    });
+    let rsp = send(&mut g, false, true, cmd::UPLOAD, &second);
+    assert_eq!(
+        &rsp[..],
+        &[
+            0x0b, 0, 0, 0x10, 0, 1, 7, 1, 0xbf, 0x63, b'o', b'f', b'f', 0x19, 0x04, 0x00, 0x65,
+            b'm', b'a', b't', b'c', b'h', 0xf5, 0xff
+        ]
+    );
+    assert_eq!(&c[1].borrow().as_bytes()[..1024], &img[..]);
+    // data < 32 bytes
+    let short = body(|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("data").unwrap().bytes(b"123").unwrap();
+        e.str("len").unwrap().u32(3).unwrap();
+    });
+    let rsp = send(&mut g, false, true, cmd::UPLOAD, &short);
+    assert_eq!(
+        &rsp[..],
+        &[
+            0x0b, 0, 0, 0x13, 0, 1, 7, 1, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r',
+            b'o', b'u', b'p', 0x01, 0x62, b'r', b'c', 0x16, 0xff, 0xff
+        ]
+    );
+    // The same in SMP v1: rc 3.
+    let rsp = send(&mut g, true, true, cmd::UPLOAD, &short);
+    assert_eq!(&rsp[8..], &[0xbf, 0x62, b'r', b'c', 0x03, 0xff]);
+}
+
+#[test]
+fn state_read_factory_image() {
+    let c = cells();
+    let a = image("1.0.0+7", 500, 1);
+    program(&c, 0, &a);
+    let mut g = group(&c, Config::default());
+    let rsp = send(&mut g, false, false, cmd::STATE, &[0xbf, 0xff]);
+    let st = state(&rsp);
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0].slot, 0);
+    assert_eq!(st[0].image, None);
+    assert_eq!(st[0].version, "1.0.0.7");
+    assert_eq!(st[0].hash, hash_of(&a));
+    assert_eq!(st[0].flags, "bootable confirmed active ");
+}
+
+#[test]
+fn upload_test_swap_confirm_and_revert() {
+    let c = cells();
+    let a = image("1.0.0", 3000, 1);
+    let b = image("1.1.0", 2500, 2);
+    program(&c, 0, &a);
+    let mut g = group(&c, Config::default());
+    // Odd chunk sizes exercise the write buffering.
+    let last = upload(&mut g, &b, 333, |_| {});
+    assert_eq!(field(&last, "match"), Some(1));
+    assert_eq!(&c[1].borrow().as_bytes()[..b.len()], &b[..]);
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st.len(), 2);
+    assert_eq!(st[1].flags, "bootable ");
+    // Test it.
+    let hb = hash_of(&b);
+    let req = body(|e| {
+        e.str("hash").unwrap().bytes(&hb).unwrap();
+    });
+    let st = state(&send(&mut g, false, true, cmd::STATE, &req));
+    assert_eq!(st[0].flags, "bootable confirmed active ");
+    assert_eq!(st[1].flags, "bootable pending ");
+    // Re-testing is a no-op; confirming the active slot now is refused.
+    let st = state(&send(&mut g, false, true, cmd::STATE, &req));
+    assert_eq!(st[1].flags, "bootable pending ");
+    let confirm = body(|e| {
+        e.str("confirm").unwrap().bool(true).unwrap();
+    });
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::STATE, &confirm)),
+        Some(28)
+    );
+    // Uploading over a pending slot is allowed by default but erasing it is not.
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::ERASE, &[0xa0])),
+        Some(9)
+    );
+    // The bootloader swaps (trailer bytes as MCUboot leaves them, §8.2).
+    swap(&c, true);
+    let mut g = group(&c, Config::default());
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st[0].version, "1.1.0");
+    assert_eq!(st[0].flags, "bootable active ");
+    assert_eq!(st[1].flags, "bootable confirmed ");
+    // Testing while a revert is due is refused; uploading to the revert target too.
+    let ha = hash_of(&a);
+    let test_a = body(|e| {
+        e.str("hash").unwrap().bytes(&ha).unwrap();
+    });
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::STATE, &test_a)),
+        Some(28)
+    );
+    assert_eq!(err(&upload(&mut g, &b, 512, |_| {})), Some(9));
+    // Confirm without hash: the running image becomes permanent.
+    let st = state(&send(&mut g, false, true, cmd::STATE, &confirm));
+    assert_eq!(st[0].flags, "bootable confirmed active ");
+    assert_eq!(st[1].flags, "bootable ");
+    assert!(g.boot().is_confirmed(0).unwrap());
+}
+
+/// Emulates a swap: exchanges the slot contents and leaves MCUboot's primary trailer.
+fn swap(c: &[RefCell<Flash>; 4], test: bool) {
+    let l = trailer::Layout::default();
+    let mut p = c[0].borrow_mut();
+    let mut s = c[1].borrow_mut();
+    let pa: [u8; SLOT] = p.as_bytes().try_into().unwrap();
+    let sa: [u8; SLOT] = s.as_bytes().try_into().unwrap();
+    *p = Flash::new();
+    *s = Flash::new();
+    p.program(0, &sa[..SLOT - 256]);
+    s.program(0, &pa[..SLOT - 256]);
+    let ty = if test { SwapType::Test } else { SwapType::Perm };
+    trailer::write_swap_info(&mut *p, &l, 0, ty).unwrap();
+    if !test {
+        trailer::write_image_ok(&mut *p, &l).unwrap();
+    }
+    trailer::write_magic(&mut *p, &l).unwrap();
+    trailer::write_copy_done(&mut *p, &l).unwrap();
+}
+
+#[test]
+fn permanent_request_and_set_state_errors() {
+    let c = cells();
+    let a = image("1.0.0", 1000, 1);
+    let b = image("2.0.0", 1000, 2);
+    program(&c, 0, &a);
+    program(&c, 1, &b);
+    let mut g = group(&c, Config::default());
+    // No hash and no confirm; short hash; unknown hash; test the active slot.
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::STATE, &[0xa0])),
+        Some(24)
+    );
+    let short = body(|e| {
+        e.str("hash").unwrap().bytes(&[1, 2, 3]).unwrap();
+    });
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::STATE, &short)),
+        Some(24)
+    );
+    let unknown = body(|e| {
+        e.str("hash").unwrap().bytes(&[7; 32]).unwrap();
+    });
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::STATE, &unknown)),
+        Some(8)
+    );
+    let ha = hash_of(&a);
+    let test_a = body(|e| {
+        e.str("hash").unwrap().bytes(&ha).unwrap();
+    });
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::STATE, &test_a)),
+        Some(33)
+    );
+    // Wrong type for hash: rc 3.
+    let bad = body(|e| {
+        e.str("hash").unwrap().str("x").unwrap();
+    });
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::STATE, &bad), "rc"),
+        Some(3)
+    );
+    // Confirm slot 1 = permanent request: bytes of §7.1.
+    let hb = hash_of(&b);
+    let perm = body(|e| {
+        e.str("hash").unwrap().bytes(&hb).unwrap();
+        e.str("confirm").unwrap().bool(true).unwrap();
+    });
+    let st = state(&send(&mut g, false, true, cmd::STATE, &perm));
+    assert_eq!(st[1].flags, "bootable pending permanent ");
+    let f1 = c[1].borrow();
+    let t = &f1.as_bytes()[SLOT - 40..];
+    assert_eq!(t[0], 0x03);
+    assert_eq!(t[16], 0x01);
+    assert_eq!(&t[24..], &trailer::MAGIC_8);
+    drop(f1);
+    // Confirming it again is a no-op, testing it is refused.
+    send(&mut g, false, true, cmd::STATE, &perm);
+    let test_b = body(|e| {
+        e.str("hash").unwrap().bytes(&hb).unwrap();
+    });
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::STATE, &test_b)),
+        Some(28)
+    );
+}
+
+#[test]
+fn out_of_order_and_resume() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let b = image("1.1.0", 2000, 2);
+    let sha: [u8; 32] = Sha256::digest(&b).into();
+    // No session: any offset is answered with off 0.
+    let mid = body(|e| {
+        e.str("off").unwrap().u32(100).unwrap();
+        e.str("data").unwrap().bytes(&b[100..200]).unwrap();
+    });
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &mid), "off"),
+        Some(0)
+    );
+    let first = body(|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("data").unwrap().bytes(&b[..100]).unwrap();
+        e.str("len").unwrap().u32(b.len() as u32).unwrap();
+        e.str("sha").unwrap().bytes(&sha).unwrap();
+    });
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &first), "off"),
+        Some(100)
+    );
+    // A chunk from the future: answered with the expected offset, nothing written.
+    let ahead = body(|e| {
+        e.str("off").unwrap().u32(300).unwrap();
+        e.str("data").unwrap().bytes(&b[300..400]).unwrap();
+    });
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &ahead), "off"),
+        Some(100)
+    );
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &mid), "off"),
+        Some(200)
+    );
+    // The client restarts with the same sha: resume at 200.
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &first), "off"),
+        Some(200)
+    );
+    // Overrun.
+    let over = body(|e| {
+        e.str("off").unwrap().u32(200).unwrap();
+        e.str("data").unwrap().bytes(&[0u8; 2048]).unwrap();
+    });
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::UPLOAD, &over)),
+        Some(31)
+    );
+    // The error closed the session: a full upload works.
+    let last = upload(&mut g, &b, 450, |_| {});
+    assert_eq!(field(&last, "match"), Some(1));
+    // The same upload again: the slot already holds it.
+    let again = send(&mut g, false, true, cmd::UPLOAD, &first);
+    assert_eq!(field(&again, "off"), Some(b.len() as u64));
+    assert_eq!(field(&again, "match"), Some(1));
+}
+
+#[test]
+fn upload_rejects() {
+    let c = cells();
+    let a = image("1.2.0", 1000, 1);
+    program(&c, 0, &a);
+    let mut g = group(&c, Config::default());
+    let img = image("1.3.0", 1000, 2);
+    let with = |f: &dyn Fn(&mut Enc<'_>)| body(|e| f(e));
+    // off missing
+    let r = with(&|e| {
+        e.str("data").unwrap().bytes(&img[..64]).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(20));
+    // len missing
+    let r = with(&|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("data").unwrap().bytes(&img[..64]).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(21));
+    // not an MCUboot image
+    let r = with(&|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("data").unwrap().bytes(&[0x55; 64]).unwrap();
+        e.str("len").unwrap().u32(64).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(23));
+    // sha too long
+    let r = with(&|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("data").unwrap().bytes(&img[..64]).unwrap();
+        e.str("len").unwrap().u32(1072).unwrap();
+        e.str("sha").unwrap().bytes(&[0; 33]).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(24));
+    // too large for the slot (or its trailer)
+    for len in [SLOT as u32 + 1, SLOT as u32 - 20] {
+        let r = with(&|e| {
+            e.str("off").unwrap().u32(0).unwrap();
+            e.str("data").unwrap().bytes(&img[..64]).unwrap();
+            e.str("len").unwrap().u32(len).unwrap();
+        });
+        assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(30));
+    }
+    // upgrade with a version not newer (build number ignored)
+    let older = image("1.2.0+9", 1000, 3);
+    let rsp = upload(&mut g, &older, 512, |e| {
+        e.str("upgrade").unwrap().bool(true).unwrap();
+    });
+    assert_eq!(err(&rsp), Some(27));
+    let rsp = upload(&mut g, &img, 512, |e| {
+        e.str("upgrade").unwrap().bool(true).unwrap();
+    });
+    assert_eq!(field(&rsp, "match"), Some(1));
+    // the same image as the running one
+    assert_eq!(err(&upload(&mut g, &a, 512, |_| {})), Some(28));
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st.len(), 1);
+    // Single image: `image` is ignored.
+    let rsp = upload(&mut g, &img, 512, |e| {
+        e.str("image").unwrap().u32(1).unwrap();
+    });
+    assert_eq!(field(&rsp, "match"), Some(1));
+    // Two images: an image number out of range has no slot.
+    let mut g2 = group(
+        &c,
+        Config {
+            images: 2,
+            ..Config::default()
+        },
+    );
+    let rsp = upload(&mut g2, &img, 512, |e| {
+        e.str("image").unwrap().u32(2).unwrap();
+    });
+    assert_eq!(err(&rsp), Some(9));
+}
+
+#[test]
+fn garbage_never_panics() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let img = image("1.1.0", 600, 2);
+    let mut x = 0x1234_5678u32;
+    let mut rnd = move || {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        x
+    };
+    for round in 0..3000 {
+        let id = (rnd() % 8) as u8;
+        let write = rnd() % 2 == 0;
+        let payload = match round % 3 {
+            // Random bytes.
+            0 => {
+                let n = (rnd() % 64) as usize;
+                let v: heapless::Vec<u8, 64> = (0..n).map(|_| rnd() as u8).collect();
+                Buf::from_slice(&v).unwrap()
+            }
+            // Plausible upload chunks at random offsets, some with a header.
+            1 => {
+                let off = if rnd() % 3 == 0 { 0 } else { rnd() % 800 };
+                let n = (rnd() % 200) as usize;
+                let start = (off as usize).min(img.len());
+                let end = (start + n).min(img.len());
+                body(|e| {
+                    e.str("off").unwrap().u32(off).unwrap();
+                    e.str("data").unwrap().bytes(&img[start..end]).unwrap();
+                    if rnd() % 2 == 0 {
+                        e.str("len").unwrap().u32(rnd() % 0x5000).unwrap();
+                    }
+                    if rnd() % 2 == 0 {
+                        let l = (rnd() % 40) as usize;
+                        e.str("sha").unwrap().bytes(&[7u8; 40][..l]).unwrap();
+                    }
+                })
+            }
+            // State, erase, slot requests with random values.
+            _ => body(|e| {
+                e.str("hash").unwrap().bytes(&[rnd() as u8; 32]).unwrap();
+                e.str("confirm").unwrap().bool(rnd() % 2 == 0).unwrap();
+                e.str("slot").unwrap().u32(rnd() % 4).unwrap();
+            }),
+        };
+        let rsp = send(&mut g, rnd() % 2 == 0, write, id, &payload);
+        assert!(rsp.len() >= 8 + 2, "round {round}: no response");
+    }
+}
+
+#[test]
+fn power_cut_during_upload_then_retry() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let b = image("1.1.0", 3000, 2);
+    c[1].borrow_mut().cut_power_after(1000);
+    let rsp = upload(&mut g, &b, 256, |_| {});
+    assert_eq!(err(&rsp), Some(12));
+    c[1].borrow_mut().power_on();
+    let rsp = upload(&mut g, &b, 256, |_| {});
+    assert_eq!(field(&rsp, "match"), Some(1));
+    assert_eq!(&c[1].borrow().as_bytes()[..b.len()], &b[..]);
+}
+
+#[test]
+fn erase_slot() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    program(&c, 1, &image("1.1.0", 100, 8));
+    let mut g = group(&c, Config::default());
+    let s0 = body(|e| {
+        e.str("slot").unwrap().u32(0).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::ERASE, &s0)), Some(9));
+    let s9 = body(|e| {
+        e.str("slot").unwrap().u32(9).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::ERASE, &s9)), Some(14));
+    let rsp = send(&mut g, false, true, cmd::ERASE, &[0xa0]);
+    assert_eq!(&rsp[8..], &[0xbf, 0xff]);
+    assert!(c[1].borrow().as_bytes().iter().all(|&x| x == 0xff));
+    let erases = c[1].borrow().erases;
+    // Already blank: no erase.
+    send(&mut g, false, true, cmd::ERASE, &[0xa0]);
+    assert_eq!(c[1].borrow().erases, erases);
+}
+
+#[test]
+fn slot_info_and_two_images() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    program(&c, 2, &image("3.0.0", 100, 7));
+    let mut g = group(
+        &c,
+        Config {
+            images: 2,
+            ..Config::default()
+        },
+    );
+    let rsp = send(&mut g, false, false, cmd::SLOT_INFO, &[0xa0]);
+    let mut want = Buf::new();
+    want.extend_from_slice(&[0xbf, 0x66]).unwrap();
+    want.extend_from_slice(b"images").unwrap();
+    want.push(0x9f).unwrap();
+    for image in 0..2u8 {
+        want.extend_from_slice(&[0xbf, 0x65]).unwrap();
+        want.extend_from_slice(b"image").unwrap();
+        want.push(image).unwrap();
+        want.push(0x65).unwrap();
+        want.extend_from_slice(b"slots").unwrap();
+        want.push(0x9f).unwrap();
+        for slot in 0..2u8 {
+            want.extend_from_slice(&[0xbf, 0x64]).unwrap();
+            want.extend_from_slice(b"slot").unwrap();
+            want.push(slot).unwrap();
+            want.push(0x64).unwrap();
+            want.extend_from_slice(b"size").unwrap();
+            want.extend_from_slice(&[0x19, 0x40, 0x00]).unwrap();
+            if slot == 1 {
+                want.push(0x6f).unwrap();
+                want.extend_from_slice(b"upload_image_id").unwrap();
+                want.push(image).unwrap();
+            }
+            want.push(0xff).unwrap();
+        }
+        want.extend_from_slice(&[0xff, 0xff]).unwrap();
+    }
+    want.extend_from_slice(&[0xff, 0xff]).unwrap();
+    assert_eq!(&rsp[8..], &want[..]);
+    // Image 1 upload goes to slot 3; state lists `image`.
+    let img = image("3.1.0", 700, 3);
+    let rsp = upload(&mut g, &img, 300, |e| {
+        e.str("image").unwrap().u32(1).unwrap();
+    });
+    assert_eq!(field(&rsp, "match"), Some(1));
+    assert_eq!(&c[3].borrow().as_bytes()[..img.len()], &img[..]);
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st.len(), 3);
+    assert_eq!((st[2].image, st[2].slot), (Some(1), 1));
+    assert_eq!(st[1].flags, "bootable confirmed active ");
+    // Confirming image 1's running slot is denied unless configured.
+    let h1 = st[1].hash;
+    let conf = body(|e| {
+        e.str("hash").unwrap().bytes(&h1).unwrap();
+        e.str("confirm").unwrap().bool(true).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &conf)), Some(32));
+    let mut g2 = group(
+        &c,
+        Config {
+            images: 2,
+            confirm_any_image: true,
+            ..Config::default()
+        },
+    );
+    let st2 = state(&send(&mut g2, false, true, cmd::STATE, &conf));
+    assert_eq!(st2[1].flags, "bootable confirmed active ");
+    // Testing image 1 writes swap_info 0x12 into slot 3.
+    let h = hash_of(&img);
+    let t = body(|e| {
+        e.str("hash").unwrap().bytes(&h).unwrap();
+    });
+    let st = state(&send(&mut g, false, true, cmd::STATE, &t));
+    assert_eq!(st[2].flags, "bootable pending ");
+    assert_eq!(c[3].borrow().as_bytes()[SLOT - 40], 0x12);
+}
+
+#[test]
+fn direct_upload() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(
+        &c,
+        Config {
+            images: 2,
+            direct_upload: true,
+            ..Config::default()
+        },
+    );
+    let img = image("1.1.0", 700, 3);
+    // image = slot + 1: slot 0 is running, refused.
+    let rsp = upload(&mut g, &img, 300, |e| {
+        e.str("image").unwrap().u32(1).unwrap();
+    });
+    assert_eq!(err(&rsp), Some(9));
+    assert_eq!(&c[0].borrow().as_bytes()[..4], &IMAGE_MAGIC.to_le_bytes());
+    let rsp = upload(&mut g, &img, 300, |e| {
+        e.str("image").unwrap().u32(4).unwrap();
+    });
+    assert_eq!(field(&rsp, "match"), Some(1));
+    assert_eq!(&c[3].borrow().as_bytes()[..img.len()], &img[..]);
+    let rsp = send(&mut g, false, false, cmd::SLOT_INFO, &[0xa0]);
+    let ids = rsp
+        .windows(16)
+        .filter(|w| &w[1..] == b"upload_image_id")
+        .count();
+    assert_eq!(ids, 4);
+}
+
+#[test]
+fn frugal_list_and_unsupported_commands() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(
+        &c,
+        Config {
+            frugal_list: true,
+            ..Config::default()
+        },
+    );
+    let rsp = send(&mut g, false, false, cmd::STATE, &[0xa0]);
+    assert!(!rsp.windows(11).any(|w| w == b"splitStatus"));
+    assert!(!rsp.windows(7).any(|w| w == b"pending"));
+    for id in [cmd::FILE, cmd::CORELIST, cmd::CORELOAD] {
+        assert_eq!(
+            field(&send(&mut g, false, false, id, &[0xa0]), "rc"),
+            Some(8)
+        );
+    }
+    assert_eq!(
+        field(&send(&mut g, false, false, cmd::UPLOAD, &[0xa0]), "rc"),
+        Some(8)
+    );
+}
+
+#[test]
+fn v1_translation() {
+    assert_eq!(v1_rc(9), Rc::BadState);
+    assert_eq!(v1_rc(3), Rc::NoEnt);
+    assert_eq!(v1_rc(22), Rc::Inval);
+    assert_eq!(v1_rc(23), Rc::Unknown);
+    assert_eq!(v1_rc(15), Rc::NoMem);
+    assert_eq!(v1_rc(30), Rc::Unknown);
+}
+
+#[test]
+fn power_cut_during_test_request_is_repaired_by_a_new_upload() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let b = image("1.1.0", 1000, 2);
+    upload(&mut g, &b, 512, |_| {});
+    let h = hash_of(&b);
+    let t = body(|e| {
+        e.str("hash").unwrap().bytes(&h).unwrap();
+    });
+    // The power fails in the middle of the magic.
+    c[1].borrow_mut().cut_power_after(5);
+    assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &t)), Some(12));
+    c[1].borrow_mut().power_on();
+    // The half-written magic reads BAD: the request cannot be repeated...
+    assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &t)), Some(23));
+    // ...but uploading again erases the trailer, and then it works.
+    let rsp = upload(&mut g, &b, 512, |_| {});
+    assert_eq!(field(&rsp, "match"), Some(1));
+    let st = state(&send(&mut g, false, true, cmd::STATE, &t));
+    assert_eq!(st[1].flags, "bootable pending ");
+}
