@@ -20,6 +20,12 @@ use std::path::PathBuf;
 /// Switches: (cfg name, Kconfig symbol, Cargo feature).
 const SWITCHES: &[(&str, &str, &str)] = &[
     ("smp_grp_os", "CONFIG_SMP_RS_GRP_OS", "GRP_OS"),
+    ("smp_grp_img", "CONFIG_SMP_RS_GRP_IMG", "GRP_IMG"),
+    (
+        "smp_img_direct_upload",
+        "CONFIG_SMP_RS_IMG_DIRECT_UPLOAD",
+        "IMG_DIRECT_UPLOAD",
+    ),
     ("smp_grp_stat", "CONFIG_SMP_RS_GRP_STAT", "GRP_STAT"),
     (
         "smp_grp_settings",
@@ -65,6 +71,12 @@ const NUMBERS: &[(&str, &str, &str, u64)] = &[
     ),
     ("FS_PATH_LEN", "usize", "CONFIG_SMP_RS_FS_PATH_LEN", 64),
     (
+        "IMG_MAX_ALIGN",
+        "u32",
+        "CONFIG_SMP_RS_IMG_BOOT_MAX_ALIGN",
+        8,
+    ),
+    (
         "STAT_NAME_LEN",
         "usize",
         "CONFIG_SMP_RS_STAT_MAX_NAME_LEN",
@@ -89,11 +101,6 @@ const NUMBERS: &[(&str, &str, &str, u64)] = &[
         4096,
     ),
 ];
-
-/// Group options whose groups the `smp` core on this branch does not provide yet. Setting
-/// one is not an error (the C side of the port is there), but the build says plainly that
-/// the group is not registered.
-const PENDING_GROUPS: &[&str] = &["CONFIG_SMP_RS_GRP_IMG"];
 
 fn parse_dotconfig(text: &str) -> HashMap<String, String> {
     text.lines()
@@ -131,17 +138,6 @@ fn main() {
         };
         if on {
             println!("cargo::rustc-cfg={cfg}");
-        }
-    }
-
-    if let Some(k) = &kconfig {
-        for symbol in PENDING_GROUPS {
-            if k.get(*symbol).is_some_and(|v| v == "y") {
-                println!(
-                    "cargo::warning={symbol}=y: the smp core of this build has no such group \
-                     yet, so rustapp does not register it"
-                );
-            }
         }
     }
 

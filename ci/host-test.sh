@@ -21,4 +21,4 @@ gcc -std=c11 -Wall -Wextra -Werror -O1 -g \
 	tests/host/main.c tests/port-double/smp_port_double.c \
 	target/release/librustapp.a $libs \
 	-o "$out/smp-rs-host-test"
-"$out/smp-rs-host-test"
+"$out/smp-rs-host-test" crates/smp/tests/data/ecdsa-p256.bin crates/smp/tests/data/unsigned.bin

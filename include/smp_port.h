@@ -221,8 +221,11 @@ int32_t smp_port_boot_request_upgrade(uint32_t image, uint32_t permanent);
 /** Confirms the image running from the primary slot of `image`. */
 int32_t smp_port_boot_confirm(uint32_t image);
 
-/** 1 if the running image is confirmed, 0 if not, or a negative SMP_PORT_E* code. */
-int32_t smp_port_boot_is_confirmed(void);
+/**
+ * 1 if the image in the primary slot of `image` is confirmed, 0 if not, or a negative
+ * SMP_PORT_E* code (SMP_PORT_ENOENT for an image the build does not know).
+ */
+int32_t smp_port_boot_is_confirmed(uint32_t image);
 
 /* ---- File system (fs/fs.h) ------------------------------------------------------------- */
 

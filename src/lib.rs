@@ -108,6 +108,9 @@ const SERIAL_OUT: usize = (SERIAL_BUF.div_ceil(89) + 1) * serial::MAX_FRAME;
 struct Groups {
     #[cfg(smp_grp_os)]
     os: OsGroup<port::ZephyrOs>,
+    /// `None` when the slot partitions cannot be used (logged at start-up).
+    #[cfg(smp_grp_img)]
+    img: Option<ImgGroup>,
     #[cfg(smp_grp_stat)]
     stat: smp::groups::stat::StatGroup<port::stats::ZephyrStats>,
     #[cfg(smp_grp_settings)]
@@ -120,6 +123,42 @@ struct Groups {
     enum_: smp::groups::enum_::EnumGroup,
     #[cfg(smp_grp_zbasic)]
     zbasic: smp::groups::basic::BasicGroup<port::ZephyrStorage>,
+}
+
+/// A slot partition, with the write and erase granularity Kconfig promises.
+#[cfg(smp_grp_img)]
+type SlotArea = port::FlashArea<{ kconfig::FLASH_WRITE_SIZE }, { kconfig::FLASH_ERASE_SIZE }>;
+
+/// The image group: one image, primary and secondary slot.
+#[cfg(smp_grp_img)]
+type ImgGroup = smp::groups::img::ImgGroup<SlotArea, port::boot::ZephyrBoot, 2>;
+
+#[cfg(smp_grp_img)]
+fn img_group() -> Option<ImgGroup> {
+    let open = |n| {
+        SlotArea::open(port::Area::Slot(n))
+            .map_err(|e| log::error!("image group disabled: slot{n}_partition: {e:?}"))
+            .ok()
+    };
+    let slots = [open(0)?, open(1)?];
+    Some(ImgGroup::new(
+        slots,
+        port::boot::ZephyrBoot::new(),
+        smp::groups::img::Config {
+            layout: smp::mcuboot::trailer::Layout {
+                max_align: kconfig::IMG_MAX_ALIGN,
+                erased: slots_erased_value(),
+            },
+            direct_upload: cfg!(smp_img_direct_upload),
+            ..Default::default()
+        },
+    ))
+}
+
+/// The erased value of the slots' flash (0xff on NOR flash).
+#[cfg(smp_grp_img)]
+fn slots_erased_value() -> u8 {
+    SlotArea::open(port::Area::Slot(1)).map_or(0xff, |s| s.erased_value())
 }
 
 impl Groups {
@@ -135,6 +174,8 @@ impl Groups {
                     thread_name_len: kconfig::THREAD_NAME_LEN,
                 },
             ),
+            #[cfg(smp_grp_img)]
+            img: img_group(),
             #[cfg(smp_grp_stat)]
             stat: smp::groups::stat::StatGroup::new(
                 port::stats::ZephyrStats::new(),
@@ -178,6 +219,10 @@ impl Groups {
     ) -> Result<(), RegistryFull> {
         #[cfg(smp_grp_os)]
         server.register(&mut self.os)?;
+        #[cfg(smp_grp_img)]
+        if let Some(img) = self.img.as_mut() {
+            server.register(img)?;
+        }
         #[cfg(smp_grp_stat)]
         server.register(&mut self.stat)?;
         #[cfg(smp_grp_settings)]

@@ -13,8 +13,8 @@
 //!   image and basic groups;
 //! - [`fs::ZephyrFs`], [`stats::ZephyrStats`], [`settings::ZephyrSettings`],
 //!   [`ZephyrStorage`]: the platforms of the fs, stat, settings and Zephyr basic groups;
-//! - [`boot`]: MCUboot control as plain functions, for the image group's boot-control
-//!   platform to be implemented with.
+//! - [`boot::ZephyrBoot`]: the image group's boot control over MCUboot's `boot_*` calls
+//!   (its flash areas are [`FlashArea`]s).
 
 use core::fmt;
 
@@ -501,54 +501,69 @@ impl<const WRITE: usize, const ERASE: usize> NorFlash for FlashArea<WRITE, ERASE
     }
 }
 
-/// MCUboot control through `zephyr/dfu/mcuboot.h`.
+/// MCUboot control through `zephyr/dfu/mcuboot.h`, as the image group's [`BootControl`].
 pub mod boot {
-    use super::{check32, sys, PortError};
+    use smp::platform::{BootControl, BootError, BootloaderInfo, Os, SwapType};
 
-    /// What MCUboot does at the next boot (`BOOT_SWAP_TYPE_*`).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum SwapType {
-        /// Boot the primary slot.
-        None,
-        /// Swap to the secondary slot once; revert unless confirmed.
-        Test,
-        /// Swap to the secondary slot for good.
-        Perm,
-        /// Swap back at the next boot unless confirmed.
-        Revert,
-        /// The last swap failed.
-        Fail,
-    }
+    use super::{check32, sys, PortError, ZephyrOs};
 
-    /// The pending swap of `image`.
-    pub fn swap_type(image: u32) -> Result<SwapType, PortError> {
-        // SAFETY: plain integer argument and result.
-        match check32(unsafe { sys::smp_port_boot_swap_type(image) })? {
-            sys::SMP_PORT_SWAP_NONE => Ok(SwapType::None),
-            sys::SMP_PORT_SWAP_TEST => Ok(SwapType::Test),
-            sys::SMP_PORT_SWAP_PERM => Ok(SwapType::Perm),
-            sys::SMP_PORT_SWAP_REVERT => Ok(SwapType::Revert),
-            sys::SMP_PORT_SWAP_FAIL => Ok(SwapType::Fail),
-            _ => Err(PortError::Io),
+    fn boot_err(e: PortError) -> BootError {
+        match e {
+            PortError::NoEnt => BootError::NoImage,
+            PortError::Inval => BootError::BadImage,
+            _ => BootError::Flash,
         }
     }
 
-    /// Marks the secondary slot of `image` for a test (once) or permanent swap.
-    pub fn request_upgrade(image: u32, permanent: bool) -> Result<(), PortError> {
-        // SAFETY: plain integer arguments and result.
-        check32(unsafe { sys::smp_port_boot_request_upgrade(image, permanent.into()) }).map(|_| ())
+    /// MCUboot as the running application sees it.
+    #[derive(Debug, Default)]
+    pub struct ZephyrBoot {
+        _private: (),
     }
 
-    /// Confirms the image in the primary slot of `image`.
-    pub fn confirm(image: u32) -> Result<(), PortError> {
-        // SAFETY: plain integer argument and result.
-        check32(unsafe { sys::smp_port_boot_confirm(image) }).map(|_| ())
+    impl ZephyrBoot {
+        /// A new handle (MCUboot's state lives in the slot trailers).
+        pub fn new() -> Self {
+            ZephyrBoot { _private: () }
+        }
     }
 
-    /// Whether the running image is confirmed.
-    pub fn is_confirmed() -> Result<bool, PortError> {
-        // SAFETY: no arguments; integer result.
-        check32(unsafe { sys::smp_port_boot_is_confirmed() }).map(|v| v != 0)
+    impl BootControl for ZephyrBoot {
+        fn swap_type(&mut self, image: u8) -> Result<SwapType, BootError> {
+            // SAFETY: plain integer argument and result.
+            let v =
+                check32(unsafe { sys::smp_port_boot_swap_type(image.into()) }).map_err(boot_err)?;
+            Ok(SwapType::from_u8(u8::try_from(v).unwrap_or(0xff)))
+        }
+
+        fn request_upgrade(&mut self, image: u8, permanent: bool) -> Result<(), BootError> {
+            // SAFETY: plain integer arguments and result.
+            let rc = unsafe { sys::smp_port_boot_request_upgrade(image.into(), permanent.into()) };
+            check32(rc).map(|_| ()).map_err(boot_err)
+        }
+
+        fn confirm(&mut self, image: u8) -> Result<(), BootError> {
+            // SAFETY: plain integer argument and result.
+            let rc = unsafe { sys::smp_port_boot_confirm(image.into()) };
+            check32(rc).map(|_| ()).map_err(|e| match e {
+                PortError::Inval => BootError::BadVector,
+                e => boot_err(e),
+            })
+        }
+
+        fn is_confirmed(&mut self, image: u8) -> Result<bool, BootError> {
+            // SAFETY: plain integer argument and result.
+            let rc = unsafe { sys::smp_port_boot_is_confirmed(image.into()) };
+            check32(rc).map(|v| v != 0).map_err(boot_err)
+        }
+
+        fn info(&self) -> BootloaderInfo {
+            ZephyrOs::new().bootloader().unwrap_or(BootloaderInfo {
+                name: "MCUboot",
+                mode: -1,
+                no_downgrade: false,
+            })
+        }
     }
 }
 

@@ -84,7 +84,7 @@ unsafe extern "C" {
     pub fn smp_port_boot_swap_type(image: u32) -> i32;
     pub fn smp_port_boot_request_upgrade(image: u32, permanent: u32) -> i32;
     pub fn smp_port_boot_confirm(image: u32) -> i32;
-    pub fn smp_port_boot_is_confirmed() -> i32;
+    pub fn smp_port_boot_is_confirmed(image: u32) -> i32;
     pub fn smp_port_fs_open(path: *const u8, path_len: usize, flags: u32) -> i32;
     pub fn smp_port_fs_read(handle: u32, off: u64, dst: *mut u8, len: usize) -> i32;
     pub fn smp_port_fs_write(handle: u32, off: u64, src: *const u8, len: usize) -> i32;

@@ -579,11 +579,16 @@ int32_t smp_port_boot_confirm(uint32_t image)
 #endif
 }
 
-int32_t smp_port_boot_is_confirmed(void)
+int32_t smp_port_boot_is_confirmed(uint32_t image)
 {
 #ifdef CONFIG_BOOTLOADER_MCUBOOT
+	/* Zephyr's API answers for the running image (image 0) only. */
+	if (image != 0) {
+		return SMP_PORT_ENOENT;
+	}
 	return boot_is_img_confirmed() ? 1 : 0;
 #else
+	ARG_UNUSED(image);
 	return SMP_PORT_ENOTSUP;
 #endif
 }

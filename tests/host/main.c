@@ -7,10 +7,11 @@
  *
  * To extend: add rows to `packet_cases` (request -> expected response bytes, hex) or
  * `serial_cases` (bytes fed to a serial transport -> expected output), or a function to
- * `tests` for anything stateful (image upload/test/confirm and file round trips belong
- * there once the image and fs groups are registered).
+ * `tests` for anything stateful, as test_image_upgrade() does for an upload, test and
+ * confirm of real MCUboot images (the running and the new image are the arguments).
  */
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,7 @@ static const struct packet_case packet_cases[] = {
 	 "65 6e 05 ff"},
 	{"fs status /lfs1/a.txt",
 	 "08 00 00 12 00 08 12 01 a1 64 6e 61 6d 65 6b 2f 6c 66 73 31 2f 61 2e 74 78 74", "09 00 00 07 00 08 12 01 bf 63 6c 65 6e 05 ff"},
-	{"enum count", "08 00 00 01 00 0a 13 00 a0", "09 00 00 09 00 0a 13 00 bf 65 63 6f 75 6e 74 07 ff"},
+	{"enum count", "08 00 00 01 00 0a 13 00 a0", "09 00 00 09 00 0a 13 00 bf 65 63 6f 75 6e 74 08 ff"},
 	{"stat list", "08 00 00 01 00 02 14 01 a0", "09 00 00 19 00 02 14 01 bf 69 73 74 61 74 5f 6c 69 73 74 9f 6a 73 6d 70 5f 64 6f"
 	 "75 62 6c 65 ff ff"},
 	{"stat show smp_double",
@@ -248,11 +249,12 @@ static void test_reset_is_scheduled(void)
 {
 	uint8_t r[] = {0x0a, 0, 0, 0x02, 0, 0, 4, 5, 0xbf, 0xff};
 	uint8_t w[] = {0x0b, 0, 0, 0x02, 0, 0, 4, 5, 0xbf, 0xff};
+	uint32_t before = smp_double.resets;
 	int32_t n;
 
 	n = smp_rs_process(SMP_RS_TRANSPORT_BT, r, sizeof(r), tx, sizeof(tx));
 	CHECK(n == (int32_t)sizeof(w) && memcmp(tx, w, sizeof(w)) == 0, "reset response");
-	CHECK(smp_double.resets == 1, "resets = %u", smp_double.resets);
+	CHECK(smp_double.resets == before + 1, "resets = %u", smp_double.resets);
 }
 
 static void test_small_tx_drops_response(void)
@@ -280,6 +282,241 @@ static void test_group_side_effects(void)
 	      "storage not erased");
 }
 
+/* ---- a minimal CBOR writer for requests built at run time ---- */
+
+struct cbor {
+	uint8_t *buf;
+	size_t cap, len;
+};
+
+static void cbor_head(struct cbor *c, uint8_t major, uint64_t n)
+{
+	uint8_t h[9];
+	size_t k = 0;
+
+	if (n < 24) {
+		h[k++] = (uint8_t)(major << 5 | n);
+	} else if (n <= 0xff) {
+		h[k++] = (uint8_t)(major << 5 | 24);
+		h[k++] = (uint8_t)n;
+	} else if (n <= 0xffff) {
+		h[k++] = (uint8_t)(major << 5 | 25);
+		h[k++] = (uint8_t)(n >> 8);
+		h[k++] = (uint8_t)n;
+	} else {
+		h[k++] = (uint8_t)(major << 5 | 26);
+		for (int i = 3; i >= 0; i--) {
+			h[k++] = (uint8_t)(n >> (8 * i));
+		}
+	}
+	if (c->len + k <= c->cap) {
+		memcpy(c->buf + c->len, h, k);
+	}
+	c->len += k;
+}
+
+static void cbor_raw(struct cbor *c, const void *p, size_t n)
+{
+	if (c->len + n <= c->cap) {
+		memcpy(c->buf + c->len, p, n);
+	}
+	c->len += n;
+}
+
+static void cbor_text(struct cbor *c, const char *t)
+{
+	cbor_head(c, 3, strlen(t));
+	cbor_raw(c, t, strlen(t));
+}
+
+static void cbor_bytes(struct cbor *c, const uint8_t *b, size_t n)
+{
+	cbor_head(c, 2, n);
+	cbor_raw(c, b, n);
+}
+
+static void cbor_bool(struct cbor *c, int v)
+{
+	uint8_t b = v ? 0xf5 : 0xf4;
+
+	cbor_raw(c, &b, 1);
+}
+
+/* Starts an SMP v2 packet: op, group, seq, id; the body follows (cbor.len from 8). */
+static struct cbor smp_start(uint8_t *buf, size_t cap, uint8_t op, uint16_t group, uint8_t id)
+{
+	static uint8_t seq;
+	struct cbor c = {buf, cap, 8};
+
+	buf[0] = (uint8_t)(1 << 3 | op);
+	buf[1] = 0;
+	buf[4] = (uint8_t)(group >> 8);
+	buf[5] = (uint8_t)group;
+	buf[6] = seq++;
+	buf[7] = id;
+	return c;
+}
+
+static size_t smp_finish(struct cbor *c)
+{
+	size_t body = c->len - 8;
+
+	c->buf[2] = (uint8_t)(body >> 8);
+	c->buf[3] = (uint8_t)body;
+	return c->len;
+}
+
+/* Runs one request; returns the response length (0 on failure). */
+static size_t roundtrip(const uint8_t *r, size_t n)
+{
+	int32_t got = smp_rs_process(SMP_RS_TRANSPORT_UDP4, r, n, tx, smp_rs_buf_size());
+
+	return got > 0 ? (size_t)got : 0;
+}
+
+/* Whether `hay` holds the bytes `needle`; returns a pointer just past them. */
+static const uint8_t *find(const uint8_t *hay, size_t n, const uint8_t *needle, size_t m)
+{
+	for (size_t i = 0; m <= n && i <= n - m; i++) {
+		if (memcmp(hay + i, needle, m) == 0) {
+			return hay + i + m;
+		}
+	}
+	return NULL;
+}
+
+static size_t load(const char *path, uint8_t *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	CHECK(f != NULL, "cannot open %s", path);
+	if (f == NULL) {
+		return 0;
+	}
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return n;
+}
+
+/*
+ * The upgrade a client drives: with `running` in slot 0 (as MCUboot left it), upload
+ * `update` (imgtool output), mark it for a test, reset (the double swaps like MCUboot),
+ * and confirm the new image.
+ */
+static void test_image_upgrade(const char *running, const char *update)
+{
+	static uint8_t image[65536];
+	uint8_t want[16];
+	uint8_t hash[32];
+	size_t size, off = 0, n;
+	const uint8_t *h;
+
+	size = load(running, image, sizeof(image));
+	if (size == 0) {
+		return;
+	}
+	size = (size + 3) & ~(size_t)3;
+	CHECK(smp_port_flash_write(0, 0, image, size) == 0, "slot 0 write");
+	size = load(update, image, sizeof(image));
+	if (size == 0) {
+		return;
+	}
+
+	while (off < size) {
+		size_t chunk = size - off < 512 ? size - off : 512;
+		struct cbor c = smp_start(req, sizeof(req), 2, 1, 1);
+		struct cbor w = {want, sizeof(want), 0};
+
+		cbor_head(&c, 5, off == 0 ? 4 : 2);
+		if (off == 0) {
+			cbor_text(&c, "image");
+			cbor_head(&c, 0, 0);
+			cbor_text(&c, "len");
+			cbor_head(&c, 0, size);
+		}
+		cbor_text(&c, "off");
+		cbor_head(&c, 0, off);
+		cbor_text(&c, "data");
+		cbor_bytes(&c, image + off, chunk);
+		n = roundtrip(req, smp_finish(&c));
+		off += chunk;
+		cbor_text(&w, "off");
+		cbor_head(&w, 0, off);
+		CHECK(n > 8 && find(tx + 8, n - 8, want, w.len) != NULL,
+		      "upload chunk ending at %zu not acknowledged", off);
+		if (n <= 8 || find(tx + 8, n - 8, want, w.len) == NULL) {
+			print_hex("response", tx, n);
+			return;
+		}
+	}
+
+	/* Image state: slot 0 (running) then slot 1 (uploaded); take slot 1's hash. */
+	{
+		struct cbor c = smp_start(req, sizeof(req), 0, 1, 0);
+		static const uint8_t hash_key[] = {0x64, 'h', 'a', 's', 'h', 0x58, 0x20};
+
+		cbor_head(&c, 5, 0);
+		n = roundtrip(req, smp_finish(&c));
+		h = find(tx + 8, n > 8 ? n - 8 : 0, hash_key, sizeof(hash_key));
+		if (h != NULL) {
+			h = find(h, (size_t)(tx + n - h), hash_key, sizeof(hash_key));
+		}
+		CHECK(h != NULL, "image state does not list two images");
+		if (h == NULL) {
+			print_hex("response", tx, n);
+			return;
+		}
+		memcpy(hash, h, sizeof(hash));
+	}
+
+	/* Test it: MCUboot is asked for a test swap. */
+	{
+		struct cbor c = smp_start(req, sizeof(req), 2, 1, 0);
+
+		cbor_head(&c, 5, 2);
+		cbor_text(&c, "hash");
+		cbor_bytes(&c, hash, sizeof(hash));
+		cbor_text(&c, "confirm");
+		cbor_bool(&c, 0);
+		n = roundtrip(req, smp_finish(&c));
+		CHECK(n > 8 && smp_double.swap_type == 2, "test request: swap type %d",
+		      (int)smp_double.swap_type);
+	}
+
+	/* Reset: the response leaves first, then the port reboots and MCUboot swaps. */
+	{
+		struct cbor c = smp_start(req, sizeof(req), 2, 0, 5);
+		uint32_t resets = smp_double.resets;
+
+		cbor_head(&c, 5, 0);
+		n = roundtrip(req, smp_finish(&c));
+		CHECK(n > 8 && smp_double.resets == resets + 1, "reset not scheduled");
+		smp_double_boot();
+		CHECK(smp_double.swap_type == SMP_PORT_SWAP_REVERT && !smp_double.confirmed,
+		      "after the test boot: swap %d confirmed %d", (int)smp_double.swap_type,
+		      (int)smp_double.confirmed);
+	}
+
+	/* Confirm the running (new) image, so that the next reset keeps it. */
+	{
+		struct cbor c = smp_start(req, sizeof(req), 2, 1, 0);
+
+		cbor_head(&c, 5, 1);
+		cbor_text(&c, "confirm");
+		cbor_bool(&c, 1);
+		n = roundtrip(req, smp_finish(&c));
+		CHECK(n > 8 && smp_double.confirmed == 1, "confirm: confirmed = %d",
+		      (int)smp_double.confirmed);
+		if (smp_double.confirmed != 1) {
+			print_hex("response", tx, n);
+		}
+		smp_double_boot();
+		CHECK(smp_double.swap_type == SMP_PORT_SWAP_NONE && smp_double.confirmed,
+		      "after confirming: swap %d", (int)smp_double.swap_type);
+	}
+}
+
 static void test_entry_errors(void)
 {
 	size_t used;
@@ -292,7 +529,7 @@ static void test_entry_errors(void)
 	CHECK(smp_rs_serial_reset(SMP_RS_TRANSPORT_UART) == 0, "serial reset");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	smp_double_reset_state();
 	CHECK(smp_rs_process(0, req, 0, tx, 1) == SMP_RS_ENODEV, "process before init");
@@ -308,6 +545,11 @@ int main(void)
 	}
 	run_packet_cases();
 	test_group_side_effects();
+	if (argc > 2) {
+		test_image_upgrade(argv[1], argv[2]);
+	} else {
+		printf("no images given: image upgrade not tested\n");
+	}
 	run_serial_cases();
 	test_reentry_is_refused();
 	test_reset_is_scheduled();

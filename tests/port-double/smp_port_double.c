@@ -257,10 +257,40 @@ int32_t smp_port_flash_erase(uint8_t id, uint32_t off, uint32_t len)
 
 /* ---- MCUboot: one image, state kept in smp_double ---- */
 
+void smp_double_boot(void)
+{
+	static uint8_t tmp[SMP_DOUBLE_SLOT_SIZE];
+
+	/* What MCUboot does at a reset, reduced to its outcome for image 0. */
+	switch (smp_double.swap_type) {
+	case SMP_PORT_SWAP_TEST:
+	case SMP_PORT_SWAP_PERM:
+		memcpy(tmp, flash[0], sizeof(tmp));
+		memcpy(flash[0], flash[1], sizeof(tmp));
+		memcpy(flash[1], tmp, sizeof(tmp));
+		smp_double.confirmed = smp_double.swap_type == SMP_PORT_SWAP_PERM;
+		smp_double.swap_type =
+			smp_double.confirmed ? SMP_PORT_SWAP_NONE : SMP_PORT_SWAP_REVERT;
+		break;
+	case SMP_PORT_SWAP_REVERT:
+		memcpy(tmp, flash[0], sizeof(tmp));
+		memcpy(flash[0], flash[1], sizeof(tmp));
+		memcpy(flash[1], tmp, sizeof(tmp));
+		smp_double.swap_type = SMP_PORT_SWAP_NONE;
+		smp_double.confirmed = 1;
+		break;
+	default:
+		break;
+	}
+}
+
 int32_t smp_port_boot_swap_type(uint32_t image)
 {
 	if (image != 0) {
 		return SMP_PORT_ENOENT;
+	}
+	if (smp_double.swap_type == SMP_PORT_SWAP_REVERT && smp_double.confirmed) {
+		return SMP_PORT_SWAP_NONE;
 	}
 	return smp_double.swap_type != 0 ? smp_double.swap_type : SMP_PORT_SWAP_NONE;
 }
@@ -280,11 +310,17 @@ int32_t smp_port_boot_confirm(uint32_t image)
 		return SMP_PORT_ENOENT;
 	}
 	smp_double.confirmed = 1;
+	if (smp_double.swap_type == SMP_PORT_SWAP_REVERT) {
+		smp_double.swap_type = SMP_PORT_SWAP_NONE;
+	}
 	return 0;
 }
 
-int32_t smp_port_boot_is_confirmed(void)
+int32_t smp_port_boot_is_confirmed(uint32_t image)
 {
+	if (image != 0) {
+		return SMP_PORT_ENOENT;
+	}
 	return smp_double.confirmed;
 }
 

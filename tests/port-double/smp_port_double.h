@@ -32,4 +32,10 @@ extern struct smp_double_state smp_double;
 /* Clears the state, erases the RAM flash. */
 void smp_double_reset_state(void);
 
+/* A reset under MCUboot, reduced to its outcome for image 0: a pending test or permanent
+ * swap exchanges slot 0 and slot 1 (a test leaves the new image unconfirmed, to revert at
+ * the next reset unless confirmed); a pending revert swaps back.
+ */
+void smp_double_boot(void);
+
 #endif /* SMP_PORT_DOUBLE_H_ */
