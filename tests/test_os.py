@@ -135,12 +135,23 @@ def test_bootloader_info(device, transport):
     serial = transport == "pty"
     assert ctl_json(device, "raw", "read", "0", "8", "{}", serial=serial) == {
         "bootloader": "MCUboot"}
+    # The emulated MCUboot swaps with a scratch area: mode 1.
     assert ctl_json(device, "raw", "read", "0", "8", '{"query":"mode"}', serial=serial) == {
-        "mode": 3}
+        "mode": 1}
     r = device.mcumgrctl("raw", "read", "0", "8", '{"query":"colour"}', serial=serial,
                          check=False)
     assert r.returncode != 0 and "QUERY_YIELDS_NO_ANSWER" in r.stderr
     assert "MCUboot" in device.mcumgrctl("os", "bootloader-info", serial=serial).stdout
+
+
+def test_bootloader_info_reports_downgrade_prevention(tmp_path):
+    d = start_device(tmp_path, "--downgrade-prevention")
+    try:
+        assert json.loads(d.mcumgrctl("--json", "raw", "read", "0", "8",
+                                      '{"query":"mode"}').stdout) == {
+            "mode": 1, "no-downgrade": True}
+    finally:
+        assert d.stop() == 0
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

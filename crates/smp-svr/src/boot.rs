@@ -127,13 +127,21 @@ pub fn install_if_blank<const W: usize, const E: usize>(
     image: u8,
     path: &Path,
 ) -> io::Result<bool> {
-    let f = parts.slot(2 * image as usize)?;
-    let erased = f.erased();
-    if f.read_all()?.iter().any(|&b| b != erased) {
+    if !primary_is_blank(parts, image)? {
         return Ok(false);
     }
     flash_image(parts, image, &std::fs::read(path)?)?;
     Ok(true)
+}
+
+/// Whether the primary slot of `image` is entirely erased.
+pub fn primary_is_blank<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    image: u8,
+) -> io::Result<bool> {
+    let f = parts.slot(2 * image as usize)?;
+    let erased = f.erased();
+    Ok(f.read_all()?.iter().all(|&b| b == erased))
 }
 
 /// What the emulated bootloader did with one image.
@@ -453,3 +461,52 @@ pub fn image_info(path: &Path) -> io::Result<ImageSummary> {
 
 #[cfg(test)]
 mod tests;
+
+/// The image `smp-svr` installs on a blank primary slot when no `--image` is given: a
+/// hash-only (unsigned) MCUboot image, version 0.0.0, whose payload names the program. Any
+/// real image uploaded later is newer.
+pub fn builtin_image() -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    const HDR: u16 = 0x200;
+    let mut payload = format!(
+        "smp-svr v{} built-in application image\n",
+        env!("CARGO_PKG_VERSION")
+    )
+    .into_bytes();
+    payload.resize(payload.len().div_ceil(4) * 4, 0);
+    let header = smp::mcuboot::ImageHeader {
+        load_addr: 0,
+        hdr_size: HDR,
+        protect_tlv_size: 0,
+        img_size: payload.len() as u32,
+        flags: 0,
+        version: Version {
+            major: 0,
+            minor: 0,
+            revision: 0,
+            build: 0,
+        },
+    };
+    let mut out = vec![0u8; HDR as usize];
+    header.emit(&mut out).expect("header fits 0x200 bytes");
+    out.extend_from_slice(&payload);
+    let hash = Sha256::digest(&out);
+    // Unprotected TLV area: info (magic 0x6907, total length 40), SHA-256 TLV (type 0x10).
+    out.extend_from_slice(&[0x07, 0x69, 40, 0, 0x10, 0, 32, 0]);
+    out.extend_from_slice(&hash);
+    out
+}
+
+#[cfg(test)]
+mod builtin_tests {
+    use super::*;
+
+    #[test]
+    fn builtin_image_is_a_valid_mcuboot_image() {
+        let img = builtin_image();
+        let info = image::check_hash(&mut Bytes(&img)).unwrap();
+        assert_eq!(info.header.version.to_string(), "0.0.0");
+        assert_eq!(info.end as usize, img.len());
+        assert!(info.sig.is_none());
+    }
+}

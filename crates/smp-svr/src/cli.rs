@@ -22,6 +22,10 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "smp-svr", version, verbatim_doc_comment)]
 pub struct Args {
+    /// A utility instead of the device.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// UDP address to serve SMP on (repeatable). Port 0 picks a free port; the bound
     /// address is printed on stdout.
     /// [default: 127.0.0.1:1337 and [::1]:1337]
@@ -80,6 +84,49 @@ pub struct Args {
     #[arg(long, value_name = "BOARD", default_value = "native_sim/native")]
     pub board: String,
 
+    /// Signed image to program into image 0's primary slot on the first boot (when that slot
+    /// is blank), as `west flash` would. Without it a built-in, unsigned image is installed.
+    /// To flash again, remove the state directory.
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
+
+    /// Public key (PEM from `imgtool getpub -e pem`, or DER) the emulated MCUboot accepts
+    /// image signatures from (repeatable). Without keys only the image hash is checked.
+    #[arg(long = "key", value_name = "PUB")]
+    pub keys: Vec<PathBuf>,
+
+    /// Size of each image slot in bytes (hex with 0x, or decimal).
+    #[arg(long, value_name = "BYTES", default_value = "0x60000", value_parser = parse_size)]
+    pub slot_size: u32,
+
+    /// Number of updatable images (1..=3), each with a primary and a secondary slot.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub images: u8,
+
+    /// Flash write granularity in bytes: 1, 2, 4, 8, 16 or 32.
+    #[arg(long, value_name = "BYTES", default_value_t = 8)]
+    pub write_size: usize,
+
+    /// Flash erase granularity (sector size) in bytes: 1024, 2048, 4096, 8192, 65536 or
+    /// 131072.
+    #[arg(long, value_name = "BYTES", default_value_t = 4096)]
+    pub erase_size: usize,
+
+    /// MCUboot's BOOT_MAX_ALIGN: trailer alignment (8, 16 or 32).
+    #[arg(long, value_name = "BYTES", default_value_t = 8)]
+    pub max_align: u32,
+
+    /// Direct upload (CONFIG_MCUMGR_GRP_IMG_DIRECT_UPLOAD): an upload's `image` is the
+    /// absolute slot + 1, so every slot but the running one is reachable.
+    #[arg(long)]
+    pub direct_upload: bool,
+
+    /// MCUboot downgrade prevention: a test or permanent swap to a lower version is refused
+    /// at boot.
+    #[arg(long)]
+    pub downgrade_prevention: bool,
+
     /// Report date-time with milliseconds (CONFIG_MCUMGR_GRP_OS_DATETIME_MS).
     #[arg(long)]
     pub datetime_ms: bool,
@@ -87,4 +134,23 @@ pub struct Args {
     /// Refuse SMP v1 (original protocol) requests with rc 12.
     #[arg(long)]
     pub no_smp_v1: bool,
+}
+
+/// Utilities.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print a signed image's version, size, hash (the value `image state` shows once it is
+    /// uploaded) and signature type.
+    ImageInfo {
+        /// The signed image (imgtool output).
+        file: PathBuf,
+    },
+}
+
+fn parse_size(s: &str) -> Result<u32, String> {
+    let r = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => s.parse(),
+    };
+    r.map_err(|e| format!("{s:?}: {e}"))
 }

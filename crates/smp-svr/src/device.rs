@@ -16,15 +16,18 @@ use std::time::Duration;
 use smp::groups::basic::BasicGroup;
 use smp::groups::enum_::EnumGroup;
 use smp::groups::fs::{self as fs_grp, FsGroup};
+use smp::groups::img::{self, ImgGroup};
 use smp::groups::os::{self, OsGroup};
 use smp::groups::settings::SettingsGroup;
 use smp::groups::shell::ShellGroup;
 use smp::groups::stat::StatGroup;
-use smp::platform::{BootloaderInfo, Shell};
+use smp::platform::{BootControl, Shell};
 use smp::server::{Config, Meta, Params, Server};
 
 use crate::board::{Board, Identity, Persist};
+use crate::boot::{self, BootConfig, Outcome};
 use crate::console::Console;
+use crate::flash::{Geometry, Partitions};
 use crate::fs::HostFs;
 use crate::os::HostOs;
 use crate::settings::{FileSettings, SettingsStorage};
@@ -129,8 +132,16 @@ pub struct DeviceConfig {
     pub os: os::Config,
     /// Identity strings.
     pub identity: Identity,
-    /// Bootloader facts.
-    pub bootloader: BootloaderInfo,
+    /// The emulated MCUboot: accepted keys, downgrade prevention.
+    pub boot: BootConfig,
+    /// Flash layout of the image slots.
+    pub geometry: Geometry,
+    /// Where the slot files live.
+    pub flash_dir: PathBuf,
+    /// Image to install on a blank primary slot (`None`: the built-in image).
+    pub image: Option<PathBuf>,
+    /// Image group options.
+    pub img: img::Config,
     /// Consoles that print the boot banner and prompt.
     pub consoles: Vec<Arc<Console>>,
     /// The state directory (settings live here).
@@ -139,14 +150,37 @@ pub struct DeviceConfig {
     pub fs_root: PathBuf,
     /// Statistics shared with the transports.
     pub stats: HostStats,
+    /// Told once the first boot has finished (banner printed, groups registered).
+    pub booted: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// Runs the device until the queue closes: boots, serves, and boots again after every reset.
 /// Returns an error if the device cannot boot (its storage cannot be opened).
-pub fn run(cfg: DeviceConfig, rx: Receiver<Job>) -> Result<(), String> {
+///
+/// `W` and `E` are the flash write and erase granularity.
+pub fn run<const W: usize, const E: usize>(
+    mut cfg: DeviceConfig,
+    rx: Receiver<Job>,
+) -> Result<(), String> {
     let persist = Rc::new(Persist::default());
+    let mut parts = Partitions::<W, E>::open(&cfg.flash_dir, cfg.geometry)
+        .map_err(|e| format!("cannot open flash in {}: {e}", cfg.flash_dir.display()))?;
+    parts.count_into(cfg.stats.clone());
+    // Like `west flash` on a fresh board: program image 0 if its primary slot is blank.
+    let installed = match &cfg.image {
+        Some(path) => boot::install_if_blank(&parts, 0, path)
+            .map_err(|e| format!("cannot install {}: {e}", path.display()))?,
+        None if boot::primary_is_blank(&parts, 0).map_err(|e| e.to_string())? => {
+            boot::flash_image(&parts, 0, &boot::builtin_image()).map_err(|e| e.to_string())?;
+            true
+        }
+        None => false,
+    };
+    if installed {
+        log::info!("flashed image 0 into its blank primary slot");
+    }
     loop {
-        if !boot_and_serve(&cfg, &persist, &rx)? {
+        if !boot_and_serve(&mut cfg, &parts, &persist, &rx)? {
             return Ok(());
         }
     }
@@ -154,16 +188,55 @@ pub fn run(cfg: DeviceConfig, rx: Receiver<Job>) -> Result<(), String> {
 
 /// One boot of the device: builds every group over the host platforms and serves requests
 /// until a reset (returns `Ok(true)`) or until the queue closes (`Ok(false)`).
-fn boot_and_serve(
-    cfg: &DeviceConfig,
+fn boot_and_serve<const W: usize, const E: usize>(
+    cfg: &mut DeviceConfig,
+    parts: &Partitions<W, E>,
     persist: &Rc<Persist>,
     rx: &Receiver<Job>,
 ) -> Result<bool, String> {
-    let board = Rc::new(Board::new(persist.clone(), cfg.identity.clone()));
+    // The bootloader runs first: swaps, reverts, rejections.
+    let boots = boot::reset(parts, &cfg.boot).map_err(|e| format!("MCUboot: {e}"))?;
+    let mut identity = cfg.identity.clone();
+    for b in &boots {
+        if let Some(r) = &b.rejected {
+            log::warn!(
+                "MCUboot: image {}: secondary slot rejected and erased: {r:?}",
+                b.image
+            );
+        }
+        match b.outcome {
+            Outcome::Boot { version, hash } => {
+                log::info!(
+                    "MCUboot: image {}: swap {:?}; booting version {version}, hash {}",
+                    b.image,
+                    b.swap,
+                    hex(&hash)
+                );
+                if b.image == 0 {
+                    identity.kernel_release = version.to_string();
+                }
+            }
+            Outcome::NoImage if b.image == 0 => {
+                return Err("MCUboot: no image in image 0's primary slot: nothing to boot".into())
+            }
+            Outcome::Invalid(e) if b.image == 0 => {
+                return Err(format!(
+                    "MCUboot: image 0's primary image is invalid ({e}): nothing to boot"
+                ))
+            }
+            _ => log::warn!("MCUboot: image {}: nothing bootable", b.image),
+        }
+    }
+    let boot_ctl = boot::boot_control(parts, &cfg.boot).map_err(|e| e.to_string())?;
+    let bootloader = boot_ctl.info();
+    let slots = parts.slots().map_err(|e| e.to_string())?;
+
+    let board = Rc::new(Board::new(persist.clone(), identity));
     cfg.stats.boot();
     log::info!("boot #{}", persist.boots.get());
 
-    let mut os = OsGroup::new(HostOs::new(board.clone(), cfg.bootloader), cfg.os);
+    let mut os = OsGroup::new(HostOs::new(board.clone(), bootloader), cfg.os);
+    let mut img = ImgGroup::new(slots, boot_ctl, cfg.img);
     let mut stat = StatGroup::new(cfg.stats.clone(), Default::default());
     let settings_store = FileSettings::open(&cfg.state)
         .map_err(|e| format!("cannot open settings in {}: {e}", cfg.state.display()))?;
@@ -188,8 +261,9 @@ fn boot_and_serve(
         support_v1: cfg.support_v1,
     });
     // Registration order is what the enumeration group reports.
-    let groups: [&mut dyn smp::server::Group; 7] = [
+    let groups: [&mut dyn smp::server::Group; 8] = [
         &mut os,
+        &mut img,
         &mut stat,
         &mut settings,
         &mut fs,
@@ -210,6 +284,9 @@ fn boot_and_serve(
         ));
     }
 
+    if let Some(booted) = cfg.booted.take() {
+        let _ = booted.send(());
+    }
     let mut tx = vec![0u8; cfg.params.buf_size as usize];
     loop {
         let job = match rx.recv_timeout(IDLE_POLL) {
@@ -272,4 +349,8 @@ pub fn log_packet(dir: &str, transport: u8, p: &[u8]) {
             u16::from_be_bytes([p[2], p[3]])
         );
     }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -11,6 +11,7 @@
 //! [`with_geometry!`](crate::with_geometry) turns runtime `W`/`E` values into the const
 //! parameters.
 
+use crate::stats::HostStats;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -77,6 +78,7 @@ pub struct FileFlash<const W: usize = 8, const E: usize = 4096> {
     file: Option<File>,
     size: u32,
     erased: u8,
+    stats: Option<HostStats>,
 }
 
 impl<const W: usize, const E: usize> FileFlash<W, E> {
@@ -106,6 +108,7 @@ impl<const W: usize, const E: usize> FileFlash<W, E> {
             file: Some(file),
             size,
             erased,
+            stats: None,
         })
     }
 
@@ -115,6 +118,7 @@ impl<const W: usize, const E: usize> FileFlash<W, E> {
             file: None,
             size: 0,
             erased: 0xff,
+            stats: None,
         }
     }
 
@@ -171,7 +175,11 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
         let f = self.check(from, len, E)?;
         let fill = vec![self.erased; len];
         f.write_all_at(&fill, from.into())
-            .map_err(|_| FileFlashError::Io)
+            .map_err(|_| FileFlashError::Io)?;
+        if let Some(s) = &self.stats {
+            s.flash_erase();
+        }
+        Ok(())
     }
 
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), FileFlashError> {
@@ -183,7 +191,11 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
             return Err(FileFlashError::NotErased);
         }
         f.write_all_at(bytes, offset.into())
-            .map_err(|_| FileFlashError::Io)
+            .map_err(|_| FileFlashError::Io)?;
+        if let Some(s) = &self.stats {
+            s.flash_write(bytes.len());
+        }
+        Ok(())
     }
 }
 
@@ -192,6 +204,7 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
 pub struct Partitions<const W: usize = 8, const E: usize = 4096> {
     dir: PathBuf,
     geometry: Geometry,
+    stats: Option<HostStats>,
 }
 
 impl<const W: usize, const E: usize> Partitions<W, E> {
@@ -215,11 +228,18 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
         let p = Partitions {
             dir: dir.to_owned(),
             geometry,
+            stats: None,
         };
         for s in 0..2 * geometry.images as usize {
             p.slot(s)?;
         }
         Ok(p)
+    }
+
+    /// Counts every later write and erase through handles of these slots in `stats`
+    /// (the `flash` statistics group).
+    pub fn count_into(&mut self, stats: HostStats) {
+        self.stats = Some(stats);
     }
 
     /// The geometry.
@@ -242,11 +262,13 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
         if n >= 2 * self.geometry.images as usize {
             return Ok(FileFlash::absent());
         }
-        FileFlash::open(
+        let mut f = FileFlash::open(
             &self.path(n),
             self.geometry.slot_size,
             self.geometry.layout.erased,
-        )
+        )?;
+        f.stats = self.stats.clone();
+        Ok(f)
     }
 
     /// Handles on every slot, `SLOTS` of them (absent beyond the configured images), in the

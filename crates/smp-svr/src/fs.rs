@@ -72,6 +72,7 @@ impl HostFs {
     }
 
     /// The canonical root directory.
+    #[cfg(test)]
     pub fn root(&self) -> &Path {
         &self.root
     }

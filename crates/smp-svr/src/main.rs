@@ -1,7 +1,6 @@
 //! `smp-svr`: the host SMP device. See `--help`.
 
 mod board;
-#[allow(dead_code)]
 mod boot;
 mod civil;
 mod cli;
@@ -23,15 +22,11 @@ use std::sync::Arc;
 
 use clap::Parser;
 use signal_hook::consts::{SIGINT, SIGTERM};
-use smp::platform::BootloaderInfo;
 use smp::server::Params;
 
 use crate::board::Identity;
 use crate::console::Console;
 use crate::device::{DeviceConfig, Queue};
-
-/// MCUboot mode reported by `os bootloader info` (3: swap using move).
-const BOOT_MODE_SWAP_MOVE: i32 = 3;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
@@ -60,11 +55,16 @@ fn main() -> ExitCode {
     }
 }
 
+use device::run as run_device;
+
+/// Compiles to nothing: lets `with_geometry!` tell whether a (write, erase) pair is supported.
+fn check_geometry<const W: usize, const E: usize>() {}
+
 /// The file-system root: `--fs-root`, or `<state>/fs`.
 pub fn fs_root(args: &cli::Args) -> PathBuf {
     args.fs_root
         .clone()
-        .unwrap_or_else(|| args.state.join("fs"))
+        .unwrap_or_else(|| fs::default_root(&args.state))
 }
 
 /// Opens `--log-file NAME` for appending inside the file-system root. NAME must be a plain
@@ -113,6 +113,40 @@ fn announce(line: &str) {
 }
 
 fn run(args: cli::Args) -> Result<(), String> {
+    if let Some(cli::Command::ImageInfo { file }) = &args.command {
+        let info = boot::image_info(file).map_err(|e| e.to_string())?;
+        print!("{info}");
+        return Ok(());
+    }
+    let (w, e) = (args.write_size, args.erase_size);
+    if with_geometry!(w, e, check_geometry()).is_none() {
+        return Err(format!(
+            "unsupported flash geometry: --write-size {w} (1, 2, 4, 8, 16 or 32) with \
+             --erase-size {e} (1024, 2048, 4096, 8192, 65536 or 131072)"
+        ));
+    }
+    if ![8, 16, 32].contains(&args.max_align) || (args.max_align as usize) < w {
+        return Err(format!(
+            "--max-align {} must be 8, 16 or 32 and at least --write-size",
+            args.max_align
+        ));
+    }
+    if args.slot_size == 0 || !(args.slot_size as usize).is_multiple_of(e) {
+        return Err(format!(
+            "--slot-size {:#x} must be a non-zero multiple of --erase-size {e}",
+            args.slot_size
+        ));
+    }
+    let mut boot_cfg = boot::BootConfig {
+        keys: Vec::new(),
+        downgrade_prevention: args.downgrade_prevention,
+    };
+    for k in &args.keys {
+        boot_cfg.add_key_file(k).map_err(|e| e.to_string())?;
+    }
+    if !boot_cfg.keys.is_empty() && args.image.is_none() {
+        log::warn!("--key without --image: the built-in image is unsigned and will not boot on a blank state");
+    }
     // Before anything can announce readiness: a signal must always mean a clean stop.
     let mut signals =
         signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
@@ -211,6 +245,7 @@ fn run(args: cli::Args) -> Result<(), String> {
             .and_then(|h| h.into_string().ok())
             .unwrap_or_else(|| "unknown".into())
     });
+    let (booted_tx, booted_rx) = std::sync::mpsc::channel();
     let cfg = DeviceConfig {
         params: Params {
             buf_size: args.buf_size,
@@ -226,20 +261,37 @@ fn run(args: cli::Args) -> Result<(), String> {
             kernel_release: format!("smp-svr-v{}", env!("CARGO_PKG_VERSION")),
             hardware_platform: args.board.clone(),
         },
-        bootloader: BootloaderInfo {
-            name: "MCUboot",
-            mode: BOOT_MODE_SWAP_MOVE,
-            no_downgrade: false,
+        boot: boot_cfg,
+        geometry: flash::Geometry {
+            slot_size: args.slot_size,
+            images: args.images,
+            layout: smp::mcuboot::trailer::Layout {
+                max_align: args.max_align,
+                ..Default::default()
+            },
+        },
+        flash_dir: args.state.join("flash"),
+        image: args.image.clone(),
+        img: smp::groups::img::Config {
+            images: args.images,
+            layout: smp::mcuboot::trailer::Layout {
+                max_align: args.max_align,
+                ..Default::default()
+            },
+            direct_upload: args.direct_upload,
+            ..Default::default()
         },
         consoles,
         state: args.state.clone(),
         fs_root: fs_root(&args),
         stats,
+        booted: Some(booted_tx),
     };
     std::thread::Builder::new()
         .name("smp_work".into())
         .spawn(move || {
-            if let Err(e) = device::run(cfg, rx) {
+            let result = with_geometry!(w, e, run_device(cfg, rx)).expect("geometry checked");
+            if let Err(e) = result {
                 log::error!("{e}");
                 eprintln!("smp-svr: {e}");
                 std::process::exit(1);
@@ -247,6 +299,10 @@ fn run(args: cli::Args) -> Result<(), String> {
         })
         .map_err(|e| e.to_string())?;
     drop(queue);
+    // "ready" means booted: the banner is out and every group answers.
+    booted_rx
+        .recv()
+        .map_err(|_| "the device failed to boot".to_string())?;
     announce("ready");
 
     if let Some(sig) = signals.forever().next() {

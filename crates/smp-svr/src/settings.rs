@@ -49,6 +49,7 @@ impl FileSettings {
     }
 
     /// Like [`FileSettings::open`], but only names under `roots` have a handler.
+    #[cfg(test)]
     pub fn with_roots(state_dir: &Path, roots: &[&str]) -> io::Result<Self> {
         let mut s = Self::open(state_dir)?;
         s.roots = Some(roots.iter().map(|r| (*r).to_owned()).collect());
@@ -56,16 +57,19 @@ impl FileSettings {
     }
 
     /// The file the store persists to.
+    #[cfg(test)]
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// Number of commits so far.
+    #[cfg(test)]
     pub fn commits(&self) -> u64 {
         self.commits
     }
 
     /// The running value of `name`.
+    #[cfg(test)]
     pub fn value(&self, name: &str) -> Option<&[u8]> {
         self.running.get(name.as_bytes()).map(Vec::as_slice)
     }

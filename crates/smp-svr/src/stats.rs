@@ -64,11 +64,6 @@ impl TransportStats {
     pub fn dropped(&self) {
         self.0.dropped.fetch_add(1, Relaxed);
     }
-
-    /// The counters.
-    pub fn counters(&self) -> &TransportCounters {
-        &self.0
-    }
 }
 
 #[derive(Debug)]

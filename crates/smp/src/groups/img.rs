@@ -153,7 +153,9 @@ pub struct Config {
     pub use_build_number: bool,
     /// `MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING`: uploads may replace a pending image.
     pub allow_erase_pending: bool,
-    /// Refuse an upload whose image hash is the running image's (checked on completion).
+    /// Refuse an upload whose image hash is the running image's (checked on completion,
+    /// answered with err 28). Off by default, as in Zephyr, where such an upload succeeds
+    /// and the following test request fails with err 33 (the hash names the active slot).
     pub reject_same_as_active: bool,
     /// `MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`: set state may confirm the
     /// running slot of an image other than 0 (its secondary is always allowed).
@@ -170,7 +172,7 @@ impl Default for Config {
             image_check: true,
             use_build_number: false,
             allow_erase_pending: true,
-            reject_same_as_active: true,
+            reject_same_as_active: false,
             confirm_any_image: false,
         }
     }

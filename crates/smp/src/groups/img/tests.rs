@@ -525,9 +525,29 @@ fn upload_rejects() {
         e.str("upgrade").unwrap().bool(true).unwrap();
     });
     assert_eq!(field(&rsp, "match"), Some(1));
-    // the same image as the running one
-    assert_eq!(err(&upload(&mut g, &a, 512, |_| {})), Some(28));
-    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    // The same image as the running one: as in Zephyr the upload succeeds, and testing it
+    // fails with err 33, because its hash names the active slot.
+    assert_eq!(field(&upload(&mut g, &a, 512, |_| {}), "match"), Some(1));
+    let ha = hash_of(&a);
+    let test_a = body(|e| {
+        e.str("hash").unwrap().bytes(&ha).unwrap();
+    });
+    assert_eq!(
+        err(&send(&mut g, false, true, cmd::STATE, &test_a)),
+        Some(33)
+    );
+    // With the early check on, the upload itself is refused (err 28) and the slot cleared.
+    let c_rej = cells();
+    program(&c_rej, 0, &a);
+    let mut g_rej = group(
+        &c_rej,
+        Config {
+            reject_same_as_active: true,
+            ..Config::default()
+        },
+    );
+    assert_eq!(err(&upload(&mut g_rej, &a, 512, |_| {})), Some(28));
+    let st = state(&send(&mut g_rej, false, false, cmd::STATE, &[0xa0]));
     assert_eq!(st.len(), 1);
     // Single image: `image` is ignored.
     let rsp = upload(&mut g, &img, 512, |e| {
