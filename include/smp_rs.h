@@ -75,6 +75,13 @@ void rust_main(void);
 int32_t smp_rs_init(void);
 
 /**
+ * Lets the groups act on the passage of time (the fs group closes idle files). The C glue
+ * calls it periodically from the SMP work queue (`CONFIG_SMP_RS_POLL_MS`). Returns 0 or a
+ * negative `SMP_RS_E*`.
+ */
+int32_t smp_rs_poll(void);
+
+/**
  * Largest SMP packet (header included) the server accepts or sends: the size of the
  * transports' packet buffers (`CONFIG_SMP_RS_BUF_SIZE`).
  */

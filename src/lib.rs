@@ -27,10 +27,13 @@
 //!
 //! ## Adding a group
 //!
-//! A group the core provides is wired in three places: a `Groups` field built over its
-//! platform type from [`port`] (e.g. `ImgGroup<FlashArea<..>, ..>`), one `register` line in
-//! [`smp_rs_init`] under its `cfg`, and its switch in `build.rs` (`SWITCHES`, with the
-//! Kconfig symbol from `Kconfig` and a Cargo feature).
+//! A group the core provides is wired in four places: a `Groups` field over its platform
+//! type from [`port`] (e.g. `ImgGroup<FlashArea<..>, ZephyrBoot, 2>`), built in
+//! `Groups::new` and registered in `Groups::register` under its `cfg`; its switch in
+//! `build.rs` (`SWITCHES`: the Kconfig symbol, declared in `Kconfig`, and a Cargo feature);
+//! and, if it needs a platform function the port lacks, a function in `include/smp_port.h`
+//! (implemented in `src/smp_port.c` and in `tests/port-double/`) with its safe wrapper in
+//! [`port`].
 //!
 //! ## Memory
 //!
@@ -337,6 +340,16 @@ pub extern "C" fn smp_rs_init() -> i32 {
         kconfig::BUF_SIZE
     );
     0
+}
+
+/// Lets the groups act on the passage of time (the fs group closes idle files). The C glue
+/// calls it periodically from the SMP work queue (`CONFIG_SMP_RS_POLL_MS`). Returns 0 or a
+/// negative `SMP_RS_E*`.
+#[no_mangle]
+pub extern "C" fn smp_rs_poll() -> i32 {
+    APP.with(|app| app.server.poll(port::uptime_ms()))
+        .map(|()| 0)
+        .unwrap_or_else(entry_error)
 }
 
 /// Largest SMP packet (header included) the server accepts or sends: the size of the

@@ -31,6 +31,7 @@ K_THREAD_STACK_DEFINE(smp_wq_stack, CONFIG_SMP_RS_WORKQUEUE_STACK_SIZE);
 static struct k_work_q smp_wq;
 static struct k_work rx_work;
 static struct k_work_delayable reset_work;
+static struct k_work_delayable poll_work;
 static uint8_t reset_boot_mode;
 
 /* Responses of one buffer, back to back (only touched on the work queue thread). */
@@ -117,6 +118,13 @@ static void rx_work_handler(struct k_work *work)
 	}
 }
 
+static void poll_work_handler(struct k_work *work)
+{
+	ARG_UNUSED(work);
+	(void)smp_rs_poll();
+	(void)k_work_schedule_for_queue(&smp_wq, &poll_work, K_MSEC(CONFIG_SMP_RS_POLL_MS));
+}
+
 static void reset_work_handler(struct k_work *work)
 {
 	ARG_UNUSED(work);
@@ -142,8 +150,10 @@ void smp_port_start(void)
 	}
 	k_work_init(&rx_work, rx_work_handler);
 	k_work_init_delayable(&reset_work, reset_work_handler);
+	k_work_init_delayable(&poll_work, poll_work_handler);
 	k_work_queue_start(&smp_wq, smp_wq_stack, K_THREAD_STACK_SIZEOF(smp_wq_stack),
 			   CONFIG_SMP_RS_WORKQUEUE_PRIORITY, &cfg);
+	(void)k_work_schedule_for_queue(&smp_wq, &poll_work, K_MSEC(CONFIG_SMP_RS_POLL_MS));
 
 #ifdef CONFIG_SMP_RS_TRANSPORT_BT
 	err = smp_bt_start();

@@ -523,6 +523,7 @@ static void test_entry_errors(void)
 	uint8_t b[1];
 
 	CHECK(smp_rs_init() == SMP_RS_EALREADY, "second init accepted");
+	CHECK(smp_rs_poll() == 0, "poll");
 	CHECK(smp_rs_process(0, NULL, 0, tx, 1) == SMP_RS_EINVAL, "NULL rx accepted");
 	CHECK(smp_rs_serial_feed(SMP_RS_TRANSPORT_BT, b, 1, &used, tx, 1) == SMP_RS_ENODEV,
 	      "serial feed on a packet transport accepted");
@@ -533,6 +534,7 @@ int main(int argc, char **argv)
 {
 	smp_double_reset_state();
 	CHECK(smp_rs_process(0, req, 0, tx, 1) == SMP_RS_ENODEV, "process before init");
+	CHECK(smp_rs_poll() == SMP_RS_ENODEV, "poll before init");
 	CHECK(smp_rs_init() == 0, "init");
 	printf("rustapp: buf_size %u, buf_count %u, serial out %u\n", smp_rs_buf_size(),
 	       smp_rs_buf_count(), smp_rs_serial_out_size());

@@ -23,6 +23,7 @@ int main(void)
 	n += smp_rs_serial_feed(SMP_RS_TRANSPORT_UART, rx, sizeof(rx), &used, tx, sizeof(tx));
 	n += smp_rs_serial_feed(SMP_RS_TRANSPORT_CONSOLE, rx, sizeof(rx), &used, tx, sizeof(tx));
 	n += smp_rs_serial_reset(SMP_RS_TRANSPORT_UART);
+	n += smp_rs_poll();
 	n += (int32_t)(smp_rs_buf_size() + smp_rs_buf_count() + smp_rs_serial_out_size());
 	return n;
 }
