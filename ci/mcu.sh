@@ -19,6 +19,23 @@ declare -A CFLAGS=(
 )
 
 out="$ROOT/target/mcu-link"
+
+# Links librustapp.a ($2) with the smp_port.h double into $3.elf and prints the sizes.
+link_and_size() {
+	local target="$1" lib="$2" base="$3"
+	echo "== $target: link $lib against the smp_port.h double"
+	# shellcheck disable=SC2086
+	arm-none-eabi-gcc ${CFLAGS[$target]} -Os -std=c11 -Wall -Wextra -Werror \
+		-ffunction-sections -fdata-sections \
+		-DSMP_DOUBLE_SLOT_SIZE=4096u -DSMP_DOUBLE_FILE_MAX=256u \
+		-Iinclude -Itests/port-double \
+		tests/mcu-link/main.c tests/port-double/smp_port_double.c "$lib" \
+		-specs=nano.specs -specs=nosys.specs \
+		-Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
+		-Wl,-Map="$base.map" -o "$base.elf"
+	arm-none-eabi-size "$base.elf"
+	python3 ci/map-share.py "$base.map" librustapp.a
+}
 mkdir -p "$out"
 for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
 	echo "== $target: clippy (as the Zephyr build runs it)"
@@ -32,22 +49,15 @@ for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
 
 	echo "== $target: release build"
 	cargo build --release --target "$target"
-	lib="target/$target/release/librustapp.a"
 
-	echo "== $target: link against the smp_port.h double"
-	elf="$out/rustapp-$target.elf"
-	# shellcheck disable=SC2086
-	arm-none-eabi-gcc ${CFLAGS[$target]} -Os -std=c11 -Wall -Wextra -Werror \
-		-ffunction-sections -fdata-sections \
-		-DSMP_DOUBLE_SLOT_SIZE=4096u -DSMP_DOUBLE_FILE_MAX=256u \
-		-Iinclude -Itests/port-double \
-		tests/mcu-link/main.c tests/port-double/smp_port_double.c "$lib" \
-		-specs=nano.specs -specs=nosys.specs \
-		-Wl,--gc-sections -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack -Wl,-Map="$out/rustapp-$target.map" \
-		-o "$elf"
-	arm-none-eabi-size -A "$elf" | grep -E '^\.(text|rodata|data|bss) ' || true
-	arm-none-eabi-size "$elf"
-	# rustapp's share: input sections from librustapp.a kept in the image, per output
-	# section (the C double, newlib and startup code are the rest).
-	python3 ci/map-share.py "$out/rustapp-$target.map" librustapp.a
+	link_and_size "$target" "target/$target/release/librustapp.a" "$out/rustapp-$target"
+
+	# The same with a size-optimised profile, as a Zephyr build gets with
+	# CARGO_PROFILE_RELEASE_OPT_LEVEL=s CARGO_PROFILE_RELEASE_LTO=true in its environment.
+	echo "== $target: release build, opt-level s + LTO"
+	CARGO_TARGET_DIR=target/size-s CARGO_PROFILE_RELEASE_OPT_LEVEL=s \
+		CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+		cargo build --release --target "$target"
+	link_and_size "$target" "target/size-s/$target/release/librustapp.a" \
+		"$out/rustapp-$target-s"
 done
