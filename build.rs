@@ -57,6 +57,7 @@ const SWITCHES: &[(&str, &str, &str)] = &[
 const NUMBERS: &[(&str, &str, &str, u64)] = &[
     ("BUF_SIZE", "usize", "CONFIG_SMP_RS_BUF_SIZE", 2048),
     ("BUF_COUNT", "u32", "CONFIG_SMP_RS_BUF_COUNT", 2),
+    ("LOG_LEVEL", "u32", "CONFIG_SMP_RS_LOG_LEVEL", 3),
     (
         "OS_INFO_MAX",
         "usize",

@@ -434,8 +434,8 @@ pub unsafe extern "C" fn smp_rs_process(
     // SAFETY: the caller guarantees `rx` is valid for `rx_len` bytes.
     let rx = unsafe { core::slice::from_raw_parts(rx, rx_len) };
     // SAFETY: the caller guarantees `tx` is valid for writes of `tx_cap` bytes and does not
-    // overlap `rx`.
-    let tx = unsafe { core::slice::from_raw_parts_mut(tx, tx_cap) };
+    // overlap `rx`; using fewer of them is fine.
+    let tx = unsafe { core::slice::from_raw_parts_mut(tx, tx_cap.min(i32::MAX as usize)) };
     APP.with(|app| {
         let mut filled = 0;
         run_packets(&mut app.server, app.scratch, transport, rx, tx, &mut filled);
@@ -473,8 +473,8 @@ pub unsafe extern "C" fn smp_rs_serial_feed(
     // SAFETY: the caller guarantees `data` is valid for `len` bytes.
     let data = unsafe { core::slice::from_raw_parts(data, len) };
     // SAFETY: the caller guarantees `out` is valid for writes of `out_cap` bytes and does
-    // not overlap `data`.
-    let out = unsafe { core::slice::from_raw_parts_mut(out, out_cap) };
+    // not overlap `data`; using fewer of them is fine.
+    let out = unsafe { core::slice::from_raw_parts_mut(out, out_cap.min(i32::MAX as usize)) };
     match serial_feed(transport, data, out) {
         Ok((used, written)) => {
             // SAFETY: the caller guarantees `consumed` is valid for one write.

@@ -71,13 +71,21 @@ impl Log for ZephyrLogger {
     fn flush(&self) {}
 }
 
-/// Installs the logger. Zephyr's own log filtering (`CONFIG_SMP_RS_LOG_LEVEL`) decides what
-/// is kept, so every level is passed on.
+/// Installs the logger, filtering at `CONFIG_SMP_RS_LOG_LEVEL` (Zephyr's levels: 0 off,
+/// 1 error, 2 warning, 3 info, 4 debug) so that records Zephyr would drop are not even
+/// formatted.
 pub fn init() {
+    let max = match crate::kconfig::LOG_LEVEL {
+        0 => LevelFilter::Off,
+        1 => LevelFilter::Error,
+        2 => LevelFilter::Warn,
+        3 => LevelFilter::Info,
+        _ => LevelFilter::Debug,
+    };
     // SAFETY: called once from `smp_rs_init`, before the transports start, so no other
     // thread is logging through the `log` crate at this point (`set_logger_racy`'s
     // requirement; the safe variant needs compare-and-swap, which thumbv6m lacks).
     let _ = unsafe { log::set_logger_racy(&LOGGER) };
     // SAFETY: same single-threaded start-up as above.
-    unsafe { log::set_max_level_racy(LevelFilter::Trace) };
+    unsafe { log::set_max_level_racy(max) };
 }

@@ -536,6 +536,9 @@ int main(int argc, char **argv)
 	CHECK(smp_rs_process(0, req, 0, tx, 1) == SMP_RS_ENODEV, "process before init");
 	CHECK(smp_rs_poll() == SMP_RS_ENODEV, "poll before init");
 	CHECK(smp_rs_init() == 0, "init");
+	CHECK(smp_double.last_log_level == SMP_PORT_LOG_INF &&
+		      strncmp(smp_double.last_log, "SMP server ready: 8 groups", 26) == 0,
+	      "start-up log line: [%u] %s", smp_double.last_log_level, smp_double.last_log);
 	printf("rustapp: buf_size %u, buf_count %u, serial out %u\n", smp_rs_buf_size(),
 	       smp_rs_buf_count(), smp_rs_serial_out_size());
 
