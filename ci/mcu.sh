@@ -4,13 +4,15 @@
 #     the MCU target), for thumbv7em-none-eabihf and thumbv6m-none-eabi;
 #  2. release builds of librustapp.a for both targets;
 #     and once more per tests/kconfig/*.config with DOTCONFIG set, as under `west build`;
+#     (plus clippy and a release build for x86_64-unknown-none, native_sim/native/64's
+#     target);
 #  3. a link of each with arm-none-eabi-gcc against the RAM double of smp_port.h
 #     (tests/port-double/), printing the image's .text/.data/.bss and rustapp's share.
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"
 cd "$ROOT"
 need_apt gcc-arm-none-eabi libnewlib-arm-none-eabi python3
-need_targets thumbv7em-none-eabihf thumbv6m-none-eabi
+need_targets thumbv7em-none-eabihf thumbv6m-none-eabi x86_64-unknown-none
 unset DOTCONFIG
 
 declare -A CFLAGS=(
@@ -61,3 +63,7 @@ for target in thumbv7em-none-eabihf thumbv6m-none-eabi; do
 	link_and_size "$target" "target/size-s/$target/release/librustapp.a" \
 		"$out/rustapp-$target-s"
 done
+
+echo "== x86_64-unknown-none (native_sim/native/64): clippy and release build"
+cargo clippy --target x86_64-unknown-none -- -D warnings -D clippy::undocumented_unsafe_blocks
+cargo build --release --target x86_64-unknown-none
