@@ -26,8 +26,8 @@ LOG_MODULE_DECLARE(smp_rs, CONFIG_SMP_RS_LOG_LEVEL);
 #define SMP_BT_SVC_UUID_VAL BT_UUID_128_ENCODE(0x8d53dc1d, 0x1db7, 0x4cd3, 0x868b, 0x8a527460aa84)
 #define SMP_BT_CHR_UUID_VAL BT_UUID_128_ENCODE(0xda2e7828, 0xfbce, 0x4e01, 0xae9e, 0x261174997c48)
 
-static struct bt_uuid_128 smp_bt_svc_uuid = BT_UUID_INIT_128(SMP_BT_SVC_UUID_VAL);
-static struct bt_uuid_128 smp_bt_chr_uuid = BT_UUID_INIT_128(SMP_BT_CHR_UUID_VAL);
+static const struct bt_uuid_128 smp_bt_svc_uuid = BT_UUID_INIT_128(SMP_BT_SVC_UUID_VAL);
+static const struct bt_uuid_128 smp_bt_chr_uuid = BT_UUID_INIT_128(SMP_BT_CHR_UUID_VAL);
 
 #ifdef CONFIG_SMP_RS_BT_AUTHEN
 #define SMP_BT_PERM (BT_GATT_PERM_WRITE_AUTHEN)
