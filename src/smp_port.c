@@ -731,8 +731,17 @@ int32_t smp_port_fs_rename(const uint8_t *from, size_t from_len, const uint8_t *
 	if (rc == 0) {
 		rc = c_path(path_buf2, sizeof(path_buf2), to, to_len);
 	}
-	/* LittleFS (and FAT with CONFIG_FS_FATFS_...) replace an existing target file. */
-	return rc != 0 ? rc : port_err(fs_rename(path_buf, path_buf2));
+	if (rc != 0) {
+		return rc;
+	}
+	/* LittleFS replaces an existing target atomically. A file system that refuses to
+	 * (-EEXIST) gets the target removed first: not atomic, but the staged data survive.
+	 */
+	rc = fs_rename(path_buf, path_buf2);
+	if (rc == -EEXIST && fs_unlink(path_buf2) == 0) {
+		rc = fs_rename(path_buf, path_buf2);
+	}
+	return port_err(rc);
 }
 #else /* !CONFIG_FILE_SYSTEM */
 int32_t smp_port_fs_open(const uint8_t *path, size_t path_len, uint32_t flags)
