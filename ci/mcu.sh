@@ -67,3 +67,6 @@ done
 echo "== x86_64-unknown-none (native_sim/native/64): clippy and release build"
 cargo clippy --target x86_64-unknown-none -- -D warnings -D clippy::undocumented_unsafe_blocks
 cargo build --release --target x86_64-unknown-none
+
+echo "== rustapp docs (the Zephyr build's rustdoc target), warnings denied"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p rustapp --target thumbv7em-none-eabihf

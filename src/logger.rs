@@ -2,7 +2,7 @@
 //! `smp_port_log()`.
 //!
 //! Records are formatted into a fixed buffer on the stack (no allocator); longer messages
-//! are cut at [`LINE_MAX`] bytes.
+//! are cut at `LINE_MAX` (120) bytes.
 
 use core::fmt::{self, Write as _};
 

@@ -1,5 +1,5 @@
 //! The Rust side of the port: safe wrappers over `include/smp_port.h` (bindings in
-//! [`crate::port_sys`]) and the `smp` core's platform traits implemented on top of them.
+//! `port_sys`) and the `smp` core's platform traits implemented on top of them.
 //!
 //! Every C call goes through this module; the rest of `rustapp` has no `unsafe` FFI. Status
 //! codes become [`Result`] in one place, [`check`].
@@ -501,7 +501,8 @@ impl<const WRITE: usize, const ERASE: usize> NorFlash for FlashArea<WRITE, ERASE
     }
 }
 
-/// MCUboot control through `zephyr/dfu/mcuboot.h`, as the image group's [`BootControl`].
+/// MCUboot control through `zephyr/dfu/mcuboot.h`, as the image group's
+/// [`BootControl`](smp::platform::BootControl).
 pub mod boot {
     use smp::platform::{BootControl, BootError, BootloaderInfo, Os, SwapType};
 
@@ -567,7 +568,8 @@ pub mod boot {
     }
 }
 
-/// The file system through `zephyr/fs/fs.h`, as the FS group's [`Fs`] platform.
+/// The file system through `zephyr/fs/fs.h`, as the FS group's
+/// [`Fs`](smp::platform::Fs) platform.
 pub mod fs {
     use smp::groups::fs::PATH_CAP;
     use smp::platform::{Fs, FsError, FsStat, Staged, UploadStart};
@@ -825,7 +827,8 @@ pub mod fs {
     }
 }
 
-/// Zephyr's statistics (`zephyr/stats/stats.h`), as the stat group's [`Stats`] platform.
+/// Zephyr's statistics (`zephyr/stats/stats.h`), as the stat group's
+/// [`Stats`](smp::platform::Stats) platform.
 pub mod stats {
     use smp::platform::Stats;
     use smp::server::Error;
@@ -917,7 +920,8 @@ pub mod stats {
     }
 }
 
-/// Zephyr's settings subsystem, as the settings group's [`Settings`] platform.
+/// Zephyr's settings subsystem, as the settings group's
+/// [`Settings`](smp::platform::Settings) platform.
 pub mod settings {
     use smp::platform::{Settings, SettingsError};
 
