@@ -530,9 +530,7 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let mut line = logger::LineBuf::new();
     let _ = write!(line, "rust panic: {info}");
     port::log_line(port_sys::SMP_PORT_LOG_ERR, line.with_nul());
-    // SAFETY: provided by zephyr-lang-rust's main.c; takes no arguments and does not
-    // return (k_panic()).
-    unsafe { port_sys::rust_panic_wrap() };
+    port::panic_wrap();
     loop {
         core::hint::spin_loop();
     }

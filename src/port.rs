@@ -127,6 +127,14 @@ pub(crate) fn log_line(level: u32, msg_with_nul: &[u8]) {
     unsafe { sys::smp_port_log(level, text.as_ptr(), text.len()) };
 }
 
+/// Panics the kernel through zephyr-lang-rust's `rust_panic_wrap()` (`k_panic()`).
+#[cfg(target_os = "none")]
+pub(crate) fn panic_wrap() {
+    // SAFETY: provided by zephyr-lang-rust's main.c; takes no arguments; it does not
+    // return, and if it did the caller spins.
+    unsafe { sys::rust_panic_wrap() };
+}
+
 /// Starts the SMP work queue thread and the transports.
 pub(crate) fn start() {
     // SAFETY: takes no arguments; the C side calls back into Rust only from the work
