@@ -43,8 +43,10 @@ void rust_panic_wrap(void)
 	}
 }
 
-/* ---- logging ---- */
-
+/* ---- logging, start, uptime and reset: src/smp_queue.c has them when it is linked in
+ * (tests/glue-host/, -DSMP_DOUBLE_NO_QUEUE) ----
+ */
+#ifndef SMP_DOUBLE_NO_QUEUE
 void smp_port_log(uint32_t level, const uint8_t *msg, size_t len)
 {
 	size_t n = len < sizeof(smp_double.last_log) - 1 ? len : sizeof(smp_double.last_log) - 1;
@@ -79,6 +81,7 @@ int32_t smp_port_reset_schedule(uint32_t boot_mode)
 	smp_double.reset_boot_mode = boot_mode;
 	return 0;
 }
+#endif /* SMP_DOUBLE_NO_QUEUE */
 
 static const struct {
 	const char *name;

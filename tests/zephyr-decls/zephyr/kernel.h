@@ -39,15 +39,21 @@ int32_t k_sleep(k_timeout_t timeout);
 int64_t k_uptime_get(void);
 int snprintk(char *str, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-struct k_mem_slab { int dummy; };
+/* Enough state for tests/glue-host/ to implement the slab (up to 32 blocks). */
+struct k_mem_slab {
+	char *buffer;
+	size_t block_size;
+	uint32_t num_blocks;
+	uint32_t used;
+};
 #define K_MEM_SLAB_DEFINE_STATIC(name, slab_block_size, slab_num_blocks, slab_align) \
 	static char name##_buffer[(slab_block_size) * (slab_num_blocks)]              \
-		__attribute__((unused, aligned(slab_align)));                         \
-	static struct k_mem_slab name
+		__attribute__((aligned(slab_align)));                                 \
+	static struct k_mem_slab name = {name##_buffer, (slab_block_size), (slab_num_blocks), 0}
 int k_mem_slab_alloc(struct k_mem_slab *slab, void **mem, k_timeout_t timeout);
 void k_mem_slab_free(struct k_mem_slab *slab, void *mem);
 
-struct k_fifo { int dummy; };
+struct k_fifo { void *head, *tail; };
 #define K_FIFO_DEFINE(name) struct k_fifo name
 /* Real ones are macros over k_queue; same argument types. */
 void k_fifo_put(struct k_fifo *fifo, void *data);

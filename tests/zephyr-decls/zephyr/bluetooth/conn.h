@@ -23,5 +23,6 @@ struct bt_conn_cb {
 	void (*disconnected)(struct bt_conn *conn, uint8_t reason);
 	void (*recycled)(void);
 };
-#define BT_CONN_CB_DEFINE(_name) static const struct bt_conn_cb _name __attribute__((used))
+/* Not static here, so that tests/glue-host/ can call the callbacks. */
+#define BT_CONN_CB_DEFINE(_name) const struct bt_conn_cb _name
 #endif

@@ -18,6 +18,7 @@
 #define BT_GATT_CHRC_WRITE_WITHOUT_RESP 0x04
 #define BT_GATT_CHRC_NOTIFY 0x10
 #define BT_GATT_CCC_NOTIFY 0x0001
+#define BT_GATT_WRITE_FLAG_CMD (1 << 1)
 struct bt_gatt_attr;
 typedef ssize_t (*bt_gatt_attr_read_func_t)(struct bt_conn *conn, const struct bt_gatt_attr *attr,
 					    void *buf, uint16_t len, uint16_t offset);
