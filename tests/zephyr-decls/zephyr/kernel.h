@@ -37,7 +37,7 @@ int k_thread_stack_space_get(const struct k_thread *thread, size_t *unused_ptr);
 int k_thread_runtime_stats_get(k_tid_t thread, k_thread_runtime_stats_t *stats);
 int32_t k_sleep(k_timeout_t timeout);
 int64_t k_uptime_get(void);
-int snprintk(char *str, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include <zephyr/sys/printk.h>
 
 /* Enough state for tests/glue-host/ to implement the slab (up to 32 blocks). */
 struct k_mem_slab {
