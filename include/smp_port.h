@@ -128,8 +128,8 @@ int32_t smp_port_heap_get(uint32_t index, uint64_t *size, uint64_t *free_bytes,
  * Reads the RTC (the `rtc` devicetree alias).
  *
  * @param fields Out: SMP_PORT_DATETIME_FIELDS values.
- * @return 0, SMP_PORT_ENODATA if the RTC was never set, another negative SMP_PORT_E* code on failure
- *         (SMP_PORT_ENOTSUP if the board has no RTC).
+ * @return 0, SMP_PORT_ENODATA if the RTC was never set, SMP_PORT_ENOTSUP if the board has no
+ *         RTC, another negative SMP_PORT_E* code on failure.
  */
 int32_t smp_port_rtc_get(uint16_t *fields);
 
@@ -212,7 +212,10 @@ int32_t smp_port_flash_erase(uint8_t id, uint32_t off, uint32_t len);
 #define SMP_PORT_SWAP_REVERT 4
 #define SMP_PORT_SWAP_FAIL   5
 
-/** What MCUboot will do at the next boot for image `image`: SMP_PORT_SWAP_* or a negative SMP_PORT_E* code. */
+/**
+ * What MCUboot will do at the next boot for image `image`: SMP_PORT_SWAP_*, or a negative
+ * SMP_PORT_E* code.
+ */
 int32_t smp_port_boot_swap_type(uint32_t image);
 
 /** Marks the secondary slot of `image` pending; `permanent` 0 = test once, 1 = permanent. */
