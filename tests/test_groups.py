@@ -300,3 +300,29 @@ def test_every_group_over_the_pty_with_smpclient(device):
 
     for rsp in run(with_serial(device.pty, go)):
         assert success(rsp), rsp
+
+
+def test_mcumgrctl_every_command_of_the_new_groups(device, tmp_path):
+    f = tmp_path / "small.txt"
+    f.write_text("0123456789")
+    c = device.mcumgrctl
+    c("fs", "upload", "-q", str(f), "/lfs1/small.txt")
+    assert "10" in c("fs", "status", "/lfs1/small.txt").stdout
+    assert format(zlib.crc32(b"0123456789"), "08x") in c("fs", "checksum", "/lfs1/small.txt").stdout
+    assert "sha256" in c("fs", "supported-checksums").stdout
+    c("fs", "close")
+    c("fs", "download", "-q", "/lfs1/small.txt", str(tmp_path / "back.txt"))
+    assert (tmp_path / "back.txt").read_text() == "0123456789"
+    assert "smp_grp" in c("stats", "list-groups").stdout
+    assert "ticks" in c("stats", "get", "smp_svr_stats").stdout
+    c("settings", "write", "t/k", "0a0b")
+    assert "0a" in c("settings", "read", "t/k").stdout.lower()
+    c("settings", "commit")
+    c("settings", "save")
+    c("settings", "load")
+    c("settings", "delete", "t/k")
+    assert c("settings", "read", "t/k", check=False).returncode != 0
+    assert "Uptime" in c("shell", "kernel", "uptime").stdout
+    assert "MGMT_GROUP_ID_OS" in c("enum", "list-groups").stdout
+    assert "img mgmt" in c("enum", "show-group-details").stdout
+    c("zephyr", "erase-storage")
