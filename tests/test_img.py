@@ -349,3 +349,35 @@ def test_smp_v1_image_list_with_mcumgr_client_wrapper(dfu):
     lst = s.list()
     assert {i["slot"] for i in lst} == {0, 1}
     assert "ver 0 group 1 cmd 1" in d.log.read_text()  # uploads really were SMP v1
+
+
+def test_two_images_and_direct_upload_slot_info(tmp_path):
+    d = start_device(tmp_path, "--images", "2")
+    try:
+        info = json.loads(d.mcumgrctl("--json", "image", "slot-info").stdout)
+        assert [i["image"] for i in info] == [0, 1]
+        ids = {(i["image"], s["slot"]): s.get("upload_image_id") for i in info
+               for s in i["slots"]}
+        # Normal mode: only the inactive slot of each image takes uploads, as image n.
+        assert ids == {(0, 0): None, (0, 1): 0, (1, 0): None, (1, 1): 1}
+    finally:
+        assert d.stop() == 0
+    d = start_device(tmp_path, "--images", "2", "--direct-upload", state=tmp_path / "s2")
+    try:
+        info = json.loads(d.mcumgrctl("--json", "image", "slot-info").stdout)
+        ids = {(i["image"], s["slot"]): s.get("upload_image_id") for i in info
+               for s in i["slots"]}
+        # Direct upload: every slot, as absolute slot + 1.
+        assert ids == {(0, 0): 1, (0, 1): 2, (1, 0): 3, (1, 1): 4}
+        # The running slot is never written: an upload aimed at it is refused.
+        app, img = tmp_path / "app.bin", tmp_path / "app.img"
+        app.write_bytes(random.Random(3).randbytes(3000))
+        imgtool("sign", "--header-size", "0x200", "--pad-header", "--align", "8", "--version",
+                "3.0.0", "--slot-size", hex(SLOT), str(app), str(img))
+        r = d.mcumgrctl("image", "upload", "-q", "--image-id", "1", str(img), check=False)
+        assert r.returncode != 0
+        d.mcumgrctl("image", "upload", "-q", "--image-id", "4", str(img))
+        st = images(d)
+        assert st[(1, 1)]["version"] == "3.0.0"
+    finally:
+        assert d.stop() == 0

@@ -118,120 +118,113 @@ impl LineEditor {
 /// (`CONFIG_MCUMGR_TRANSPORT_RAW_UART_INPUT_TIMEOUT`).
 const RAW_IDLE_RESET: Duration = Duration::from_millis(500);
 
-/// Starts the reader thread of a raw console: bare SMP packets, no shell.
-fn spawn_raw_reader(
+/// What a console's reader thread shares with the rest of the device.
+struct Rx {
     console: Arc<Console>,
-    mut input: File,
     transport: u8,
-    buf_size: usize,
     queue: Queue,
     stats: TransportStats,
-) {
-    std::thread::Builder::new()
-        .name(format!("console_rx{transport}"))
-        .spawn(move || {
-            let mut decoder = raw::Decoder::new(vec![0u8; buf_size]);
-            let mut buf = [0u8; 4096];
-            let mut last = std::time::Instant::now();
-            loop {
-                let n = match input.read(&mut buf) {
-                    Ok(0) | Err(_) => {
-                        std::thread::sleep(Duration::from_millis(20));
-                        continue;
-                    }
-                    Ok(n) => n,
-                };
-                if last.elapsed() > RAW_IDLE_RESET {
-                    decoder.reset();
-                }
-                last = std::time::Instant::now();
-                for &b in &buf[..n] {
-                    match decoder.push(b) {
-                        raw::Event::Packet => {
-                            let p = decoder.packet();
-                            stats.rx(p.len());
-                            log_packet("<-", transport, p);
-                            queue.submit(Job::Smp {
-                                transport,
-                                data: p.to_vec(),
-                                reply: Reply::Console(console.clone()),
-                                stats: stats.clone(),
-                            });
-                        }
-                        raw::Event::Dropped => {
-                            stats.dropped();
-                            log::warn!("{}: raw packet dropped", console.name())
-                        }
-                        raw::Event::None => {}
-                    }
-                }
-            }
-        })
-        .expect("spawn console thread");
 }
 
-/// Starts the reader thread of a console.
+impl Rx {
+    /// Queues a received SMP packet for the work queue; its responses come back here.
+    fn packet(&self, p: &[u8]) {
+        self.stats.rx(p.len());
+        log_packet("<-", self.transport, p);
+        self.queue.submit(Job::Smp {
+            transport: self.transport,
+            data: p.to_vec(),
+            reply: Reply::Console(self.console.clone()),
+            stats: self.stats.clone(),
+        });
+    }
+
+    /// Counts and logs a dropped frame.
+    fn dropped(&self, what: &str) {
+        self.stats.dropped();
+        log::warn!("{}: {what} dropped", self.console.name());
+    }
+
+    /// Runs the reader thread: `on_bytes` gets every chunk read from `input`.
+    fn spawn(self, mut input: File, mut on_bytes: impl FnMut(&Rx, &[u8]) + Send + 'static) {
+        std::thread::Builder::new()
+            .name(format!("console_rx{}", self.transport))
+            .spawn(move || {
+                let mut buf = [0u8; 4096];
+                loop {
+                    match input.read(&mut buf) {
+                        Ok(0) | Err(_) => {
+                            // A PTY master reads EIO/EOF while no client holds the line open.
+                            std::thread::sleep(Duration::from_millis(20));
+                        }
+                        Ok(n) => on_bytes(&self, &buf[..n]),
+                    }
+                }
+            })
+            .expect("spawn console thread");
+    }
+}
+
+/// Starts the reader thread of a console: framed SMP lines and shell text, or bare SMP
+/// packets on a raw console.
 pub fn spawn_reader(
     console: Arc<Console>,
-    mut input: File,
+    input: File,
     transport: u8,
     buf_size: usize,
     queue: Queue,
     stats: TransportStats,
 ) {
-    if console.is_raw() {
-        return spawn_raw_reader(console, input, transport, buf_size, queue, stats);
+    let raw = console.is_raw();
+    let rx = Rx {
+        console,
+        transport,
+        queue,
+        stats,
+    };
+    if raw {
+        let mut decoder = raw::Decoder::new(vec![0u8; buf_size]);
+        let mut last = std::time::Instant::now();
+        rx.spawn(input, move |rx, bytes| {
+            if last.elapsed() > RAW_IDLE_RESET {
+                decoder.reset();
+            }
+            last = std::time::Instant::now();
+            for &b in bytes {
+                match decoder.push(b) {
+                    raw::Event::Packet => rx.packet(decoder.packet()),
+                    raw::Event::Dropped => rx.dropped("raw packet"),
+                    raw::Event::None => {}
+                }
+            }
+        });
+        return;
     }
-    std::thread::Builder::new()
-        .name(format!("console_rx{transport}"))
-        .spawn(move || {
-            let mut decoder = Decoder::new(vec![0u8; buf_size]);
-            let mut editor = LineEditor::default();
-            let mut buf = [0u8; 4096];
-            loop {
-                let n = match input.read(&mut buf) {
-                    Ok(0) | Err(_) => {
-                        // A PTY master reads EIO/EOF while no client holds the line open.
-                        std::thread::sleep(Duration::from_millis(20));
-                        continue;
-                    }
-                    Ok(n) => n,
-                };
-                let mut echo = Vec::new();
-                for &b in &buf[..n] {
-                    match decoder.push(b) {
-                        Event::Text(t) => {
-                            if let Some(line) = editor.push(t, &mut echo) {
-                                flush_echo(&console, &mut echo);
-                                queue.submit(Job::Shell {
-                                    console: console.clone(),
-                                    line,
-                                });
-                            }
-                        }
-                        Event::Packet => {
-                            flush_echo(&console, &mut echo);
-                            let p = decoder.packet();
-                            stats.rx(p.len());
-                            log_packet("<-", transport, p);
-                            queue.submit(Job::Smp {
-                                transport,
-                                data: p.to_vec(),
-                                reply: Reply::Console(console.clone()),
-                                stats: stats.clone(),
-                            });
-                        }
-                        Event::Dropped => {
-                            stats.dropped();
-                            log::warn!("{}: malformed SMP frame dropped", console.name())
-                        }
-                        Event::None => {}
+    let mut decoder = Decoder::new(vec![0u8; buf_size]);
+    let mut editor = LineEditor::default();
+    rx.spawn(input, move |rx, bytes| {
+        let mut echo = Vec::new();
+        for &b in bytes {
+            match decoder.push(b) {
+                Event::Text(t) => {
+                    if let Some(line) = editor.push(t, &mut echo) {
+                        flush_echo(&rx.console, &mut echo);
+                        rx.queue.submit(Job::Shell {
+                            console: rx.console.clone(),
+                            line,
+                        });
                     }
                 }
-                flush_echo(&console, &mut echo);
+                Event::Packet => {
+                    flush_echo(&rx.console, &mut echo);
+                    rx.packet(decoder.packet());
+                }
+                Event::Dropped => rx.dropped("malformed SMP frame"),
+                Event::None => {}
             }
-        })
-        .expect("spawn console thread");
+        }
+        flush_echo(&rx.console, &mut echo);
+    });
 }
 
 fn flush_echo(console: &Console, echo: &mut Vec<u8>) {
