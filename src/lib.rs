@@ -144,24 +144,19 @@ fn img_group() -> Option<ImgGroup> {
             .ok()
     };
     let slots = [open(0)?, open(1)?];
+    let erased = slots[1].erased_value();
     Some(ImgGroup::new(
         slots,
         port::boot::ZephyrBoot::new(),
         smp::groups::img::Config {
             layout: smp::mcuboot::trailer::Layout {
                 max_align: kconfig::IMG_MAX_ALIGN,
-                erased: slots_erased_value(),
+                erased,
             },
             direct_upload: cfg!(smp_img_direct_upload),
             ..Default::default()
         },
     ))
-}
-
-/// The erased value of the slots' flash (0xff on NOR flash).
-#[cfg(smp_grp_img)]
-fn slots_erased_value() -> u8 {
-    SlotArea::open(port::Area::Slot(1)).map_or(0xff, |s| s.erased_value())
 }
 
 impl Groups {
