@@ -4,6 +4,7 @@ set -euo pipefail
 here="$(dirname "$0")"
 "$here/check-bindings.sh"
 "$here/c-syntax.sh"
+"$here/kconfig-check.sh"
 "$here/host-test.sh"
 "$here/glue-test.sh"
 "$here/mcu.sh"
