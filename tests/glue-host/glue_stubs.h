@@ -12,6 +12,14 @@ struct uart_out {
 	size_t len;
 };
 
+struct udp_datagram {
+	int sock;
+	uint8_t data[2048];
+	size_t len;
+	uint8_t addr[32];
+	uint32_t addr_len;
+};
+
 struct glue_stubs {
 	int verbose;
 	int64_t uptime_ms;
@@ -33,6 +41,16 @@ struct glue_stubs {
 	int notifications;
 	struct uart_out uart_out;
 	struct uart_out console_out;
+	/* UDP: sockets opened and bound (family, port), threads created, datagrams. */
+	int sockets;
+	int bound_family[2];
+	uint16_t bound_port[2];
+	int threads;
+	void (*thread_entry[2])(void *, void *, void *);
+	void *thread_arg[2];
+	struct udp_datagram to_receive;
+	struct udp_datagram sent[4];
+	int sent_count;
 };
 
 extern struct glue_stubs stubs;
@@ -40,5 +58,9 @@ extern struct glue_stubs stubs;
 struct bt_conn *glue_conn(void);
 int glue_conn_refs(void);
 void glue_uart_receive(int console, const uint8_t *data, size_t len, size_t piece);
+/* Runs UDP receive thread `i` until it has handed one datagram (stubs.to_receive) to the
+ * SMP queue and waits for the next.
+ */
+void glue_udp_run_once(int i);
 
 #endif /* GLUE_STUBS_H_ */

@@ -1,11 +1,12 @@
 /*
  * SPDX-License-Identifier: Apache-2.0
  *
- * Host test of the C glue itself: src/smp_queue.c, src/smp_bt.c and src/smp_uart.c,
+ * Host test of the C glue itself: src/smp_queue.c, smp_bt.c, smp_udp.c and smp_uart.c,
  * compiled against tests/zephyr-decls/ with the small Zephyr implementations of
  * zephyr_stubs.c, linked with librustapp.a (host build) and the RAM double of the port
- * functions. It drives the glue as Zephyr would (GATT writes, UART interrupts) and checks
- * what leaves it (notifications, UART output), buffer accounting included. Run by
+ * functions. It drives the glue as Zephyr would (GATT writes, datagrams, UART interrupts)
+ * and checks what leaves it (notifications, datagrams, UART output), buffer accounting
+ * included. Run by
  * ci/glue-test.sh.
  */
 
@@ -14,6 +15,7 @@
 
 #include <zephyr/bluetooth/conn.h>
 #include <zephyr/bluetooth/gatt.h>
+#include <zephyr/net/socket.h>
 
 #include "glue_stubs.h"
 #include "smp_port.h"
@@ -132,6 +134,38 @@ static void test_bt_bad_input(void)
 	test_bt_fragmented_echo();
 }
 
+static void test_udp(void)
+{
+	struct net_sockaddr_in6 peer = {
+		.sin6_family = NET_AF_INET6,
+		.sin6_port = net_htons(50123),
+	};
+
+	CHECK(stubs.sockets == 2 && stubs.threads == 2, "UDP: %d sockets, %d threads",
+	      stubs.sockets, stubs.threads);
+	CHECK(stubs.bound_family[0] == NET_AF_INET && stubs.bound_port[0] == 1337 &&
+		      stubs.bound_family[1] == NET_AF_INET6 && stubs.bound_port[1] == 1337,
+	      "UDP sockets not bound to port 1337 for IPv4 and IPv6");
+
+	/* A datagram from an IPv6 peer: the response goes back to it, on the same socket. */
+	peer.sin6_addr.s6_addr[15] = 1;
+	memcpy(stubs.to_receive.data, tv1_req, sizeof(tv1_req));
+	stubs.to_receive.len = sizeof(tv1_req);
+	memcpy(stubs.to_receive.addr, &peer, sizeof(peer));
+	stubs.to_receive.addr_len = sizeof(peer);
+	stubs.sent_count = 0;
+	glue_udp_run_once(1);
+	CHECK(stubs.sent_count == 1 && stubs.sent[0].sock == 11 &&
+		      stubs.sent[0].len == sizeof(tv1_rsp) &&
+		      memcmp(stubs.sent[0].data, tv1_rsp, sizeof(tv1_rsp)) == 0,
+	      "UDP response (%d datagrams)", stubs.sent_count);
+	CHECK(stubs.sent[0].addr_len == sizeof(peer) &&
+		      memcmp(stubs.sent[0].addr, &peer, sizeof(peer)) == 0,
+	      "UDP response not sent to the requester");
+	CHECK(stubs.blocks_in_use == 1, "UDP: %d buffers in use (one waits for the next datagram)",
+	      stubs.blocks_in_use);
+}
+
 static void test_uart(void)
 {
 	stubs.uart_out.len = 0;
@@ -171,6 +205,7 @@ int main(int argc, char **argv)
 	test_bt_fragmented_echo();
 	test_bt_whole_packet_large_mtu();
 	test_bt_bad_input();
+	test_udp();
 	test_uart();
 	test_console();
 

@@ -7,6 +7,8 @@
  * output recorded) and ring buffer for tests/glue-host/main.c to drive the real glue.
  */
 
+#include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include <zephyr/bluetooth/gatt.h>
 #include <zephyr/drivers/uart.h>
 #include <zephyr/kernel.h>
+#include <zephyr/net/socket.h>
 #include <zephyr/retention/bootmode.h>
 #include <zephyr/sys/reboot.h>
 #include <zephyr/sys/ring_buffer.h>
@@ -361,4 +364,118 @@ uint32_t ring_buf_get(struct ring_buf *buf, uint8_t *data, uint32_t size)
 		data[n++] = buf->buffer[buf->tail++ % buf->size];
 	}
 	return n;
+}
+
+/* ---- threads and UDP sockets ---- */
+
+k_tid_t k_thread_create(struct k_thread *new_thread, k_thread_stack_t *stack, size_t stack_size,
+			k_thread_entry_t entry, void *p1, void *p2, void *p3, int prio,
+			uint32_t options, k_timeout_t delay)
+{
+	(void)stack;
+	(void)stack_size;
+	(void)p2;
+	(void)p3;
+	(void)prio;
+	(void)options;
+	(void)delay;
+	if (stubs.threads < 2) {
+		stubs.thread_entry[stubs.threads] = entry;
+		stubs.thread_arg[stubs.threads] = p1;
+	}
+	stubs.threads++;
+	return new_thread;
+}
+
+int k_thread_name_set(k_tid_t thread, const char *str)
+{
+	(void)thread;
+	(void)str;
+	return 0;
+}
+
+int32_t k_sleep(k_timeout_t timeout)
+{
+	(void)timeout;
+	return 0;
+}
+
+const struct net_in6_addr net_in6addr_any;
+
+int zsock_socket(int family, int type, int proto)
+{
+	(void)family;
+	if (type != NET_SOCK_DGRAM || proto != NET_IPPROTO_UDP) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 10 + stubs.sockets++;
+}
+
+int zsock_close(int sock)
+{
+	(void)sock;
+	return 0;
+}
+
+int zsock_bind(int sock, const struct net_sockaddr *addr, net_socklen_t addrlen)
+{
+	int i = sock - 10;
+
+	(void)addrlen;
+	if (i < 0 || i > 1) {
+		return -1;
+	}
+	stubs.bound_family[i] = addr->sa_family;
+	if (addr->sa_family == NET_AF_INET) {
+		stubs.bound_port[i] = net_htons(((const struct net_sockaddr_in *)addr)->sin_port);
+	} else {
+		stubs.bound_port[i] = net_htons(((const struct net_sockaddr_in6 *)addr)->sin6_port);
+	}
+	return 0;
+}
+
+static jmp_buf udp_wait;
+static int udp_delivered;
+
+ssize_t zsock_recvfrom(int sock, void *buf, size_t max_len, int flags,
+		       struct net_sockaddr *src_addr, net_socklen_t *addrlen)
+{
+	(void)sock;
+	(void)flags;
+	if (udp_delivered) {
+		/* The thread waits for its next datagram: back to the test. */
+		longjmp(udp_wait, 1);
+	}
+	udp_delivered = 1;
+	if (stubs.to_receive.len > max_len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	memcpy(buf, stubs.to_receive.data, stubs.to_receive.len);
+	memcpy(src_addr, stubs.to_receive.addr, stubs.to_receive.addr_len);
+	*addrlen = stubs.to_receive.addr_len;
+	return (ssize_t)stubs.to_receive.len;
+}
+
+ssize_t zsock_sendto(int sock, const void *buf, size_t len, int flags,
+		     const struct net_sockaddr *dest_addr, net_socklen_t addrlen)
+{
+	struct udp_datagram *d = &stubs.sent[stubs.sent_count++ % 4];
+
+	(void)flags;
+	d->sock = sock;
+	d->len = len < sizeof(d->data) ? len : sizeof(d->data);
+	memcpy(d->data, buf, d->len);
+	d->addr_len = addrlen < sizeof(d->addr) ? addrlen : sizeof(d->addr);
+	memcpy(d->addr, dest_addr, d->addr_len);
+	return (ssize_t)len;
+}
+
+void glue_udp_run_once(int i)
+{
+	udp_delivered = 0;
+	if (setjmp(udp_wait) == 0) {
+		stubs.thread_entry[i](stubs.thread_arg[i], NULL, NULL);
+	}
 }
