@@ -94,6 +94,14 @@ static void smp_bt_ccc_changed(const struct bt_gatt_attr *attr, uint16_t value)
 {
 	ARG_UNUSED(attr);
 	LOG_DBG("SMP notifications %s", value == BT_GATT_CCC_NOTIFY ? "on" : "off");
+	if (value != BT_GATT_CCC_NOTIFY) {
+		/* A client that stops listening mid-packet abandons it (the callback does not say
+		 * which connection, so every partial packet goes).
+		 */
+		for (uint8_t i = 0; i < ARRAY_SIZE(rx_partial); i++) {
+			drop_partial(i);
+		}
+	}
 }
 
 BT_GATT_SERVICE_DEFINE(smp_bt_svc,

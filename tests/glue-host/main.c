@@ -124,6 +124,15 @@ static void test_bt_bad_input(void)
 	smp_bt_conn_cb.disconnected(glue_conn(), 0x13);
 	CHECK(stubs.blocks_in_use == 0, "partial packet not dropped on disconnect");
 
+	/* The client turns notifications off mid-packet: the partial packet is dropped. */
+	{
+		const struct decls_ccc *ccc = smp_bt_svc.attrs[3].user_data;
+
+		CHECK(gatt_write(tv1_req, 20) == 20, "partial packet");
+		ccc->cfg_changed(&smp_bt_svc.attrs[3], 0);
+		CHECK(stubs.blocks_in_use == 0, "partial packet kept after notifications went off");
+	}
+
 	/* No subscription: the response is dropped, the buffer still freed. */
 	stubs.bt_subscribed = 0;
 	CHECK(gatt_write(tv1_req, sizeof(tv1_req)) == (ssize_t)sizeof(tv1_req), "write");
