@@ -140,7 +140,7 @@ int32_t smp_port_thread_get(uint32_t index, uint8_t *name, size_t name_cap, size
 	if (tname == NULL || tname[0] == '\0') {
 		static char num[12];
 
-		snprintk(num, sizeof(num), "%u", index);
+		snprintk(num, sizeof(num), "%u", (unsigned int)index);
 		tname = num;
 	}
 	n = MIN(strlen(tname), name_cap);

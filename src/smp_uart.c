@@ -68,7 +68,8 @@ static void serial_work(struct k_work *work)
 	uint32_t n;
 
 	if (line->overruns != 0) {
-		LOG_WRN("serial input overrun (%u); partial frame dropped", line->overruns);
+		LOG_WRN("serial input overrun (%u); partial frame dropped",
+			(unsigned int)line->overruns);
 		line->overruns = 0;
 		(void)smp_rs_serial_reset(line->transport);
 	}
