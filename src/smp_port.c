@@ -266,6 +266,27 @@ int32_t smp_port_rtc_set(const uint16_t *fields)
 static const char build_date_time[] = __DATE__ " " __TIME__;
 #endif
 
+/* The processor ("p" of os info), as Zephyr's os_mgmt names the Cortex-M cores. */
+#if defined(CONFIG_CPU_CORTEX_M0)
+#define PROCESSOR_NAME "cortex-m0"
+#elif defined(CONFIG_CPU_CORTEX_M0PLUS)
+#define PROCESSOR_NAME "cortex-m0+"
+#elif defined(CONFIG_CPU_CORTEX_M3)
+#define PROCESSOR_NAME "cortex-m3"
+#elif defined(CONFIG_CPU_CORTEX_M4)
+#define PROCESSOR_NAME "cortex-m4"
+#elif defined(CONFIG_CPU_CORTEX_M7)
+#define PROCESSOR_NAME "cortex-m7"
+#elif defined(CONFIG_CPU_CORTEX_M23)
+#define PROCESSOR_NAME "cortex-m23"
+#elif defined(CONFIG_CPU_CORTEX_M33)
+#define PROCESSOR_NAME "cortex-m33"
+#elif defined(CONFIG_CPU_CORTEX_M55)
+#define PROCESSOR_NAME "cortex-m55"
+#else
+#define PROCESSOR_NAME CONFIG_SOC
+#endif
+
 const uint8_t *smp_port_identity(uint32_t which, size_t *len)
 {
 	const char *s = NULL;
@@ -295,7 +316,7 @@ const uint8_t *smp_port_identity(uint32_t which, size_t *len)
 		s = CONFIG_ARCH;
 		break;
 	case SMP_PORT_ID_PROCESSOR:
-		s = CONFIG_SOC;
+		s = PROCESSOR_NAME;
 		break;
 	case SMP_PORT_ID_HARDWARE_PLATFORM:
 		s = CONFIG_BOARD_TARGET;
