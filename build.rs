@@ -78,6 +78,12 @@ const NUMBERS: &[(&str, &str, &str, u64)] = &[
         8,
     ),
     (
+        "IMG_IMAGES",
+        "usize",
+        "CONFIG_SMP_RS_IMG_UPDATABLE_IMAGE_NUMBER",
+        1,
+    ),
+    (
         "STAT_NAME_LEN",
         "usize",
         "CONFIG_SMP_RS_STAT_MAX_NAME_LEN",

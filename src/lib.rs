@@ -132,23 +132,31 @@ struct Groups {
 #[cfg(smp_grp_img)]
 type SlotArea = port::FlashArea<{ kconfig::FLASH_WRITE_SIZE }, { kconfig::FLASH_ERASE_SIZE }>;
 
-/// The image group: one image, primary and secondary slot.
+/// Flash areas of the image group: a primary and a secondary slot per updatable image.
 #[cfg(smp_grp_img)]
-type ImgGroup = smp::groups::img::ImgGroup<SlotArea, port::boot::ZephyrBoot, 2>;
+const IMG_SLOTS: usize = 2 * kconfig::IMG_IMAGES;
+
+/// The image group over `slot0_partition` .. `slot<2n-1>_partition` and MCUboot.
+#[cfg(smp_grp_img)]
+type ImgGroup = smp::groups::img::ImgGroup<SlotArea, port::boot::ZephyrBoot, IMG_SLOTS>;
 
 #[cfg(smp_grp_img)]
 fn img_group() -> Option<ImgGroup> {
-    let open = |n| {
-        SlotArea::open(port::Area::Slot(n))
+    let slots: [Option<SlotArea>; IMG_SLOTS] = core::array::from_fn(|n| {
+        SlotArea::open(port::Area::Slot(n as u8))
             .map_err(|e| log::error!("image group disabled: slot{n}_partition: {e:?}"))
             .ok()
-    };
-    let slots = [open(0)?, open(1)?];
+    });
+    if slots.iter().any(Option::is_none) {
+        return None;
+    }
+    let slots = slots.map(|s| s.expect("every slot opened"));
     let erased = slots[1].erased_value();
     Some(ImgGroup::new(
         slots,
         port::boot::ZephyrBoot::new(),
         smp::groups::img::Config {
+            images: kconfig::IMG_IMAGES as u8,
             layout: smp::mcuboot::trailer::Layout {
                 max_align: kconfig::IMG_MAX_ALIGN,
                 erased,
