@@ -31,8 +31,8 @@ export PATH="$ROOT/.venv/bin:$PATH"
 step "cargo fmt --check"
 cargo fmt --all --check
 
-step "clippy (host)"
-cargo clippy -p smp -p smp-svr --all-targets -- -D warnings
+step "clippy (host, whole workspace)"
+cargo clippy --workspace --all-targets -- -D warnings
 
 step "no_std core for the MCU targets"
 for t in thumbv6m-none-eabi thumbv7em-none-eabihf; do
@@ -40,10 +40,8 @@ for t in thumbv6m-none-eabi thumbv7em-none-eabihf; do
     cargo build -p smp --release --target "$t"
 done
 
-if [ -x ci/mcu.sh ]; then
-    step "Zephyr port checks (ci/mcu.sh)"
-    ci/mcu.sh
-fi
+step "Zephyr port checks (ci/zephyr.sh: bindings, C glue, Kconfig, devicetree, host FFI tests, MCU builds and sizes)"
+ci/zephyr.sh
 
 step "unit tests"
 cargo test -p smp -p smp-svr
