@@ -34,6 +34,9 @@ cargo fmt --all --check
 step "clippy (host, whole workspace)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "docs of the core (warnings denied)"
+RUSTDOCFLAGS="-D warnings" cargo doc -p smp --no-deps
+
 step "no_std core for the MCU targets"
 for t in thumbv6m-none-eabi thumbv7em-none-eabihf; do
     cargo clippy -p smp --target "$t" -- -D warnings
