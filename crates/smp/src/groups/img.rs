@@ -151,7 +151,8 @@ pub struct Config {
     pub image_check: bool,
     /// `MCUMGR_GRP_IMG_VERSION_CMP_USE_BUILD_NUMBER`.
     pub use_build_number: bool,
-    /// `MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING`: uploads may replace a pending image.
+    /// `MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING`: uploads may replace, and erase may clear, a
+    /// pending image.
     pub allow_erase_pending: bool,
     /// Refuse an upload whose image hash is the running image's (checked on completion,
     /// answered with err 28). Off by default, as in Zephyr, where such an upload succeeds
@@ -277,8 +278,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         image::inspect(self.slots.get_mut(slot)?).ok()
     }
 
-    /// Whether `slot` is running, scheduled for a revert, or (for erase, or without
-    /// `allow_erase_pending`) pending.
+    /// Whether `slot` is running, scheduled for a revert, or (when `pending_counts`)
+    /// pending (`img_mgmt_slot_in_use`).
     fn in_use(&mut self, slot: usize, pending_counts: bool) -> bool {
         let image = (slot / 2) as u8;
         if slot == self.active_slot(image) {
@@ -662,7 +663,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         if slot >= 2 * self.config.images as usize {
             return Err(Err::InvalidSlot.into());
         }
-        if self.inspect(slot).is_some() && self.in_use(slot, true) {
+        let pending_counts = !self.config.allow_erase_pending;
+        if self.inspect(slot).is_some() && self.in_use(slot, pending_counts) {
             return Err(Err::NoFreeSlot.into());
         }
         self.up.close();

@@ -293,9 +293,16 @@ fn upload_test_swap_confirm_and_revert() {
         err(&send(&mut g, false, true, cmd::STATE, &confirm)),
         Some(28)
     );
-    // Uploading over a pending slot is allowed by default but erasing it is not.
+    // Without `allow_erase_pending`, erasing the pending slot is refused.
+    let mut strict = group(
+        &c,
+        Config {
+            allow_erase_pending: false,
+            ..Config::default()
+        },
+    );
     assert_eq!(
-        err(&send(&mut g, false, true, cmd::ERASE, &[0xa0])),
+        err(&send(&mut strict, false, true, cmd::ERASE, &[0xa0])),
         Some(9)
     );
     // The bootloader swaps (trailer bytes as MCUboot leaves them, §8.2).
@@ -829,4 +836,32 @@ fn power_cut_during_test_request_is_repaired_by_a_new_upload() {
     assert_eq!(field(&rsp, "match"), Some(1));
     let st = state(&send(&mut g, false, true, cmd::STATE, &t));
     assert_eq!(st[1].flags, "bootable pending ");
+}
+
+#[test]
+fn erase_pending_slot_is_allowed_by_default() {
+    // Zephyr's `MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING` (default y) lets erase cancel a
+    // scheduled test or permanent swap: `img_mgmt_slot_in_use` then only refuses the
+    // active slot and a revert target.
+    for confirm in [false, true] {
+        let c = cells();
+        program(&c, 0, &image("1.0.0", 100, 9));
+        let mut g = group(&c, Config::default());
+        let b = image("1.1.0", 1000, 2);
+        upload(&mut g, &b, 512, |_| {});
+        let h = hash_of(&b);
+        let req = body(|e| {
+            e.str("hash").unwrap().bytes(&h).unwrap();
+            e.str("confirm").unwrap().bool(confirm).unwrap();
+        });
+        let st = state(&send(&mut g, false, true, cmd::STATE, &req));
+        assert!(st[1].flags.contains("pending"));
+        let rsp = send(&mut g, false, true, cmd::ERASE, &[0xa0]);
+        assert_eq!(&rsp[8..], &[0xbf, 0xff]);
+        assert!(c[1].borrow().as_bytes().iter().all(|&x| x == 0xff));
+        assert_eq!(g.boot().swap_type(0), Ok(SwapType::None));
+        let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+        assert_eq!(st.len(), 1);
+        assert_eq!(st[0].flags, "bootable confirmed active ");
+    }
 }
