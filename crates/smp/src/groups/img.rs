@@ -355,7 +355,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             _ => Ok(false),
         })?;
         let confirm = confirm.unwrap_or(false);
-        let slot = match hash {
+        // As in Zephyr (`zhash.len == 0`), an empty `hash` counts as none.
+        let slot = match hash.filter(|h: &&[u8]| !h.is_empty()) {
             None if confirm => self.active_slot(0),
             None => return Err(Err::InvalidHash.into()),
             Some(h) if h.len() != 32 => return Err(Err::InvalidHash.into()),

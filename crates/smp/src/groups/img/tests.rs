@@ -865,3 +865,22 @@ fn erase_pending_slot_is_allowed_by_default() {
         assert_eq!(st[0].flags, "bootable confirmed active ");
     }
 }
+
+#[test]
+fn set_state_empty_hash_counts_as_absent() {
+    // Zephyr tests `zhash.len == 0`: an empty `hash` is the same as none.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let confirm = body(|e| {
+        e.str("hash").unwrap().bytes(&[]).unwrap();
+        e.str("confirm").unwrap().bool(true).unwrap();
+    });
+    let rsp = send(&mut g, false, true, cmd::STATE, &confirm);
+    assert_eq!(err(&rsp), None);
+    assert_eq!(state(&rsp)[0].flags, "bootable confirmed active ");
+    let test = body(|e| {
+        e.str("hash").unwrap().bytes(&[]).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &test)), Some(24));
+}
