@@ -662,6 +662,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             None => self.active_slot(0) ^ 1,
         };
         if slot >= 2 * self.config.images as usize {
+            // Zephyr resets the upload after any erase attempt past the in-use check.
+            self.up.close();
             return Err(Err::InvalidSlot.into());
         }
         let pending_counts = !self.config.allow_erase_pending;

@@ -884,3 +884,34 @@ fn set_state_empty_hash_counts_as_absent() {
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &test)), Some(24));
 }
+
+#[test]
+fn erase_of_an_unknown_slot_still_ends_the_upload() {
+    // Zephyr's img_mgmt_erase calls img_mgmt_reset_upload() after img_mgmt_erase_slot()
+    // whatever it returned, so an upload in progress ends even on err 14.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let b = image("1.1.0", 1000, 2);
+    let first = body(|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("data").unwrap().bytes(&b[..100]).unwrap();
+        e.str("len").unwrap().u32(b.len() as u32).unwrap();
+    });
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &first), "off"),
+        Some(100)
+    );
+    let s9 = body(|e| {
+        e.str("slot").unwrap().u32(9).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::ERASE, &s9)), Some(14));
+    let next = body(|e| {
+        e.str("off").unwrap().u32(100).unwrap();
+        e.str("data").unwrap().bytes(&b[100..200]).unwrap();
+    });
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &next), "off"),
+        Some(0)
+    );
+}
