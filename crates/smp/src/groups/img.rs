@@ -537,7 +537,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         let slot = if self.config.direct_upload && image > 0 {
             let s = (image - 1) as usize;
             if s >= 2 * self.config.images as usize {
-                return Err(Err::InvalidSlot.into());
+                // No flash area for it: Zephyr answers "no slot".
+                return Err(Err::NoFreeSlot.into());
             }
             s
         } else {

@@ -915,3 +915,26 @@ fn erase_of_an_unknown_slot_still_ends_the_upload() {
         Some(0)
     );
 }
+
+#[test]
+fn direct_upload_to_a_missing_slot_has_no_slot() {
+    // Zephyr's img_mgmt_get_unused_slot_area_id returns -1 for a slot without a flash
+    // area, which img_mgmt_upload_inspect answers with err 9 (no free slot).
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let img = image("1.1.0", 700, 3);
+    for (images, id) in [(1u8, 3u32), (2, 5)] {
+        let mut g = group(
+            &c,
+            Config {
+                images,
+                direct_upload: true,
+                ..Config::default()
+            },
+        );
+        let rsp = upload(&mut g, &img, 300, |e| {
+            e.str("image").unwrap().u32(id).unwrap();
+        });
+        assert_eq!(err(&rsp), Some(9));
+    }
+}
