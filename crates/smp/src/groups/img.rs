@@ -52,7 +52,7 @@ use sha2::{Digest, Sha256};
 use crate::cbor::{for_each_entry, once};
 use crate::mcuboot::image::{self, IMAGE_MAGIC};
 use crate::mcuboot::trailer::{self, Layout};
-use crate::mcuboot::{ImageHeader, ImageInfo};
+use crate::mcuboot::{ImageInfo, Version};
 use crate::platform::{BootControl, BootError, SwapType};
 use crate::server::{Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
@@ -472,14 +472,19 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             if len > cap || len > limit {
                 return Err(Err::InvalidImageTooLarge.into());
             }
-            let header = ImageHeader::parse(data).map_err(|_| Err::InvalidImageHeader)?;
             if r.upgrade == Some(true) {
+                // As Zephyr, read `ih_ver` straight from the first chunk (at least 32
+                // bytes): nothing of the header but its magic is checked here.
+                let version = Version {
+                    major: data[20],
+                    minor: data[21],
+                    revision: u16::from_le_bytes([data[22], data[23]]),
+                    build: u32::from_le_bytes([data[24], data[25], data[26], data[27]]),
+                };
                 let image = (slot / 2) as u8;
                 let running = self.active_slot(image);
                 let cur = self.inspect(running).ok_or(Err::VersionGetFailed)?;
-                if header
-                    .version
-                    .compare(&cur.header.version, self.config.use_build_number)
+                if version.compare(&cur.header.version, self.config.use_build_number)
                     != Ordering::Greater
                 {
                     return Err(Err::CurrentVersionIsNewer.into());

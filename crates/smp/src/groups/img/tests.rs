@@ -938,3 +938,23 @@ fn direct_upload_to_a_missing_slot_has_no_slot() {
         assert_eq!(err(&rsp), Some(9));
     }
 }
+
+#[test]
+fn upload_checks_only_the_header_magic() {
+    // img_mgmt_upload_inspect looks at nothing in the header but `ih_magic` (and
+    // `ih_ver` for `upgrade`): flags MCUboot would refuse, a short `ih_hdr_size` or
+    // overflowing sizes are for the bootloader to judge, not errors of the upload.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let mut img = image("1.1.0", 700, 3);
+    img[16] = 0x0c; // ENCRYPTED_AES128 | ENCRYPTED_AES256
+    img[8..10].copy_from_slice(&[0x10, 0]); // ih_hdr_size 16
+    img[12..16].copy_from_slice(&[0xff; 4]); // ih_img_size overflows
+    let rsp = upload(&mut g, &img, 300, |e| {
+        e.str("upgrade").unwrap().bool(true).unwrap();
+    });
+    assert_eq!(err(&rsp), None);
+    assert_eq!(field(&rsp, "match"), Some(1));
+    assert_eq!(&c[1].borrow().as_bytes()[..img.len()], &img[..]);
+}
