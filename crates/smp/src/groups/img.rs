@@ -158,6 +158,10 @@ pub struct Config {
     /// answered with err 28). Off by default, as in Zephyr, where such an upload succeeds
     /// and the following test request fails with err 33 (the hash names the active slot).
     pub reject_same_as_active: bool,
+    /// Stand-in for `MCUMGR_GRP_IMG_TOO_LARGE_*`: also refuse (err 30) a `len` reaching the
+    /// trailer (past `boot_get_trailer_status_offset`). Off by default, as Zephyr's
+    /// `..._TOO_LARGE_DISABLED`, which lets imgtool `--pad`ded (slot-sized) images through.
+    pub reject_trailer_overlap: bool,
     /// `MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`: set state may confirm the
     /// running slot of an image other than 0 (its secondary is always allowed).
     pub confirm_any_image: bool,
@@ -174,6 +178,7 @@ impl Default for Config {
             use_build_number: false,
             allow_erase_pending: true,
             reject_same_as_active: false,
+            reject_trailer_overlap: false,
             confirm_any_image: false,
         }
     }
@@ -469,7 +474,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             let slot = self.upload_target(r.image.unwrap_or(0))?;
             let cap = self.slots[slot].capacity() as u32;
             let limit = self.config.layout.status_offset(cap).unwrap_or(0);
-            if len > cap || len > limit {
+            if len > cap || (self.config.reject_trailer_overlap && len > limit) {
                 return Err(Err::InvalidImageTooLarge.into());
             }
             if r.upgrade == Some(true) {

@@ -513,14 +513,27 @@ fn upload_rejects() {
         e.str("sha").unwrap().bytes(&[0; 33]).unwrap();
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(24));
-    // too large for the slot (or its trailer)
+    // too large for the slot (or, with the trailer check on, its trailer)
+    let mut g_trailer = group(
+        &c,
+        Config {
+            reject_trailer_overlap: true,
+            ..Config::default()
+        },
+    );
     for len in [SLOT as u32 + 1, SLOT as u32 - 20] {
         let r = with(&|e| {
             e.str("off").unwrap().u32(0).unwrap();
             e.str("data").unwrap().bytes(&img[..64]).unwrap();
             e.str("len").unwrap().u32(len).unwrap();
         });
-        assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(30));
+        assert_eq!(
+            err(&send(&mut g_trailer, false, true, cmd::UPLOAD, &r)),
+            Some(30)
+        );
+        if len > SLOT as u32 {
+            assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(30));
+        }
     }
     // upgrade with a version not newer (build number ignored)
     let older = image("1.2.0+9", 1000, 3);
@@ -957,4 +970,35 @@ fn upload_checks_only_the_header_magic() {
     assert_eq!(err(&rsp), None);
     assert_eq!(field(&rsp, "match"), Some(1));
     assert_eq!(&c[1].borrow().as_bytes()[..img.len()], &img[..]);
+}
+
+#[test]
+fn padded_image_of_slot_size_uploads() {
+    // Zephyr's default (`MCUMGR_GRP_IMG_TOO_LARGE_DISABLED`) refuses only `len` > slot
+    // size, so an imgtool `--pad`ded image (slot-sized, trailer magic included) uploads
+    // and is then pending for a test without any set-state request.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let b = image("1.1.0", 1000, 2);
+    let mut padded = vec![0xffu8; SLOT];
+    padded[..b.len()].copy_from_slice(&b);
+    padded[SLOT - 16..].copy_from_slice(&trailer::MAGIC_8);
+    let rsp = upload(&mut g, &padded, 512, |_| {});
+    assert_eq!(err(&rsp), None);
+    assert_eq!(field(&rsp, "match"), Some(1));
+    assert_eq!(c[1].borrow().as_bytes(), &padded[..]);
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st[1].flags, "bootable pending ");
+    // With the trailer check on, the same upload is too large.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(
+        &c,
+        Config {
+            reject_trailer_overlap: true,
+            ..Config::default()
+        },
+    );
+    assert_eq!(err(&upload(&mut g, &padded, 512, |_| {})), Some(30));
 }
