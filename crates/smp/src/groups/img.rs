@@ -52,7 +52,7 @@ use sha2::{Digest, Sha256};
 use crate::cbor::{for_each_entry, once};
 use crate::mcuboot::image::{self, IMAGE_MAGIC};
 use crate::mcuboot::trailer::{self, Layout};
-use crate::mcuboot::{ImageHeader, ImageInfo};
+use crate::mcuboot::{ImageInfo, Version};
 use crate::platform::{BootControl, BootError, SwapType};
 use crate::server::{Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
@@ -151,12 +151,17 @@ pub struct Config {
     pub image_check: bool,
     /// `MCUMGR_GRP_IMG_VERSION_CMP_USE_BUILD_NUMBER`.
     pub use_build_number: bool,
-    /// `MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING`: uploads may replace a pending image.
+    /// `MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING`: uploads may replace, and erase may clear, a
+    /// pending image.
     pub allow_erase_pending: bool,
     /// Refuse an upload whose image hash is the running image's (checked on completion,
     /// answered with err 28). Off by default, as in Zephyr, where such an upload succeeds
     /// and the following test request fails with err 33 (the hash names the active slot).
     pub reject_same_as_active: bool,
+    /// Stand-in for `MCUMGR_GRP_IMG_TOO_LARGE_*`: also refuse (err 30) a `len` reaching the
+    /// trailer (past `boot_get_trailer_status_offset`). Off by default, as Zephyr's
+    /// `..._TOO_LARGE_DISABLED`, which lets imgtool `--pad`ded (slot-sized) images through.
+    pub reject_trailer_overlap: bool,
     /// `MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`: set state may confirm the
     /// running slot of an image other than 0 (its secondary is always allowed).
     pub confirm_any_image: bool,
@@ -173,6 +178,7 @@ impl Default for Config {
             use_build_number: false,
             allow_erase_pending: true,
             reject_same_as_active: false,
+            reject_trailer_overlap: false,
             confirm_any_image: false,
         }
     }
@@ -277,8 +283,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         image::inspect(self.slots.get_mut(slot)?).ok()
     }
 
-    /// Whether `slot` is running, scheduled for a revert, or (for erase, or without
-    /// `allow_erase_pending`) pending.
+    /// Whether `slot` is running, scheduled for a revert, or (when `pending_counts`)
+    /// pending (`img_mgmt_slot_in_use`).
     fn in_use(&mut self, slot: usize, pending_counts: bool) -> bool {
         let image = (slot / 2) as u8;
         if slot == self.active_slot(image) {
@@ -354,7 +360,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             _ => Ok(false),
         })?;
         let confirm = confirm.unwrap_or(false);
-        let slot = match hash {
+        // As in Zephyr (`zhash.len == 0`), an empty `hash` counts as none.
+        let slot = match hash.filter(|h: &&[u8]| !h.is_empty()) {
             None if confirm => self.active_slot(0),
             None => return Err(Err::InvalidHash.into()),
             Some(h) if h.len() != 32 => return Err(Err::InvalidHash.into()),
@@ -467,17 +474,22 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             let slot = self.upload_target(r.image.unwrap_or(0))?;
             let cap = self.slots[slot].capacity() as u32;
             let limit = self.config.layout.status_offset(cap).unwrap_or(0);
-            if len > cap || len > limit {
+            if len > cap || (self.config.reject_trailer_overlap && len > limit) {
                 return Err(Err::InvalidImageTooLarge.into());
             }
-            let header = ImageHeader::parse(data).map_err(|_| Err::InvalidImageHeader)?;
             if r.upgrade == Some(true) {
+                // As Zephyr, read `ih_ver` straight from the first chunk (at least 32
+                // bytes): nothing of the header but its magic is checked here.
+                let version = Version {
+                    major: data[20],
+                    minor: data[21],
+                    revision: u16::from_le_bytes([data[22], data[23]]),
+                    build: u32::from_le_bytes([data[24], data[25], data[26], data[27]]),
+                };
                 let image = (slot / 2) as u8;
                 let running = self.active_slot(image);
                 let cur = self.inspect(running).ok_or(Err::VersionGetFailed)?;
-                if header
-                    .version
-                    .compare(&cur.header.version, self.config.use_build_number)
+                if version.compare(&cur.header.version, self.config.use_build_number)
                     != Ordering::Greater
                 {
                     return Err(Err::CurrentVersionIsNewer.into());
@@ -535,7 +547,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         let slot = if self.config.direct_upload && image > 0 {
             let s = (image - 1) as usize;
             if s >= 2 * self.config.images as usize {
-                return Err(Err::InvalidSlot.into());
+                // No flash area for it: Zephyr answers "no slot".
+                return Err(Err::NoFreeSlot.into());
             }
             s
         } else {
@@ -660,9 +673,12 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             None => self.active_slot(0) ^ 1,
         };
         if slot >= 2 * self.config.images as usize {
+            // Zephyr resets the upload after any erase attempt past the in-use check.
+            self.up.close();
             return Err(Err::InvalidSlot.into());
         }
-        if self.inspect(slot).is_some() && self.in_use(slot, true) {
+        let pending_counts = !self.config.allow_erase_pending;
+        if self.inspect(slot).is_some() && self.in_use(slot, pending_counts) {
             return Err(Err::NoFreeSlot.into());
         }
         self.up.close();

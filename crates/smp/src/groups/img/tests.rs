@@ -293,9 +293,16 @@ fn upload_test_swap_confirm_and_revert() {
         err(&send(&mut g, false, true, cmd::STATE, &confirm)),
         Some(28)
     );
-    // Uploading over a pending slot is allowed by default but erasing it is not.
+    // Without `allow_erase_pending`, erasing the pending slot is refused.
+    let mut strict = group(
+        &c,
+        Config {
+            allow_erase_pending: false,
+            ..Config::default()
+        },
+    );
     assert_eq!(
-        err(&send(&mut g, false, true, cmd::ERASE, &[0xa0])),
+        err(&send(&mut strict, false, true, cmd::ERASE, &[0xa0])),
         Some(9)
     );
     // The bootloader swaps (trailer bytes as MCUboot leaves them, §8.2).
@@ -506,14 +513,27 @@ fn upload_rejects() {
         e.str("sha").unwrap().bytes(&[0; 33]).unwrap();
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(24));
-    // too large for the slot (or its trailer)
+    // too large for the slot (or, with the trailer check on, its trailer)
+    let mut g_trailer = group(
+        &c,
+        Config {
+            reject_trailer_overlap: true,
+            ..Config::default()
+        },
+    );
     for len in [SLOT as u32 + 1, SLOT as u32 - 20] {
         let r = with(&|e| {
             e.str("off").unwrap().u32(0).unwrap();
             e.str("data").unwrap().bytes(&img[..64]).unwrap();
             e.str("len").unwrap().u32(len).unwrap();
         });
-        assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(30));
+        assert_eq!(
+            err(&send(&mut g_trailer, false, true, cmd::UPLOAD, &r)),
+            Some(30)
+        );
+        if len > SLOT as u32 {
+            assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(30));
+        }
     }
     // upgrade with a version not newer (build number ignored)
     let older = image("1.2.0+9", 1000, 3);
@@ -829,4 +849,156 @@ fn power_cut_during_test_request_is_repaired_by_a_new_upload() {
     assert_eq!(field(&rsp, "match"), Some(1));
     let st = state(&send(&mut g, false, true, cmd::STATE, &t));
     assert_eq!(st[1].flags, "bootable pending ");
+}
+
+#[test]
+fn erase_pending_slot_is_allowed_by_default() {
+    // Zephyr's `MCUMGR_GRP_IMG_ALLOW_ERASE_PENDING` (default y) lets erase cancel a
+    // scheduled test or permanent swap: `img_mgmt_slot_in_use` then only refuses the
+    // active slot and a revert target.
+    for confirm in [false, true] {
+        let c = cells();
+        program(&c, 0, &image("1.0.0", 100, 9));
+        let mut g = group(&c, Config::default());
+        let b = image("1.1.0", 1000, 2);
+        upload(&mut g, &b, 512, |_| {});
+        let h = hash_of(&b);
+        let req = body(|e| {
+            e.str("hash").unwrap().bytes(&h).unwrap();
+            e.str("confirm").unwrap().bool(confirm).unwrap();
+        });
+        let st = state(&send(&mut g, false, true, cmd::STATE, &req));
+        assert!(st[1].flags.contains("pending"));
+        let rsp = send(&mut g, false, true, cmd::ERASE, &[0xa0]);
+        assert_eq!(&rsp[8..], &[0xbf, 0xff]);
+        assert!(c[1].borrow().as_bytes().iter().all(|&x| x == 0xff));
+        assert_eq!(g.boot().swap_type(0), Ok(SwapType::None));
+        let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+        assert_eq!(st.len(), 1);
+        assert_eq!(st[0].flags, "bootable confirmed active ");
+    }
+}
+
+#[test]
+fn set_state_empty_hash_counts_as_absent() {
+    // Zephyr tests `zhash.len == 0`: an empty `hash` is the same as none.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let confirm = body(|e| {
+        e.str("hash").unwrap().bytes(&[]).unwrap();
+        e.str("confirm").unwrap().bool(true).unwrap();
+    });
+    let rsp = send(&mut g, false, true, cmd::STATE, &confirm);
+    assert_eq!(err(&rsp), None);
+    assert_eq!(state(&rsp)[0].flags, "bootable confirmed active ");
+    let test = body(|e| {
+        e.str("hash").unwrap().bytes(&[]).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &test)), Some(24));
+}
+
+#[test]
+fn erase_of_an_unknown_slot_still_ends_the_upload() {
+    // Zephyr's img_mgmt_erase calls img_mgmt_reset_upload() after img_mgmt_erase_slot()
+    // whatever it returned, so an upload in progress ends even on err 14.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let b = image("1.1.0", 1000, 2);
+    let first = body(|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("data").unwrap().bytes(&b[..100]).unwrap();
+        e.str("len").unwrap().u32(b.len() as u32).unwrap();
+    });
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &first), "off"),
+        Some(100)
+    );
+    let s9 = body(|e| {
+        e.str("slot").unwrap().u32(9).unwrap();
+    });
+    assert_eq!(err(&send(&mut g, false, true, cmd::ERASE, &s9)), Some(14));
+    let next = body(|e| {
+        e.str("off").unwrap().u32(100).unwrap();
+        e.str("data").unwrap().bytes(&b[100..200]).unwrap();
+    });
+    assert_eq!(
+        field(&send(&mut g, false, true, cmd::UPLOAD, &next), "off"),
+        Some(0)
+    );
+}
+
+#[test]
+fn direct_upload_to_a_missing_slot_has_no_slot() {
+    // Zephyr's img_mgmt_get_unused_slot_area_id returns -1 for a slot without a flash
+    // area, which img_mgmt_upload_inspect answers with err 9 (no free slot).
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let img = image("1.1.0", 700, 3);
+    for (images, id) in [(1u8, 3u32), (2, 5)] {
+        let mut g = group(
+            &c,
+            Config {
+                images,
+                direct_upload: true,
+                ..Config::default()
+            },
+        );
+        let rsp = upload(&mut g, &img, 300, |e| {
+            e.str("image").unwrap().u32(id).unwrap();
+        });
+        assert_eq!(err(&rsp), Some(9));
+    }
+}
+
+#[test]
+fn upload_checks_only_the_header_magic() {
+    // img_mgmt_upload_inspect looks at nothing in the header but `ih_magic` (and
+    // `ih_ver` for `upgrade`): flags MCUboot would refuse, a short `ih_hdr_size` or
+    // overflowing sizes are for the bootloader to judge, not errors of the upload.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let mut img = image("1.1.0", 700, 3);
+    img[16] = 0x0c; // ENCRYPTED_AES128 | ENCRYPTED_AES256
+    img[8..10].copy_from_slice(&[0x10, 0]); // ih_hdr_size 16
+    img[12..16].copy_from_slice(&[0xff; 4]); // ih_img_size overflows
+    let rsp = upload(&mut g, &img, 300, |e| {
+        e.str("upgrade").unwrap().bool(true).unwrap();
+    });
+    assert_eq!(err(&rsp), None);
+    assert_eq!(field(&rsp, "match"), Some(1));
+    assert_eq!(&c[1].borrow().as_bytes()[..img.len()], &img[..]);
+}
+
+#[test]
+fn padded_image_of_slot_size_uploads() {
+    // Zephyr's default (`MCUMGR_GRP_IMG_TOO_LARGE_DISABLED`) refuses only `len` > slot
+    // size, so an imgtool `--pad`ded image (slot-sized, trailer magic included) uploads
+    // and is then pending for a test without any set-state request.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let b = image("1.1.0", 1000, 2);
+    let mut padded = vec![0xffu8; SLOT];
+    padded[..b.len()].copy_from_slice(&b);
+    padded[SLOT - 16..].copy_from_slice(&trailer::MAGIC_8);
+    let rsp = upload(&mut g, &padded, 512, |_| {});
+    assert_eq!(err(&rsp), None);
+    assert_eq!(field(&rsp, "match"), Some(1));
+    assert_eq!(c[1].borrow().as_bytes(), &padded[..]);
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st[1].flags, "bootable pending ");
+    // With the trailer check on, the same upload is too large.
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(
+        &c,
+        Config {
+            reject_trailer_overlap: true,
+            ..Config::default()
+        },
+    );
+    assert_eq!(err(&upload(&mut g, &padded, 512, |_| {})), Some(30));
 }
