@@ -34,11 +34,78 @@ pub fn for_each_entry<'b>(
         }
         let key = d.str()?;
         if !f(key, &mut d)? {
-            d.skip()?;
+            skip(&mut d)?;
         }
         i += 1;
     }
     Ok(())
+}
+
+/// Deepest container nesting [`skip`] follows when it has to walk an item itself.
+const SKIP_DEPTH: usize = 32;
+
+/// Skips one data item (with everything nested in it), as zcbor's `zcbor_any_skip` does.
+///
+/// minicbor's own `skip` is tried first; built without `alloc`, it refuses indefinite-length
+/// arrays and maps nested inside definite ones (`[[_ 1], 2]`), which are well-formed CBOR
+/// that Zephyr skips. Those are walked here with a fixed-size stack of open containers
+/// (no allocation); nesting deeper than [`SKIP_DEPTH`] is refused.
+pub fn skip(d: &mut Decoder<'_>) -> Result<(), Error> {
+    let mut probe = d.clone();
+    if probe.skip().is_ok() {
+        *d = probe;
+        return Ok(());
+    }
+    // Items still due in each open container; `None` for an indefinite one (ends at a
+    // break).
+    let mut open = heapless::Vec::<Option<u64>, SKIP_DEPTH>::new();
+    loop {
+        match d.datatype()? {
+            // A tag is a prefix of the item that follows it.
+            Type::Tag => {
+                d.tag()?;
+                continue;
+            }
+            Type::Break => {
+                if open.last() != Some(&None) {
+                    return Err(Error::Rc(Rc::Inval));
+                }
+                d.set_position(d.position() + 1);
+                open.pop();
+            }
+            Type::Array | Type::ArrayIndef => match d.array()? {
+                Some(0) => {}
+                n => {
+                    open.push(n).map_err(|_| Rc::Inval)?;
+                    continue;
+                }
+            },
+            Type::Map | Type::MapIndef => match d.map()? {
+                Some(0) => {}
+                n => {
+                    let items = n.map(|n| n.saturating_mul(2));
+                    open.push(items).map_err(|_| Rc::Inval)?;
+                    continue;
+                }
+            },
+            // Scalars and (possibly chunked) strings.
+            _ => d.skip()?,
+        }
+        // One item is complete: count it against the definite containers it closes.
+        loop {
+            match open.last_mut() {
+                None => return Ok(()),
+                Some(None) => break,
+                Some(Some(n)) => {
+                    *n -= 1;
+                    if *n > 0 {
+                        break;
+                    }
+                    open.pop();
+                }
+            }
+        }
+    }
 }
 
 /// Stores `v` in `slot`, failing with EINVAL if the key was already seen (Zephyr rejects
@@ -90,6 +157,44 @@ mod tests {
         assert_eq!(keys(&[0xa1, 0x01, 0x02]).map(|_| ()), inval); // int key
         assert_eq!(keys(&[0xbf, 0x61, 0x64]).map(|_| ()), inval); // truncated
         assert_eq!(keys(&[0xa1, 0x61, 0x64, 0x01]).map(|_| ()), inval); // wrong type for d
+    }
+
+    #[test]
+    fn unknown_values_with_nested_indefinite_items_are_skipped() {
+        // {"z":[[_ 1], 2], "d":"x"}: an indefinite array inside a definite one.
+        let a = [
+            0xa2, 0x61, 0x7a, 0x82, 0x9f, 0x01, 0xff, 0x02, 0x61, 0x64, 0x61, 0x78,
+        ];
+        assert_eq!(keys(&a).unwrap().len(), 2);
+        // {"z":{"k":{_ "m":[_ ]}, "n":[1, {_ }, 2]}, "d":"x"}
+        let b = [
+            0xa2, 0x61, 0x7a, 0xa2, 0x61, 0x6b, 0xbf, 0x61, 0x6d, 0x9f, 0xff, 0xff, 0x61, 0x6e,
+            0x83, 0x01, 0xbf, 0xff, 0x02, 0x61, 0x64, 0x61, 0x78,
+        ];
+        assert_eq!(keys(&b).unwrap().len(), 2);
+        // Still malformed: a missing item after a nested container, or a missing break.
+        let inval = Err(Error::Rc(Rc::Inval));
+        assert_eq!(
+            keys(&[0xa1, 0x61, 0x7a, 0x82, 0x9f, 0xff]).map(|_| ()),
+            inval
+        );
+        assert_eq!(
+            keys(&[0xa1, 0x61, 0x7a, 0x81, 0x9f, 0x01]).map(|_| ()),
+            inval
+        );
+        // Nesting deeper than the skip stack is refused, not overflowed.
+        let mut deep = heapless::Vec::<u8, 128>::new();
+        deep.extend_from_slice(&[0xa1, 0x61, 0x7a, 0x82]).unwrap();
+        deep.extend_from_slice(&[0x9f; 40]).unwrap();
+        deep.extend_from_slice(&[0xff; 40]).unwrap();
+        deep.push(0x01).unwrap();
+        let mut ok = deep.clone();
+        ok.truncate(4);
+        ok.extend_from_slice(&[0x9f; 20]).unwrap();
+        ok.extend_from_slice(&[0xff; 20]).unwrap();
+        ok.push(0x01).unwrap();
+        assert_eq!(keys(&ok).unwrap().len(), 1);
+        assert_eq!(keys(&deep).map(|_| ()), inval);
     }
 
     #[test]

@@ -147,7 +147,9 @@ impl<S: Shell, const LINE: usize, const OUT: usize> ShellGroup<S, LINE, OUT> {
                 if too_long {
                     continue;
                 }
-                let sep = usize::from(!line.is_empty());
+                // Every argument, empty ones included, is followed by a space in
+                // Zephyr's buffer (the last one becomes the terminator).
+                let sep = usize::from(args > 0);
                 if line.len() + sep + arg.len() >= LINE {
                     too_long = true;
                     continue;
@@ -277,6 +279,25 @@ mod tests {
         // never in the middle of a character
         let rsp = run(&mut g, &argv(&["echo", "ééééé"], 0x0a));
         assert_eq!(&rsp[8..19], &hex("bf 61 6f 67 c3 a9 c3 a9 c3 a9 0a")[..]);
+    }
+
+    #[test]
+    fn empty_arguments_are_joined_as_zephyr_does() {
+        // Zephyr copies every argument followed by a space (the last one dropped), so a
+        // leading empty argument still costs its separator.
+        let mut g: ShellGroup<FakeShell, 16, 64> =
+            ShellGroup::new(FakeShell::default(), Config::default());
+        run(&mut g, &argv(&["", "echo", "hi"], 0x0a));
+        assert_eq!(g.shell().last.as_str(), " echo hi");
+        // " echo 012345678" is 15 bytes and fits 16; one more byte does not.
+        assert_eq!(
+            run(&mut g, &argv(&["", "echo", "012345678"], 0x0a))[8..11],
+            hex("bf 61 6f")[..]
+        );
+        assert_eq!(
+            run(&mut g, &argv(&["", "echo", "0123456789"], 0x0a)),
+            hex("0b 00 00 13 00 09 06 00 bf 63 65 72 72 bf 65 67 72 6f 75 70 09 62 72 63 02 ff ff")
+        );
     }
 
     #[test]

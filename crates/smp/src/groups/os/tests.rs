@@ -57,6 +57,20 @@ fn os_err(rc: u8) -> [u8; 19] {
 }
 
 #[test]
+fn echo_skips_indefinite_items_nested_in_unknown_values() {
+    // {"x":[[_ 1], 2], "d":"hi"}: Zephyr skips the unknown value and echoes.
+    let mut rig = Rig::new();
+    assert_eq!(
+        &rig.req(
+            2,
+            0,
+            &[0xa2, 0x61, b'x', 0x82, 0x9f, 0x01, 0xff, 0x02, 0x61, b'd', 0x62, b'h', b'i']
+        )[..],
+        &[0xbf, 0x61, b'r', 0x62, b'h', b'i', 0xff]
+    );
+}
+
+#[test]
 fn echo_read_and_write_definite_and_indefinite() {
     let mut rig = Rig::new();
     let want = [0xbf, 0x61, b'r', 0x62, b'h', b'i', 0xff];
