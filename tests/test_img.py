@@ -381,3 +381,21 @@ def test_two_images_and_direct_upload_slot_info(tmp_path):
         assert st[(1, 1)]["version"] == "3.0.0"
     finally:
         assert d.stop() == 0
+
+
+def test_padded_image_is_a_test_request_by_itself(dfu, tmp_path):
+    """imgtool --pad fills the slot and writes the trailer magic: after the upload the image
+    is pending (a test), without any set-state, and boots at the next reset."""
+    d, v1, v2 = dfu
+    app = tmp_path / "padded.bin"
+    app.write_bytes(random.Random(9).randbytes(4000))
+    padded = tmp_path / "padded.signed.bin"
+    imgtool("sign", "-k", str(_key_of(d)), "--header-size", "0x200", "--pad-header", "--align",
+            "8", "--version", "4.0.0", "--slot-size", hex(SLOT), "--pad", str(app), str(padded))
+    assert padded.stat().st_size == SLOT
+    d.mcumgrctl("image", "upload", "-q", str(padded))
+    s1 = images(d)[(0, 1)]
+    assert s1["version"] == "4.0.0" and s1["pending"] and not s1["permanent"]
+    reset(d)
+    s0 = images(d)[(0, 0)]
+    assert s0["version"] == "4.0.0" and s0["active"] and not s0["confirmed"]
