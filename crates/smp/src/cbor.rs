@@ -49,7 +49,7 @@ const SKIP_DEPTH: usize = 32;
 /// minicbor's own `skip` is tried first; built without `alloc`, it refuses indefinite-length
 /// arrays and maps nested inside definite ones (`[[_ 1], 2]`), which are well-formed CBOR
 /// that Zephyr skips. Those are walked here with a fixed-size stack of open containers
-/// (no allocation); nesting deeper than [`SKIP_DEPTH`] is refused.
+/// (no allocation); nesting deeper than `SKIP_DEPTH` is refused.
 pub fn skip(d: &mut Decoder<'_>) -> Result<(), Error> {
     let mut probe = d.clone();
     if probe.skip().is_ok() {
