@@ -163,11 +163,6 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Decoder<B> {
         self.ready = None;
     }
 
-    /// Whether the decoder is in the middle of an SMP line.
-    pub fn in_smp_line(&self) -> bool {
-        matches!(self.state, State::Line { .. } | State::Marker(_))
-    }
-
     /// The packet completed by the last [`Event::Packet`] (header and payload, no length
     /// field or CRC). Empty if none is ready.
     pub fn packet(&self) -> &[u8] {
@@ -217,17 +212,6 @@ impl<B: AsMut<[u8]> + AsRef<[u8]>> Decoder<B> {
                     }
                     Event::None
                 }
-            }
-        }
-    }
-
-    /// Feeds a whole slice, calling `on` for every event other than [`Event::None`]. The
-    /// decoder is passed back so that `on` can read [`Decoder::packet`].
-    pub fn push_all(&mut self, bytes: &[u8], mut on: impl FnMut(&Self, Event)) {
-        for &b in bytes {
-            let ev = self.push(b);
-            if ev != Event::None {
-                on(self, ev);
             }
         }
     }

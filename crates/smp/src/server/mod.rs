@@ -215,17 +215,6 @@ impl Default for Config {
     }
 }
 
-/// Counters the dispatcher keeps.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Requests handled (answered by a handler or with an error).
-    pub requests: u32,
-    /// Requests answered with an error (`rc` or group error).
-    pub errors: u32,
-    /// Buffers whose trailing bytes were not a whole packet (shorter than a header).
-    pub runts: u32,
-}
-
 /// What [`Server::process`] did with a buffer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -249,7 +238,6 @@ pub struct Server<'g, const N: usize> {
     groups: heapless::Vec<&'g mut dyn Group, N>,
     info: heapless::Vec<GroupInfo, N>,
     config: Config,
-    counters: Counters,
 }
 
 impl<'g, const N: usize> Server<'g, N> {
@@ -259,7 +247,6 @@ impl<'g, const N: usize> Server<'g, N> {
             groups: heapless::Vec::new(),
             info: heapless::Vec::new(),
             config,
-            counters: Counters::default(),
         }
     }
 
@@ -285,11 +272,6 @@ impl<'g, const N: usize> Server<'g, N> {
         &self.config
     }
 
-    /// The dispatcher's counters.
-    pub fn counters(&self) -> Counters {
-        self.counters
-    }
-
     /// Gives every group a chance to act on the passage of time (see [`Group::poll`]).
     pub fn poll(&mut self, now_ms: u64) {
         for g in self.groups.iter_mut() {
@@ -311,20 +293,13 @@ impl<'g, const N: usize> Server<'g, N> {
         let tx = &mut tx[..limit];
         let mut out = Outcome::default();
         let mut rest = rx;
-        loop {
-            let Ok(h) = Header::new_checked(rest) else {
-                if !rest.is_empty() {
-                    self.counters.runts += 1;
-                }
-                break;
-            };
+        // Fewer than 8 bytes left: no response (Zephyr's ECORRUPT, silent).
+        while let Ok(h) = Header::new_checked(rest) {
             let Ok(req) = HeaderRepr::parse(&h) else {
                 break;
             };
             let total = HEADER_LEN + req.len as usize;
             if rest.len() < total {
-                self.counters.requests += 1;
-                self.counters.errors += 1;
                 if let Some(n) = encode_rc(&req, Rc::Corrupt, tx) {
                     send(&tx[..n]);
                     out.responses += 1;
@@ -334,11 +309,7 @@ impl<'g, const N: usize> Server<'g, N> {
             }
             let payload = &rest[HEADER_LEN..total];
             rest = &rest[total..];
-            self.counters.requests += 1;
             let (n, ok) = self.handle_one(meta, &req, payload, tx);
-            if !ok {
-                self.counters.errors += 1;
-            }
             if n > 0 {
                 send(&tx[..n]);
                 out.responses += 1;
