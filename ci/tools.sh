@@ -34,8 +34,9 @@ need_cbindgen() {
 }
 
 need_bindgen() {
-	# bindgen loads libclang at run time.
-	need_apt libclang1-14 || need_apt libclang1
+	# bindgen loads libclang at run time, and libclang needs clang's own resource headers
+	# (stddef.h, stdint.h, ...) from libclang-common-14-dev: a fresh machine has neither.
+	need_apt libclang1-14 libclang-common-14-dev
 	if ! bindgen --version 2>/dev/null | grep -q " $BINDGEN_VERSION\$"; then
 		cargo install --locked --root "$TOOLS" --version "$BINDGEN_VERSION" bindgen-cli
 	fi
