@@ -55,6 +55,7 @@ scripts/fuzz-smoke.sh
 step "integration tests with real clients"
 cargo build -p smp-svr
 export SMP_SVR="$ROOT/target/debug/smp-svr"
-export MCUMGRCTL="$TOOLS/bin/mcumgrctl"
+# The mcumgrctl found above: the one in .ci/tools, or a 0.20 already on PATH.
+export MCUMGRCTL="$(command -v mcumgrctl)"
 cd tests
 python -m pytest -q
