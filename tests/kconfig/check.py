@@ -30,6 +30,9 @@ import tempfile
 import kconfiglib
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import twister  # noqa: E402
+
 ASSIGN = re.compile(r"^(CONFIG_|SB_CONFIG_)([A-Za-z0-9_]+)=(.*)$")
 UNSET = re.compile(r"^# (CONFIG_)([A-Za-z0-9_]+) is not set$")
 
@@ -189,21 +192,15 @@ def stub_tree(model, env):
 
 
 def scenarios(app):
+    """(name, platform, EXTRA_CONF_FILE list, DTC overlays, sysbuild) per scenario and
+    allowed platform, with common merged in as Twister merges it (twister.py)."""
     with open(os.path.join(app, "sample.yaml")) as f:
         sample = yaml.safe_load(f)
     common = sample.get("common", {})
     for name, scenario in sample["tests"].items():
-        merged = {**common, **(scenario or {})}
-        args = merged.get("extra_args", [])
-        if isinstance(args, str):
-            args = [args]
-        conf, dtc = [], []
-        for arg in args:
-            m = re.fullmatch(r'(EXTRA_CONF_FILE|DTC_OVERLAY_FILE|EXTRA_DTC_OVERLAY_FILE)="?([^"]*)"?', arg)
-            if not m:
-                raise SystemExit(f"sample.yaml {name}: unexpected extra_args entry {arg!r}")
-            (conf if m.group(1) == "EXTRA_CONF_FILE" else dtc).extend(m.group(2).split(";"))
-        for platform in merged.get("platform_allow", []):
+        merged = twister.merged(common, scenario)
+        conf, dtc, _ = twister.build_args(merged)
+        for platform in dict.fromkeys(twister.as_list(merged.get("platform_allow"))):
             yield name, platform, conf, dtc, bool(merged.get("sysbuild", False))
 
 
@@ -294,6 +291,31 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild):
             final[sym] = ("sysbuild.conf (as MAIN_image_default.cmake sets it)", value, 0)
         os.unlink(sb_fragment.name)
 
+    order = {os.path.relpath(f, app): i for i, f in enumerate(fragments)}
+    order["sysbuild.conf (as MAIN_image_default.cmake sets it)"] = len(fragments)
+    notes = []
+
+    def report(where, message, dep_exprs):
+        """An assignment that did not take is an error, unless every unmet dependency is a
+        symbol that a fragment merged later sets to n: a board file or overlay switching a
+        feature off on purpose (kconfig.py prints a warning for it and goes on)."""
+        unmet = [d for d in dep_exprs if kconfiglib.expr_value(d) == 0]
+        text = ", ".join(kconfiglib.expr_str(d) for d in unmet)
+        later_off = []
+        for d in unmet:
+            if isinstance(d, tuple) or d.name not in final:
+                break
+            frag, value, n = final[d.name]
+            if value != "n" or order.get(frag, -1) <= order.get(where[0], -1):
+                break
+            later_off.append(f"{frag}:{n} sets CONFIG_{d.name}=n")
+        else:
+            if later_off:
+                notes.append(f"{where[0]}:{where[2]}: {message}, as intended: "
+                             + "; ".join(later_off))
+                return
+        errors.append(f"{where[0]}:{where[2]}: {message}; unmet: {text or 'range or select'}")
+
     for sym in kconf.unique_defined_syms:
         if sym.user_value is not None and not any(node.prompt for node in sym.nodes):
             errors.append(f"CONFIG_{sym.name} is assigned but has no prompt "
@@ -304,23 +326,16 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild):
         if sym.type == kconfiglib.BOOL:
             want = kconfiglib.TRI_TO_STR[want]
         if want != sym.str_value:
-            deps = kconfiglib.split_expr(sym.direct_dep, kconfiglib.AND)
-            unmet = [kconfiglib.expr_str(d) for d in deps
-                     if kconfiglib.expr_value(d) == 0]
-            where = final.get(sym.name, ("?", "", 0))
-            errors.append(
-                f"{where[0]}:{where[2]}: CONFIG_{sym.name}={want} did not take "
-                f"(got {sym.str_value!r}); unmet: {', '.join(unmet) or 'range or select'}")
+            report(final.get(sym.name, ("?", "", 0)),
+                   f"CONFIG_{sym.name}={want} did not take (got {sym.str_value!r})",
+                   kconfiglib.split_expr(sym.direct_dep, kconfiglib.AND))
     for choice in kconf.unique_choices:
         if choice.user_selection and choice.user_selection is not choice.selection:
             sel = choice.user_selection.name
-            where = final.get(sel, ("?", "", 0))
             got = choice.selection.name if choice.selection else "nothing (choice not visible)"
-            unmet = [kconfiglib.expr_str(d)
-                     for d in kconfiglib.split_expr(choice.direct_dep, kconfiglib.AND)
-                     if kconfiglib.expr_value(d) == 0]
-            errors.append(f"{where[0]}:{where[2]}: CONFIG_{sel}=y was not selected, {got} was"
-                          + (f"; unmet: {', '.join(unmet)}" if unmet else ""))
+            report(final.get(sel, ("?", "", 0)),
+                   f"CONFIG_{sel}=y was not selected, {got} was",
+                   kconfiglib.split_expr(choice.direct_dep, kconfiglib.AND))
 
     def val(name):
         if name == "y":
@@ -349,6 +364,8 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild):
             if s.name.startswith("MCUBOOT_BOOTLOADER_MODE_") and s.str_value == "y"]
     print(f"ok   {label}: {', '.join(on)}"
           + (f"; MCUboot mode {mode[0]}" if mode else "; no MCUboot"))
+    for note in notes:
+        print("       off: " + note)
     return True
 
 
