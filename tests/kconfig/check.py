@@ -181,8 +181,9 @@ def stub_tree(model, env):
     with open(os.path.join(tree, "subsys/logging/Kconfig.template.log_config"), "w") as f:
         f.write(LOG_TEMPLATE)
     with open(os.path.join(tree, "kconfigfunctions.py"), "w") as f:
-        # $(dt_chosen_enabled,zephyr,uart-mcumgr): every board here chooses one (usb.overlay
-        # for CDC-ACM); dts-check.sh covers the overlays themselves.
+        # $(dt_chosen_enabled,zephyr,uart-mcumgr): the boards choose uart0 (nrf52dk_nrf52832.dts
+        # f1073406, nrf52840dk_nrf52840.dts db8b2135, frdm_k64f.dts 7abba6cd), usb.overlay the
+        # CDC-ACM UART; dts-check.sh covers the overlays themselves.
         f.write(
             "def dt_chosen_enabled(kconf, name, chosen):\n"
             "    return 'y'\n"
