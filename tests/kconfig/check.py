@@ -24,6 +24,7 @@ Usage: check.py APP_DIR [--table FILE]
 import argparse
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -217,14 +218,19 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild):
     # What sysbuild sets in the application image (MAIN_image_default.cmake), merged last.
     sb_fragment = None
     if sysbuild:
-        lines = []
+        sb_values = {}
         for sb, value, n in sb_assignments(os.path.join(app, "sysbuild.conf")):
-            entry = model.sysbuild.get(sb)
-            if entry is None:
+            if sb not in model.sysbuild:
                 errors.append(f"sysbuild.conf:{n}: {sb} is not in upstream-symbols.yaml")
-                continue
-            if value == "y":
-                lines += [f"CONFIG_{k}={v}" for k, v in entry.get("sets_app", {}).items()]
+            sb_values[sb] = value
+        lines = []
+        for sb, entry in model.sysbuild.items():
+            # MAIN_image_default.cmake: each setting applies only under its `requires`
+            # (the mode under SB_CONFIG_BOOTLOADER_MCUBOOT); `sets_app_off` applies otherwise.
+            needed = entry.get("requires")
+            on = sb_values.get(sb) == "y" and (needed is None or sb_values.get(needed) == "y")
+            settings = entry.get("sets_app", {}) if on else entry.get("sets_app_off", {})
+            lines += [f"CONFIG_{k}={v}" for k, v in settings.items()]
         sb_fragment = tempfile.NamedTemporaryFile("w", suffix="-sysbuild.conf", delete=False)
         sb_fragment.write("\n".join(lines) + "\n")
         sb_fragment.close()
@@ -272,6 +278,7 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild):
         kconf = kconfiglib.Kconfig(os.path.join(app, "Kconfig"), warn_to_stderr=False)
     finally:
         sys.path.remove(tree)
+        shutil.rmtree(tree)
     for sym in kconf.syms.values():
         # MODULES is kconfiglib's own; numbers in `range`/`default` are constants
         if (not sym.nodes and not sym.is_constant and sym.name != "MODULES"
