@@ -3,9 +3,9 @@
 # model of the Zephyr symbols they set that was read from upstream (tests/kconfig/
 # upstream-symbols.yaml; tests/kconfig/check.py): every symbol exists with that type, every
 # assignment takes effect (dependencies met by the same fragments, in Zephyr's merge order,
-# sysbuild's settings included), and what the C glue calls is compiled. selftest.py breaks
-# a copy of the application in known ways and requires check.py to catch each.
-# sample_check.py reads sample.yaml as Twister does and checks west.yml's pins and modules.
+# sysbuild's settings included), and what the C glue calls is compiled. sample_check.py
+# reads sample.yaml as Twister does and checks west.yml's pins and modules. selftest.py
+# breaks a copy of the application in known ways and requires the two to catch each.
 # kconfiglib and PyYAML go into a venv under .ci/tools.
 set -euo pipefail
 source "$(dirname "$0")/tools.sh"

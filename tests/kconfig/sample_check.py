@@ -4,8 +4,9 @@
 sample.yaml, read as Twister reads it (tests/kconfig/twister.py: the keys and types of
 testsuite-schema.yaml, the common/scenario merge of config_parser.py):
 - only keys the schema knows, with values of the schema's types;
-- every scenario has platform_allow and integration_platforms, and every integration
-  platform is allowed (twister -G builds only integration platforms);
+- every scenario has platform_allow and integration_platforms, every integration platform
+  is allowed (twister -G builds only integration platforms), and a scenario that lists its
+  own platforms does not get more from `common` (Twister joins the two lists);
 - no deprecated CONF_FILE / OVERLAY_CONFIG / DTC_OVERLAY_FILE in extra_args;
 - the files named exist, and every overlay-*.conf is built by some scenario.
 
@@ -56,6 +57,12 @@ for name, scenario in sample["tests"].items():
     if not re.fullmatch(r"[a-zA-Z0-9_.]+", name):
         errors.append(f"{name}: scenario names are letters, digits, '_' and '.'")
     check_keys(name, scenario)
+    for key in ("platform_allow", "integration_platforms"):
+        own, inherited = twister.as_list((scenario or {}).get(key)), twister.as_list(common.get(key))
+        extra = [p for p in inherited if p not in own]
+        if own and extra:
+            errors.append(f"{name}: {key} {own} is joined with common's, so Twister also "
+                          f"uses {extra} for it")
     merged = twister.merged(common, scenario)
     allow = twister.as_list(merged.get("platform_allow"))
     integration = twister.as_list(merged.get("integration_platforms"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Shows that tests/kconfig/check.py fails where it must: each case copies the application
-into a temporary directory, breaks one thing, and requires check.py to fail with the
-expected message; the unmodified copy must pass.
+"""Shows that tests/kconfig/check.py and sample_check.py fail where they must: each case
+copies the application into a temporary directory, breaks one thing, and requires the
+checker to fail with the expected message; the unmodified copy must pass both.
 
 Usage: selftest.py APP_DIR
 """
@@ -13,8 +13,10 @@ import sys
 import tempfile
 
 APP = os.path.abspath(sys.argv[1])
-CHECK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "check.py")
-FILES = ["Kconfig", "prj.conf", "sample.yaml", "sysbuild.conf", "boards"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+CHECK = os.path.join(HERE, "check.py")
+SAMPLE_CHECK = os.path.join(HERE, "sample_check.py")
+FILES = ["Kconfig", "prj.conf", "sample.yaml", "sysbuild.conf", "west.yml", "boards"]
 
 
 def copy_app():
@@ -71,36 +73,51 @@ CASES = [
     ("TAP Ethernet left on beside offloaded sockets",
      lambda d: edit(os.path.join(d, "overlay-udp-native-sim.conf"), "CONFIG_ETH_DRIVER=n\n", ""),
      r"NET_NATIVE_OFFLOADED_SOCKETS=y needs ETH_DRIVER=n"),
+    ("platforms in common, joined with a scenario's",
+     lambda d: edit(os.path.join(d, "sample.yaml"), "  build_only: true\n",
+                    "  build_only: true\n  platform_allow:\n    - frdm_k64f\n"),
+     r"sample.mcumgr.smp_svr_rs.bt: platform_allow .* also uses \['frdm_k64f'\]",
+     SAMPLE_CHECK),
+    ("an integration platform outside platform_allow",
+     lambda d: edit(os.path.join(d, "sample.yaml"),
+                    "      - frdm_k64f\n    integration_platforms:\n      - frdm_k64f\n",
+                    "      - frdm_k64f\n    integration_platforms:\n      - nrf52840dk/nrf52840\n"),
+     r"integration platform nrf52840dk/nrf52840 is not in its platform_allow", SAMPLE_CHECK),
+    ("Zephyr on a branch instead of the release",
+     lambda d: edit(os.path.join(d, "west.yml"), "revision: v4.4.0", "revision: main"),
+     r"zephyr revision 'main' is not a release tag", SAMPLE_CHECK),
     ("a symbol whose upstream default we rely on, assigned",
      lambda d: append(os.path.join(d, "prj.conf"), "CONFIG_USBD_CDC_ACM_CLASS=y\n"),
      r"CONFIG_USBD_CDC_ACM_CLASS is modelled as not assigned by us"),
 ]
 
 
-def run(d):
-    p = subprocess.run([sys.executable, CHECK, d], capture_output=True, text=True)
+def run(d, checker=CHECK):
+    p = subprocess.run([sys.executable, checker, d], capture_output=True, text=True)
     return p.returncode, p.stdout + p.stderr
 
 
 def main():
     failures = 0
     d = copy_app()
-    rc, out = run(d)
-    if rc != 0:
-        print("FAIL the unmodified copy does not pass:\n" + out)
-        failures += 1
-    else:
-        print("ok   unmodified copy passes")
+    for checker in (CHECK, SAMPLE_CHECK):
+        rc, out = run(d, checker)
+        if rc != 0:
+            print(f"FAIL the unmodified copy does not pass {os.path.basename(checker)}:\n" + out)
+            failures += 1
+        else:
+            print(f"ok   unmodified copy passes {os.path.basename(checker)}")
     shutil.rmtree(d)
-    for title, breakage, expect in CASES:
+    for title, breakage, expect, *rest in CASES:
+        checker = rest[0] if rest else CHECK
         d = copy_app()
         breakage(d)
-        rc, out = run(d)
+        rc, out = run(d, checker)
         if rc == 0 or not re.search(expect, out):
             print(f"FAIL {title}: exit {rc}, expected /{expect}/ in:\n{out}")
             failures += 1
         else:
-            print(f"ok   {title}: check.py fails with /{expect}/")
+            print(f"ok   {title}: {os.path.basename(checker)} fails with /{expect}/")
         shutil.rmtree(d)
     sys.exit(1 if failures else 0)
 
