@@ -152,6 +152,9 @@ pub struct DeviceConfig {
     pub stats: HostStats,
     /// Told once the first boot has finished (banner printed, groups registered).
     pub booted: Option<std::sync::mpsc::Sender<()>>,
+    /// The RTC runs from the host clock at power-on (`--rtc host`); otherwise it is unset
+    /// until a client sets it.
+    pub rtc_from_host: bool,
 }
 
 /// Runs the device until the queue closes: boots, serves, and boots again after every reset.
@@ -163,6 +166,7 @@ pub fn run<const W: usize, const E: usize>(
     rx: Receiver<Job>,
 ) -> Result<(), String> {
     let persist = Rc::new(Persist::default());
+    persist.rtc_valid.set(cfg.rtc_from_host);
     let mut parts = Partitions::<W, E>::open(&cfg.flash_dir, cfg.geometry)
         .map_err(|e| format!("cannot open flash in {}: {e}", cfg.flash_dir.display()))?;
     parts.count_into(cfg.stats.clone());

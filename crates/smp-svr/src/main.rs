@@ -286,6 +286,7 @@ fn run(args: cli::Args) -> Result<(), String> {
         fs_root: fs_root(&args),
         stats,
         booted: Some(booted_tx),
+        rtc_from_host: args.rtc == cli::RtcMode::Host,
     };
     std::thread::Builder::new()
         .name("smp_work".into())
