@@ -8,6 +8,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import subprocess
 import time
 import zlib
@@ -214,6 +215,32 @@ def test_shell_exec_errors(device):
     assert r.returncode != 0 and "EMPTY_COMMAND" in r.stderr, r.stderr
     r = device.mcumgrctl("raw", "write", "9", "0", '{"argv": "not an array"}', check=False)
     assert r.returncode != 0
+    # As Zephyr's shell_mgmt_exec: the line ends at the first element that is not text ...
+    out = json.loads(device.mcumgrctl("--json", "raw", "write", "9", "0",
+                                      '{"argv": ["kernel", "version", 1, "x"]}').stdout)
+    assert out == {"o": "Zephyr version 4.2.0\n", "ret": 0}, out
+    # ... and a first element that is not text is EMPTY_COMMAND (group 9, rc 3).
+    r = device.mcumgrctl("raw", "write", "9", "0", '{"argv": [1, "kernel"]}', check=False)
+    assert r.returncode != 0 and "EMPTY_COMMAND" in r.stderr, r.stderr
+
+
+def udp_exchange(device, packet: bytes) -> bytes:
+    """Sends one raw SMP packet over UDP; returns the response packet."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(packet, ("127.0.0.1", device.udp_port))
+        return s.recv(4096)
+
+
+def test_shell_exec_first_argv_wins(device):
+    # {"argv": ["kernel", "version"], "argv": ["x"], 1: 2}: no JSON client can send a
+    # duplicate key, so the bytes go out raw. Zephyr reads up to the first argv only.
+    body = bytes.fromhex("a3 64 61 72 67 76 82 66 6b 65 72 6e 65 6c 67 76 65 72 73 69 6f 6e"
+                         " 64 61 72 67 76 81 61 78 01 02")
+    rsp = udp_exchange(device, bytes([0x0a, 0, 0, len(body), 0, 9, 0x33, 0]) + body)
+    assert rsp[:8] == bytes([0x0b, 0, 0, len(rsp) - 8, 0, 9, 0x33, 0]), rsp.hex()
+    o = "Zephyr version 4.2.0\n".encode()
+    assert rsp[8:] == (b"\xbf\x61o" + bytes([0x60 + len(o)]) + o + b"\x63ret\x00\xff"), rsp.hex()
 
 
 # ---------------------------------------------------------------- enumeration
