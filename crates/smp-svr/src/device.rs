@@ -264,8 +264,8 @@ fn boot_and_serve<const W: usize, const E: usize>(
         params: cfg.params,
         support_v1: cfg.support_v1,
     });
-    // Registration order is what the enumeration group reports.
-    let groups: [&mut dyn smp::server::Group; 8] = [
+    // Registration order is what the enumeration group reports: Zephyr's, by handler name.
+    let mut groups: [&mut dyn smp::server::Group; 8] = [
         &mut os,
         &mut img,
         &mut stat,
@@ -275,6 +275,7 @@ fn boot_and_serve<const W: usize, const E: usize>(
         &mut enum_grp,
         &mut basic,
     ];
+    groups.sort_by_key(|g| smp::groups::zephyr_rank(g.id()));
     for g in groups {
         server
             .register(g)
