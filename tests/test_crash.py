@@ -93,8 +93,8 @@ def test_crash_after_settings_save(tmp_path):
     d = start_device(tmp_path, state=state)
 
     async def write(client):
-        for r in [setreq.WriteSetting(name="crash/a", val=b"saved"), setreq.SaveSettings(),
-                  setreq.WriteSetting(name="crash/b", val=b"unsaved")]:
+        for r in [setreq.WriteSetting(name="app/crash/a", val=b"saved"), setreq.SaveSettings(),
+                  setreq.WriteSetting(name="app/crash/b", val=b"unsaved")]:
             rsp = await client.request(r)
             assert success(rsp), rsp
 
@@ -104,7 +104,7 @@ def test_crash_after_settings_save(tmp_path):
     try:
         async def read(client):
             return [await client.request(setreq.ReadSetting(name=n))
-                    for n in ["crash/a", "crash/b"]]
+                    for n in ["app/crash/a", "app/crash/b"]]
         a, b = run(with_udp(d.udp_port, read))
         assert success(a) and a.val == b"saved"
         assert error(b)  # never saved: gone with the crash, as on a board

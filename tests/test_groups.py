@@ -287,10 +287,13 @@ def test_settings_survive_a_restart_and_storage_erase_empties_them(tmp_path):
         assert "cafe01" in out.replace(" ", "").lower() or json.loads(out), out
         [r2] = smp(d, setreq.ReadSetting(name="app/name"))
         assert success(r2) and r2.val == b"\xca\xfe\x01"
-        [dl] = smp(d, setreq.DeleteSetting(name="app/name"))
-        assert success(dl)
-        [gone] = smp(d, setreq.ReadSetting(name="app/name"))
-        assert error(gone)
+        # settings_delete removes the persisted value only: the handler keeps its running
+        # value, and a key that was never saved deletes fine.
+        dl, kept, again = smp(d, setreq.DeleteSetting(name="app/name"),
+                              setreq.ReadSetting(name="app/name"),
+                              setreq.DeleteSetting(name="app/never"))
+        assert success(dl) and success(again)
+        assert success(kept) and kept.val == b"\xca\xfe\x01"
         [ld] = smp(d, setreq.LoadSettings())
         assert success(ld)
         # Storage erase wipes what was saved: after a reset, app/blob is gone.
@@ -305,6 +308,29 @@ def test_settings_survive_a_restart_and_storage_erase_empties_them(tmp_path):
         assert error(after), after
         r = d.mcumgrctl("zephyr", "erase-storage")
         assert r.returncode == 0
+    finally:
+        assert d.stop() == 0
+
+
+def test_settings_unregistered_roots_are_root_key_not_found(device):
+    # Only the handler "app" is registered (the default --settings-root): "t/a" and "zz" have
+    # no handler, so settings_runtime_set/get fail: err {group 3, rc 5} ROOT_KEY_NOT_FOUND.
+    for name in ["t/a", "zz"]:
+        r = device.mcumgrctl("settings", "write", name, "01", check=False)
+        assert r.returncode != 0 and "ROOT_KEY_NOT_FOUND" in r.stderr, r.stderr
+        r = device.mcumgrctl("settings", "read", name, check=False)
+        assert r.returncode != 0 and "ROOT_KEY_NOT_FOUND" in r.stderr, r.stderr
+    device.mcumgrctl("settings", "write", "app/t/a", "01")
+    assert "01" in device.mcumgrctl("settings", "read", "app/t/a").stdout
+
+
+def test_settings_roots_follow_the_flag(tmp_path):
+    d = start_device(tmp_path, "--settings-root", "t", "--settings-root", "net")
+    try:
+        d.mcumgrctl("settings", "write", "t/a", "02")
+        d.mcumgrctl("settings", "write", "net/ip", "03")
+        r = d.mcumgrctl("settings", "write", "app/x", "01", check=False)
+        assert r.returncode != 0 and "ROOT_KEY_NOT_FOUND" in r.stderr, r.stderr
     finally:
         assert d.stop() == 0
 
@@ -324,7 +350,7 @@ def test_every_group_over_the_pty_with_smpclient(device):
     async def go(client):
         reqs = [statreq.ListOfGroups(), enumreq.CountSupportedGroups(),
                 fsreq.SupportedFileHashChecksumTypes(), shreq.Execute(argv=["kernel", "version"]),
-                setreq.WriteSetting(name="pty/x", val=b"1"), setreq.ReadSetting(name="pty/x")]
+                setreq.WriteSetting(name="app/pty", val=b"1"), setreq.ReadSetting(name="app/pty")]
         return [await client.request(r) for r in reqs]
 
     for rsp in run(with_serial(device.pty, go)):
@@ -344,13 +370,14 @@ def test_mcumgrctl_every_command_of_the_new_groups(device, tmp_path):
     assert (tmp_path / "back.txt").read_text() == "0123456789"
     assert "smp_grp" in c("stats", "list-groups").stdout
     assert "ticks" in c("stats", "get", "smp_svr_stats").stdout
-    c("settings", "write", "t/k", "0a0b")
-    assert "0a" in c("settings", "read", "t/k").stdout.lower()
+    c("settings", "write", "app/k", "0a0b")
+    assert "0a" in c("settings", "read", "app/k").stdout.lower()
     c("settings", "commit")
     c("settings", "save")
     c("settings", "load")
-    c("settings", "delete", "t/k")
-    assert c("settings", "read", "t/k", check=False).returncode != 0
+    c("settings", "delete", "app/k")
+    assert "0a" in c("settings", "read", "app/k").stdout.lower()  # the running value stays
+    assert c("settings", "read", "app/none", check=False).returncode != 0
     assert "Uptime" in c("shell", "kernel", "uptime").stdout
     assert "MGMT_GROUP_ID_OS" in c("enum", "list-groups").stdout
     assert "img mgmt" in c("enum", "show-group-details").stdout

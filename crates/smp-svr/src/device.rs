@@ -155,6 +155,8 @@ pub struct DeviceConfig {
     /// The RTC runs from the host clock at power-on (`--rtc host`); otherwise it is unset
     /// until a client sets it.
     pub rtc_from_host: bool,
+    /// The roots settings handlers registered (`--settings-root`).
+    pub settings_roots: Vec<String>,
 }
 
 /// Runs the device until the queue closes: boots, serves, and boots again after every reset.
@@ -242,7 +244,7 @@ fn boot_and_serve<const W: usize, const E: usize>(
     let mut os = OsGroup::new(HostOs::new(board.clone(), bootloader), cfg.os);
     let mut img = ImgGroup::new(slots, boot_ctl, cfg.img);
     let mut stat = StatGroup::new(cfg.stats.clone(), Default::default());
-    let settings_store = FileSettings::open(&cfg.state)
+    let settings_store = FileSettings::open(&cfg.state, &cfg.settings_roots)
         .map_err(|e| format!("cannot open settings in {}: {e}", cfg.state.display()))?;
     let mut settings: SettingsGroup<_> = SettingsGroup::new(settings_store, Default::default());
     let host_fs = HostFs::new(&cfg.fs_root)

@@ -300,7 +300,9 @@ pub trait Settings {
     fn get(&mut self, name: &str, buf: &mut [u8]) -> Result<usize, SettingsError>;
     /// Sets `name` to `val` in the running configuration.
     fn set(&mut self, name: &str, val: &[u8]) -> Result<(), SettingsError>;
-    /// Deletes `name` (from the running configuration and from storage).
+    /// Deletes the persisted value of `name`, as Zephyr's `settings_delete` (a save of no
+    /// value, which no handler sees): the running value a handler holds stays, and a key
+    /// that was never saved is not an error.
     fn delete(&mut self, name: &str) -> Result<(), SettingsError>;
     /// Applies the running configuration (`settings_commit`).
     fn commit(&mut self) -> Result<(), SettingsError>;

@@ -352,7 +352,8 @@ mod tests {
             hex("0b 00 00 02 00 03 05 01 bf ff")
         );
         assert_eq!(g.store().value("foo/a"), None);
-        // delete of a missing key: err 3; read-only key: write err 6, delete err 7
+        // a store that reports -ENOENT on delete: err 3 (Zephyr's own backends answer 0 for a
+        // missing key, see `Settings::delete`); read-only key: write err 6, delete err 7
         let err = |rc: u8| {
             let mut v = hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 03 62 72 63 00 ff ff");
             v[16] = rc;
