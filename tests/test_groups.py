@@ -92,6 +92,47 @@ def test_missing_file_and_bad_requests(device):
     assert r.returncode != 0 and "NOT_FOUND" in r.stderr, r.stderr
 
 
+def test_upload_is_visible_at_once_and_keeps_data_when_abandoned(device):
+    # As Zephyr over LittleFS: the file is created at the first chunk (size as last synced,
+    # 0), and a transfer abandoned for another one keeps what was written.
+    name = "/lfs1/partial.bin"
+    part = b"P" * 700
+    up, st, h = smp(device, fsreq.FileUpload(name=name, off=0, data=part, len=5000),
+                    fsreq.FileStatus(name=name),
+                    fsreq.FileHashChecksum(name=name, type="sha256"))
+    assert success(up) and up.off == len(part), up
+    assert success(st) and st.len == 0, st
+    assert error(h), h  # FILE_EMPTY, not FILE_NOT_FOUND
+    r = device.mcumgrctl("fs", "checksum", name, check=False)
+    assert r.returncode != 0 and "FILE_EMPTY" in r.stderr, r.stderr
+    # A download is another transfer: it closes the upload, and reads what was written.
+    [dl, st2] = smp(device, fsreq.FileDownload(name=name, off=0), fsreq.FileStatus(name=name))
+    assert success(dl) and bytes(dl.data) == part and dl.len == len(part), dl
+    assert success(st2) and st2.len == len(part)
+    assert (device.state / "fs" / "partial.bin").read_bytes() == part
+    # An empty upload (len 0) creates the file at once.
+    up0, st0 = smp(device, fsreq.FileUpload(name="/lfs1/empty.bin", off=0, data=b"", len=0),
+                   fsreq.FileStatus(name="/lfs1/empty.bin"))
+    assert success(up0) and success(st0) and st0.len == 0, st0
+    # Abandoned by the idle timeout (4 s): the data stays.
+    [up2] = smp(device, fsreq.FileUpload(name="/lfs1/idle.bin", off=0, data=b"abc", len=10))
+    assert success(up2)
+    time.sleep(4.5)
+    assert (device.state / "fs" / "idle.bin").read_bytes() == b"abc"
+    [st3] = smp(device, fsreq.FileStatus(name="/lfs1/idle.bin"))
+    assert success(st3) and st3.len == 3
+
+
+def test_fs_names_as_zephyrs_vfs(device):
+    # fs_stat/fs_open refuse a name without a leading '/' or of length <= 1 with -EINVAL:
+    # FILE_INVALID_NAME; an upload to the mount point is LittleFS's -EISDIR: UNKNOWN.
+    for name in ["x", "/", "lfs1/x"]:
+        r = device.mcumgrctl("fs", "status", name, check=False)
+        assert r.returncode != 0 and "FILE_INVALID_NAME" in r.stderr, (name, r.stderr)
+    [up] = smp(device, fsreq.FileUpload(name="/lfs1", off=0, data=b"x", len=1))
+    assert error(up) and up.err.rc == 1, up
+
+
 def snapshot(path: Path) -> dict[str, bytes]:
     out = {}
     for p in sorted(path.rglob("*")):
@@ -218,7 +259,7 @@ def test_shell_exec_errors(device):
     # As Zephyr's shell_mgmt_exec: the line ends at the first element that is not text ...
     out = json.loads(device.mcumgrctl("--json", "raw", "write", "9", "0",
                                       '{"argv": ["kernel", "version", 1, "x"]}').stdout)
-    assert out == {"o": "Zephyr version 4.2.0\n", "ret": 0}, out
+    assert out == {"o": "Zephyr version 4.2.0\r\n", "ret": 0}, out
     # ... and a first element that is not text is EMPTY_COMMAND (group 9, rc 3).
     r = device.mcumgrctl("raw", "write", "9", "0", '{"argv": [1, "kernel"]}', check=False)
     assert r.returncode != 0 and "EMPTY_COMMAND" in r.stderr, r.stderr
@@ -239,7 +280,7 @@ def test_shell_exec_first_argv_wins(device):
                          " 64 61 72 67 76 81 61 78 01 02")
     rsp = udp_exchange(device, bytes([0x0a, 0, 0, len(body), 0, 9, 0x33, 0]) + body)
     assert rsp[:8] == bytes([0x0b, 0, 0, len(rsp) - 8, 0, 9, 0x33, 0]), rsp.hex()
-    o = "Zephyr version 4.2.0\n".encode()
+    o = "Zephyr version 4.2.0\r\n".encode()
     assert rsp[8:] == (b"\xbf\x61o" + bytes([0x60 + len(o)]) + o + b"\x63ret\x00\xff"), rsp.hex()
 
 
