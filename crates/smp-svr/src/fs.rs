@@ -500,7 +500,10 @@ mod tests {
             Err(FsError::NoEnt)
         ));
         assert!(matches!(s.fs.open_upload("/lfs1", NEW), Err(FsError::Io)));
-        assert!(matches!(s.fs.open_upload("/lfs1/sub", NEW), Err(FsError::Io)));
+        assert!(matches!(
+            s.fs.open_upload("/lfs1/sub", NEW),
+            Err(FsError::Io)
+        ));
     }
 
     #[test]

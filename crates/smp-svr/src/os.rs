@@ -141,8 +141,8 @@ mod tests {
         assert_eq!(
             exchange(&mut os, &get[..8 + 1]),
             [
-                0x09, 0, 0, 0x13, 0, 0, 1, 4, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g',
-                b'r', b'o', b'u', b'p', 0x00, 0x62, b'r', b'c', 0x04, 0xff, 0xff
+                0x09, 0, 0, 0x13, 0, 0, 1, 4, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r',
+                b'o', b'u', b'p', 0x00, 0x62, b'r', b'c', 0x04, 0xff, 0xff
             ]
         );
         // {"datetime": "2031-02-03T04:05:06"} sets it; the next read answers a time.
@@ -150,7 +150,10 @@ mod tests {
         set.extend_from_slice(b"datetime");
         set.push(0x73);
         set.extend_from_slice(b"2031-02-03T04:05:06");
-        assert_eq!(exchange(&mut os, &set), [0x0b, 0, 0, 2, 0, 0, 2, 4, 0xbf, 0xff]);
+        assert_eq!(
+            exchange(&mut os, &set),
+            [0x0b, 0, 0, 2, 0, 0, 2, 4, 0xbf, 0xff]
+        );
         let rsp = exchange(&mut os, &get[..8 + 1]);
         assert_eq!(&rsp[8..19], b"\xbf\x68datetime\x73");
         assert!(rsp[19..].starts_with(b"2031-02-03T04:05:0"), "{rsp:x?}");

@@ -31,7 +31,6 @@ use smp::platform::{Settings, SettingsError};
 /// The file name inside the state directory.
 pub const FILE_NAME: &str = "settings";
 
-
 /// A persistent settings store.
 #[derive(Debug)]
 pub struct FileSettings {
@@ -292,7 +291,8 @@ mod tests {
         s.set("network/x", b"2").unwrap();
         s.set("app/y", b"3").unwrap();
         s.save(Some("net")).unwrap();
-        let mut fresh = FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
+        let mut fresh =
+            FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         assert_eq!(fresh.value("net/ip"), Some(&b"1"[..]));
         assert_eq!(fresh.value("network/x"), None, "not in the subtree net");
         assert_eq!(fresh.value("app/y"), None);
@@ -386,7 +386,9 @@ mod tests {
         want[0] = 0x09;
         want[6] = 7;
         assert_eq!(
-            ask(&[0x08, 0, 0, 0x09, 0, 3, 7, 0, 0xa1, 0x64, b'n', b'a', b'm', b'e', 0x62, b'z', b'z']),
+            ask(&[
+                0x08, 0, 0, 0x09, 0, 3, 7, 0, 0xa1, 0x64, b'n', b'a', b'm', b'e', 0x62, b'z', b'z'
+            ]),
             want
         );
         // delete {"name": "foo/none"}: settings_delete is a save of NULL; the backend
@@ -447,15 +449,19 @@ mod storage_tests {
         let mut s = FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         s.set("app/x", b"1").unwrap();
         s.save(None).unwrap();
-        assert!(FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"])
-            .unwrap()
-            .value("app/x")
-            .is_some());
+        assert!(
+            FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"])
+                .unwrap()
+                .value("app/x")
+                .is_some()
+        );
         SettingsStorage::new(dir.path()).erase_storage().unwrap();
-        assert!(FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"])
-            .unwrap()
-            .value("app/x")
-            .is_none());
+        assert!(
+            FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"])
+                .unwrap()
+                .value("app/x")
+                .is_none()
+        );
         // erasing blank storage succeeds
         SettingsStorage::new(dir.path()).erase_storage().unwrap();
     }

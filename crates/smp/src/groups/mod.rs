@@ -118,7 +118,11 @@ mod tests {
             server.register(g).unwrap();
         }
         // enum list (v2 read, seq 5, id 1): {"groups": [10, 8, 0, 3, 9, 2, 24 63]}
-        let list = crate::testing::exchange(&mut server, Meta::default(), &hex("08 00 00 01 00 0a 05 01 a0"));
+        let list = crate::testing::exchange(
+            &mut server,
+            Meta::default(),
+            &hex("08 00 00 01 00 0a 05 01 a0"),
+        );
         assert_eq!(
             list,
             hex("09 00 00 13 00 0a 05 01 bf 66 67 72 6f 75 70 73 9f 0a 08 00 03 09 02 18 3f ff ff")

@@ -606,7 +606,10 @@ fn a_new_file_is_visible_from_the_first_chunk() {
         rsp_body(&run(&mut g, at(1), &hash_req("/lfs1/n", None, None, None))),
         hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 10 ff ff")
     );
-    assert!(g.is_open(), "status and hash do not touch the upload context");
+    assert!(
+        g.is_open(),
+        "status and hash do not touch the upload context"
+    );
     // download: {"off": 0, "data": h'616263', "len": 3}
     assert_eq!(
         rsp_body(&run(&mut g, at(2), &down("/lfs1/n", 0))),
@@ -632,7 +635,11 @@ fn vfs_name_rules() {
     let mut g = group_with(&[("/lfs1/a", b"x")]);
     let e2 = hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 02 ff ff");
     for name in ["x", "/", "lfs1/a"] {
-        assert_eq!(rsp_body(&run(&mut g, at(0), &status_req(name))), e2, "{name}");
+        assert_eq!(
+            rsp_body(&run(&mut g, at(0), &status_req(name))),
+            e2,
+            "{name}"
+        );
         assert_eq!(rsp_body(&run(&mut g, at(0), &down(name, 0))), e2, "{name}");
         assert_eq!(
             rsp_body(&run(&mut g, at(0), &up(name, 0, b"x", Some(1)))),

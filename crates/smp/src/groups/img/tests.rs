@@ -1032,8 +1032,8 @@ fn first_chunk_larger_than_len_is_not_an_overrun() {
     assert_eq!(
         &send(&mut g, false, true, cmd::UPLOAD, &next)[..],
         &[
-            0x0b, 0, 0, 20, 0, 1, 7, 1, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r',
-            b'o', b'u', b'p', 0x01, 0x62, b'r', b'c', 0x18, 0x1f, 0xff, 0xff
+            0x0b, 0, 0, 20, 0, 1, 7, 1, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r', b'o',
+            b'u', b'p', 0x01, 0x62, b'r', b'c', 0x18, 0x1f, 0xff, 0xff
         ]
     );
 }
