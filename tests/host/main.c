@@ -271,14 +271,16 @@ static void test_small_tx_drops_response(void)
 	CHECK(n == 0, "got %ld bytes into an 8-byte buffer", (long)n);
 }
 
-/* After the packet cases: the upload was staged and committed by a rename, nothing is left
- * open, and the storage erase reached the flash.
+/* After the packet cases: the upload's new file was created at its first chunk (an empty
+ * session committed by a rename, as FS_O_CREATE) and its content committed by a second
+ * rename, nothing is left open, and the storage erase reached the flash.
  */
 static void test_group_side_effects(void)
 {
 	uint8_t b[4];
 
-	CHECK(smp_double.renames == 1, "renames = %lu (upload commit)", (unsigned long)smp_double.renames);
+	CHECK(smp_double.renames == 2, "renames = %lu (create, commit)",
+	      (unsigned long)smp_double.renames);
 	CHECK(smp_double.files_open == 0, "%d files left open", (int)smp_double.files_open);
 	CHECK(smp_port_fs_stat((const uint8_t *)"/lfs1/a.txt.~smp", 16) == SMP_PORT_ENOENT,
 	      "staging file left behind");

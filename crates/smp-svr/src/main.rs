@@ -286,6 +286,8 @@ fn run(args: cli::Args) -> Result<(), String> {
         fs_root: fs_root(&args),
         stats,
         booted: Some(booted_tx),
+        rtc_from_host: args.rtc == cli::RtcMode::Host,
+        settings_roots: args.settings_roots.clone(),
     };
     std::thread::Builder::new()
         .name("smp_work".into())
