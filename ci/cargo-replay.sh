@@ -116,10 +116,11 @@ trap 'cmp -s "$work/Cargo.lock.before" Cargo.lock || cp "$work/Cargo.lock.before
 
 # zephyr-lang-rust's crates, as rust_cargo_application() patches them in
 # (LIB_RUST_CRATES, from RUST_MODULE_DIR = the module's root). cargo reads the manifest of
-# every patch, used or not, and fails if it is missing; of an unused one it records only
-# name and version in Cargo.lock (`[[patch.unused]]`), builds nothing and resolves none of
-# its dependencies. So a stand-in with the name and version of each crate's Cargo.toml at
-# the pinned commit (0.1.0 for all three) makes cargo do what it does in the real build.
+# every patch, used or not, and fails if it is missing (and if it has no target); of an
+# unused one it records only name and version in Cargo.lock (`[[patch.unused]]`), builds
+# nothing and locks none of its dependencies (seen with the real crates at the pinned
+# commit). So a stand-in with the name and version of each crate's Cargo.toml there (0.1.0
+# for all three) makes cargo do what it does in the real build.
 module="$work/modules/lang/rust"
 for crate in zephyr zephyr-build zephyr-sys; do
 	mkdir -p "$module/$crate/src"
