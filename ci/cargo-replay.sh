@@ -56,19 +56,14 @@ bad() {
 # boards/native/native_sim/Kconfig at 684bc3b5ab983103d02a99f65850bda93d627644 selects 64BIT
 # for native_sim/native/64 on ARCH_POSIX). No board or SoC defconfig of the three ARM
 # boards enables FPU (arch/Kconfig at 8008a0dfd0e1334709592e26de47180b2c6ab2ff gives it no
-# default), and neither do our fragments. Then the fragments of one sample.yaml flavour.
+# default), and neither do our fragments. The fragments are those of the first sample.yaml
+# scenario that allows the board (ci/replay-dotconfig.py).
 BOARDS=(nrf52dk/nrf52832 nrf52840dk/nrf52840 frdm_k64f native_sim/native/64)
 declare -A CPU=(
 	[nrf52dk/nrf52832]="ARM CPU_CORTEX_M CPU_CORTEX_M4 CPU_HAS_FPU"
 	[nrf52840dk/nrf52840]="ARM CPU_CORTEX_M CPU_CORTEX_M4 CPU_HAS_FPU"
 	[frdm_k64f]="ARM CPU_CORTEX_M CPU_CORTEX_M4 CPU_HAS_FPU"
 	[native_sim/native/64]="ARCH_POSIX 64BIT"
-)
-declare -A OVERLAYS=(
-	[nrf52dk/nrf52832]="overlay-bt.conf"
-	[nrf52840dk/nrf52840]="overlay-bt.conf"
-	[frdm_k64f]="overlay-udp.conf"
-	[native_sim/native/64]="overlay-udp.conf"
 )
 # What the ARM boards map to must be what ci/mcu.sh builds, lints and links.
 declare -A EXPECT=(
@@ -160,12 +155,10 @@ for board in "${BOARDS[@]}"; do
 	mkdir -p "$build/zephyr"
 	frag="$build/cpu.conf"
 	for sym in ${CPU[$board]}; do echo "CONFIG_$sym=y"; done >"$frag"
-	conf_board="boards/${board//\//_}.conf"
-	"$venv/bin/python" ci/replay-dotconfig.py . "$build/zephyr/.config" \
-		prj.conf "$conf_board" ${OVERLAYS[$board]} "$frag"
+	scenario="$("$venv/bin/python" ci/replay-dotconfig.py . "$board" "$build/zephyr/.config" "$frag")"
 	grep -qx 'CONFIG_DEBUG=y' "$build/zephyr/.config" && fail "$board: CONFIG_DEBUG: the replay builds --release only"
 	target="$(map_target "$build/zephyr/.config")"
-	echo "== $board: Rust target $target (prj.conf $conf_board ${OVERLAYS[$board]})"
+	echo "== $board: Rust target $target ($scenario)"
 	[ "$target" = "${EXPECT[$board]}" ] ||
 		fail "$board maps to $target, not ${EXPECT[$board]} as ci/mcu.sh and docs/zephyr.md say"
 
