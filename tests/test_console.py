@@ -134,7 +134,7 @@ def test_serial_device_option(tmp_path):
         d = Device(proc, tmp_path / "state", 0, client_side, log, [])
         try:
             assert proc.stdout.readline().startswith("smp-svr: serial ")
-            assert proc.stdout.readline().strip() == "smp-svr: ready"
+            assert proc.stdout.readline().strip() == "smp-svr: ready (boot #1)"
             r = d.mcumgrctl("os", "echo", "over a real tty", serial=True)
             assert r.stdout.strip() == "over a real tty"
         finally:

@@ -567,11 +567,15 @@ pub fn truncation(bytes: &[u8]) -> Option<String> {
     }
     let h = image::ImageHeader::parse(bytes).ok()?;
     let unprot = h.hashed_len()? as usize;
-    let tlv_len = bytes
-        .get(unprot..unprot + 4)
-        .filter(|i| u16::from_le_bytes([i[0], i[1]]) == image::TLV_INFO_MAGIC)
-        .map_or(4, |i| u16::from_le_bytes([i[2], i[3]]) as usize);
-    let need = unprot + tlv_len;
+    let Some(info) = bytes.get(unprot..unprot + 4) else {
+        return Some(format!(
+            "truncated: {len} bytes, but its header and payload alone take {unprot} bytes"
+        ));
+    };
+    if u16::from_le_bytes([info[0], info[1]]) != image::TLV_INFO_MAGIC {
+        return None;
+    }
+    let need = unprot + u16::from_le_bytes([info[2], info[3]]) as usize;
     (len < need).then(|| {
         format!("truncated: {len} bytes, but its header, payload and TLVs take {need} bytes")
     })

@@ -258,6 +258,10 @@ fn run(args: cli::Args) -> Result<(), String> {
     check_layout(&args)?;
     let (w, e) = (args.write_size, args.erase_size);
     let boot_cfg = boot_config(&args)?;
+    if let Some(image) = &args.image {
+        // A missing file is named now, before any transport starts.
+        boot::read_named(image, "image").map_err(|e| e.to_string())?;
+    }
     if !boot_cfg.keys.is_empty() && args.image.is_none() {
         log::warn!("--key without --image: the built-in image is unsigned and will not boot on a blank state");
     }
