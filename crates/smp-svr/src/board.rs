@@ -12,7 +12,7 @@ use smp::platform::ResetRequest;
 pub struct Persist {
     /// Offset of the emulated RTC from the host's UTC clock, in milliseconds.
     pub rtc_offset_ms: Cell<i64>,
-    /// Number of boots since the process started.
+    /// Number of boots (the device loads and records it in the state directory).
     pub boots: Cell<u32>,
     /// Lowest free heap seen (for `os mpstat`'s `min`).
     pub heap_min_free: Cell<Option<u64>>,
