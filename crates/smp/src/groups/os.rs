@@ -10,7 +10,7 @@
 //! | 5 | reset | W | opt `force`: bool, `boot_mode`: uint | empty, then reset |
 //! | 6 | MCUmgr parameters | R | ignored | `buf_size`, `buf_count` |
 //! | 7 | OS/application info | R | opt `format`: tstr | `output`: tstr |
-//! | 8 | bootloader info | R | opt `query`: tstr | `bootloader` or `mode` (+ `no-downgrade`); an unknown query is group error 3 (query yields no answer; `rc` 5 in SMP v1) |
+//! | 8 | bootloader info | R | opt `query`: tstr | `bootloader` or `mode` (+ `no-downgrade`); an unknown query is `{"rc": 3}`, as Zephyr's handler returns its group code 3 as the result |
 //!
 //! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid
 //! format → 3, 3 query yields no answer → 5, 4 RTC not set → 5, 5 RTC command failed → 1,
@@ -331,12 +331,9 @@ impl<P: Os> OsGroup<P> {
                     rsp.enc().str("no-downgrade")?.bool(true)?;
                 }
             }
-            // Zephyr 4.4's os_mgmt_bootloader_info (the tree with the bootloader-info
-            // hook, os_mgmt_callbacks.h @8ea453801aba) answers a query nobody answers with
-            // `err {0, 3}`; SMP v1 sees rc 5 through os_mgmt_translate_error_code. Trees
-            // before the hook (os_mgmt.c @0014f3dc4dda) returned the code as the handler's
-            // result: a plain rc 3.
-            Some(_) => return Err(Err::QueryYieldsNoAnswer.into()),
+            // Zephyr's handler *returns* OS_MGMT_ERR_QUERY_YIELDS_NO_ANSWER (3) as its
+            // result, so the wire carries `{"rc": 3}` in v1 and v2 alike, not a group error.
+            Some(_) => return Err(Rc::from(Err::QueryYieldsNoAnswer as u16).into()),
         }
         Ok(())
     }
