@@ -218,27 +218,27 @@ impl Groups {
     }
 
     /// Registers every group, in the order Zephyr's smp_svr registers them (what the
-    /// enumeration group reports).
+    /// enumeration group reports): `smp::groups::ZEPHYR_ORDER`, by handler name.
     fn register(
         &'static mut self,
         server: &mut Server<'static, MAX_GROUPS>,
     ) -> Result<(), RegistryFull> {
-        #[cfg(smp_grp_os)]
-        server.register(&mut self.os)?;
+        #[cfg(smp_grp_enum)]
+        server.register(&mut self.enum_)?;
+        #[cfg(smp_grp_fs)]
+        server.register(&mut self.fs)?;
         #[cfg(smp_grp_img)]
         if let Some(img) = self.img.as_mut() {
             server.register(img)?;
         }
-        #[cfg(smp_grp_stat)]
-        server.register(&mut self.stat)?;
+        #[cfg(smp_grp_os)]
+        server.register(&mut self.os)?;
         #[cfg(smp_grp_settings)]
         server.register(&mut self.settings)?;
-        #[cfg(smp_grp_fs)]
-        server.register(&mut self.fs)?;
         #[cfg(smp_grp_shell)]
         server.register(&mut self.shell)?;
-        #[cfg(smp_grp_enum)]
-        server.register(&mut self.enum_)?;
+        #[cfg(smp_grp_stat)]
+        server.register(&mut self.stat)?;
         #[cfg(smp_grp_zbasic)]
         server.register(&mut self.zbasic)?;
         let _ = server;

@@ -76,6 +76,8 @@ def test_crash_during_file_upload_keeps_the_old_file(tmp_path):
 
     run(with_udp(d.udp_port, go))
     kill(d)
+    # As LittleFS after a power cut: what was written since the file was opened is lost,
+    # the file keeps its last synced content.
     assert (state / "fs" / "config.txt").read_bytes() == good
     d = start_device(tmp_path, state=state)
     try:
@@ -93,8 +95,8 @@ def test_crash_after_settings_save(tmp_path):
     d = start_device(tmp_path, state=state)
 
     async def write(client):
-        for r in [setreq.WriteSetting(name="crash/a", val=b"saved"), setreq.SaveSettings(),
-                  setreq.WriteSetting(name="crash/b", val=b"unsaved")]:
+        for r in [setreq.WriteSetting(name="app/crash/a", val=b"saved"), setreq.SaveSettings(),
+                  setreq.WriteSetting(name="app/crash/b", val=b"unsaved")]:
             rsp = await client.request(r)
             assert success(rsp), rsp
 
@@ -104,9 +106,34 @@ def test_crash_after_settings_save(tmp_path):
     try:
         async def read(client):
             return [await client.request(setreq.ReadSetting(name=n))
-                    for n in ["crash/a", "crash/b"]]
+                    for n in ["app/crash/a", "app/crash/b"]]
         a, b = run(with_udp(d.udp_port, read))
         assert success(a) and a.val == b"saved"
         assert error(b)  # never saved: gone with the crash, as on a board
+    finally:
+        assert d.stop() == 0
+
+
+def test_crash_during_new_file_upload_leaves_it_empty(tmp_path):
+    # The file is created at the first chunk (LittleFS commits the entry at open); the data
+    # of a transfer still open when the process dies was never synced.
+    state = tmp_path / "state"
+    d = start_device(tmp_path, state=state)
+
+    async def go(client):
+        rsp = await client.request(fsreq.FileUpload(name="/lfs1/new.bin", off=0,
+                                                    data=b"x" * 512, len=4096))
+        assert success(rsp) and rsp.off == 512, rsp
+
+    run(with_udp(d.udp_port, go))
+    kill(d)
+    assert (state / "fs" / "new.bin").read_bytes() == b""
+    d = start_device(tmp_path, state=state)
+    try:
+        async def status(client):
+            return await client.request(fsreq.FileStatus(name="/lfs1/new.bin"))
+        rsp = run(with_udp(d.udp_port, status))
+        assert success(rsp) and rsp.len == 0, rsp
+        assert not list((state / "fs" / ".smp-upload").iterdir())
     finally:
         assert d.stop() == 0

@@ -8,6 +8,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import subprocess
 import time
 import zlib
@@ -89,6 +90,47 @@ def test_missing_file_and_bad_requests(device):
     assert error(st) and error(dl)
     r = device.mcumgrctl("fs", "status", "/lfs1/nope", check=False)
     assert r.returncode != 0 and "NOT_FOUND" in r.stderr, r.stderr
+
+
+def test_upload_is_visible_at_once_and_keeps_data_when_abandoned(device):
+    # As Zephyr over LittleFS: the file is created at the first chunk (size as last synced,
+    # 0), and a transfer abandoned for another one keeps what was written.
+    name = "/lfs1/partial.bin"
+    part = b"P" * 700
+    up, st, h = smp(device, fsreq.FileUpload(name=name, off=0, data=part, len=5000),
+                    fsreq.FileStatus(name=name),
+                    fsreq.FileHashChecksum(name=name, type="sha256"))
+    assert success(up) and up.off == len(part), up
+    assert success(st) and st.len == 0, st
+    assert error(h), h  # FILE_EMPTY, not FILE_NOT_FOUND
+    r = device.mcumgrctl("fs", "checksum", name, check=False)
+    assert r.returncode != 0 and "FILE_EMPTY" in r.stderr, r.stderr
+    # A download is another transfer: it closes the upload, and reads what was written.
+    [dl, st2] = smp(device, fsreq.FileDownload(name=name, off=0), fsreq.FileStatus(name=name))
+    assert success(dl) and bytes(dl.data) == part and dl.len == len(part), dl
+    assert success(st2) and st2.len == len(part)
+    assert (device.state / "fs" / "partial.bin").read_bytes() == part
+    # An empty upload (len 0) creates the file at once.
+    up0, st0 = smp(device, fsreq.FileUpload(name="/lfs1/empty.bin", off=0, data=b"", len=0),
+                   fsreq.FileStatus(name="/lfs1/empty.bin"))
+    assert success(up0) and success(st0) and st0.len == 0, st0
+    # Abandoned by the idle timeout (4 s): the data stays.
+    [up2] = smp(device, fsreq.FileUpload(name="/lfs1/idle.bin", off=0, data=b"abc", len=10))
+    assert success(up2)
+    time.sleep(4.5)
+    assert (device.state / "fs" / "idle.bin").read_bytes() == b"abc"
+    [st3] = smp(device, fsreq.FileStatus(name="/lfs1/idle.bin"))
+    assert success(st3) and st3.len == 3
+
+
+def test_fs_names_as_zephyrs_vfs(device):
+    # fs_stat/fs_open refuse a name without a leading '/' or of length <= 1 with -EINVAL:
+    # FILE_INVALID_NAME; an upload to the mount point is LittleFS's -EISDIR: UNKNOWN.
+    for name in ["x", "/", "lfs1/x"]:
+        r = device.mcumgrctl("fs", "status", name, check=False)
+        assert r.returncode != 0 and "FILE_INVALID_NAME" in r.stderr, (name, r.stderr)
+    [up] = smp(device, fsreq.FileUpload(name="/lfs1", off=0, data=b"x", len=1))
+    assert error(up) and up.err.rc == 1, up
 
 
 def snapshot(path: Path) -> dict[str, bytes]:
@@ -214,6 +256,32 @@ def test_shell_exec_errors(device):
     assert r.returncode != 0 and "EMPTY_COMMAND" in r.stderr, r.stderr
     r = device.mcumgrctl("raw", "write", "9", "0", '{"argv": "not an array"}', check=False)
     assert r.returncode != 0
+    # As Zephyr's shell_mgmt_exec: the line ends at the first element that is not text ...
+    out = json.loads(device.mcumgrctl("--json", "raw", "write", "9", "0",
+                                      '{"argv": ["kernel", "version", 1, "x"]}').stdout)
+    assert out == {"o": "Zephyr version 4.2.0\r\n", "ret": 0}, out
+    # ... and a first element that is not text is EMPTY_COMMAND (group 9, rc 3).
+    r = device.mcumgrctl("raw", "write", "9", "0", '{"argv": [1, "kernel"]}', check=False)
+    assert r.returncode != 0 and "EMPTY_COMMAND" in r.stderr, r.stderr
+
+
+def udp_exchange(device, packet: bytes) -> bytes:
+    """Sends one raw SMP packet over UDP; returns the response packet."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(packet, ("127.0.0.1", device.udp_port))
+        return s.recv(4096)
+
+
+def test_shell_exec_first_argv_wins(device):
+    # {"argv": ["kernel", "version"], "argv": ["x"], 1: 2}: no JSON client can send a
+    # duplicate key, so the bytes go out raw. Zephyr reads up to the first argv only.
+    body = bytes.fromhex("a3 64 61 72 67 76 82 66 6b 65 72 6e 65 6c 67 76 65 72 73 69 6f 6e"
+                         " 64 61 72 67 76 81 61 78 01 02")
+    rsp = udp_exchange(device, bytes([0x0a, 0, 0, len(body), 0, 9, 0x33, 0]) + body)
+    assert rsp[:8] == bytes([0x0b, 0, 0, len(rsp) - 8, 0, 9, 0x33, 0]), rsp.hex()
+    o = "Zephyr version 4.2.0\r\n".encode()
+    assert rsp[8:] == (b"\xbf\x61o" + bytes([0x60 + len(o)]) + o + b"\x63ret\x00\xff"), rsp.hex()
 
 
 # ---------------------------------------------------------------- enumeration
@@ -225,8 +293,10 @@ def test_enumeration_is_the_registry(device):
                                            enumreq.GroupId(index=0), enumreq.GroupId(index=7),
                                            enumreq.GroupDetails())
     assert success(count) and count.count == 8
-    assert success(lst) and list(lst.groups) == [0, 1, 2, 3, 8, 9, 10, 63]
-    assert success(first) and first.group == 0 and not first.end
+    # Zephyr's order: mcumgr_handlers_init walks the handlers sorted by name (enum_mgmt,
+    # fs_mgmt, img_mgmt, os_mgmt, settings_mgmt, shell_mgmt, stat_mgmt, zephyr_basic_mgmt).
+    assert success(lst) and list(lst.groups) == [10, 8, 1, 0, 3, 9, 2, 63]
+    assert success(first) and first.group == 10 and not first.end
     assert success(last) and last.group == 63 and last.end
     assert success(details)
     names = {g.group: g.name for g in details.groups}
@@ -258,10 +328,13 @@ def test_settings_survive_a_restart_and_storage_erase_empties_them(tmp_path):
         assert "cafe01" in out.replace(" ", "").lower() or json.loads(out), out
         [r2] = smp(d, setreq.ReadSetting(name="app/name"))
         assert success(r2) and r2.val == b"\xca\xfe\x01"
-        [dl] = smp(d, setreq.DeleteSetting(name="app/name"))
-        assert success(dl)
-        [gone] = smp(d, setreq.ReadSetting(name="app/name"))
-        assert error(gone)
+        # settings_delete removes the persisted value only: the handler keeps its running
+        # value, and a key that was never saved deletes fine.
+        dl, kept, again = smp(d, setreq.DeleteSetting(name="app/name"),
+                              setreq.ReadSetting(name="app/name"),
+                              setreq.DeleteSetting(name="app/never"))
+        assert success(dl) and success(again)
+        assert success(kept) and kept.val == b"\xca\xfe\x01"
         [ld] = smp(d, setreq.LoadSettings())
         assert success(ld)
         # Storage erase wipes what was saved: after a reset, app/blob is gone.
@@ -276,6 +349,29 @@ def test_settings_survive_a_restart_and_storage_erase_empties_them(tmp_path):
         assert error(after), after
         r = d.mcumgrctl("zephyr", "erase-storage")
         assert r.returncode == 0
+    finally:
+        assert d.stop() == 0
+
+
+def test_settings_unregistered_roots_are_root_key_not_found(device):
+    # Only the handler "app" is registered (the default --settings-root): "t/a" and "zz" have
+    # no handler, so settings_runtime_set/get fail: err {group 3, rc 5} ROOT_KEY_NOT_FOUND.
+    for name in ["t/a", "zz"]:
+        r = device.mcumgrctl("settings", "write", name, "01", check=False)
+        assert r.returncode != 0 and "ROOT_KEY_NOT_FOUND" in r.stderr, r.stderr
+        r = device.mcumgrctl("settings", "read", name, check=False)
+        assert r.returncode != 0 and "ROOT_KEY_NOT_FOUND" in r.stderr, r.stderr
+    device.mcumgrctl("settings", "write", "app/t/a", "01")
+    assert "01" in device.mcumgrctl("settings", "read", "app/t/a").stdout
+
+
+def test_settings_roots_follow_the_flag(tmp_path):
+    d = start_device(tmp_path, "--settings-root", "t", "--settings-root", "net")
+    try:
+        d.mcumgrctl("settings", "write", "t/a", "02")
+        d.mcumgrctl("settings", "write", "net/ip", "03")
+        r = d.mcumgrctl("settings", "write", "app/x", "01", check=False)
+        assert r.returncode != 0 and "ROOT_KEY_NOT_FOUND" in r.stderr, r.stderr
     finally:
         assert d.stop() == 0
 
@@ -295,7 +391,7 @@ def test_every_group_over_the_pty_with_smpclient(device):
     async def go(client):
         reqs = [statreq.ListOfGroups(), enumreq.CountSupportedGroups(),
                 fsreq.SupportedFileHashChecksumTypes(), shreq.Execute(argv=["kernel", "version"]),
-                setreq.WriteSetting(name="pty/x", val=b"1"), setreq.ReadSetting(name="pty/x")]
+                setreq.WriteSetting(name="app/pty", val=b"1"), setreq.ReadSetting(name="app/pty")]
         return [await client.request(r) for r in reqs]
 
     for rsp in run(with_serial(device.pty, go)):
@@ -315,13 +411,14 @@ def test_mcumgrctl_every_command_of_the_new_groups(device, tmp_path):
     assert (tmp_path / "back.txt").read_text() == "0123456789"
     assert "smp_grp" in c("stats", "list-groups").stdout
     assert "ticks" in c("stats", "get", "smp_svr_stats").stdout
-    c("settings", "write", "t/k", "0a0b")
-    assert "0a" in c("settings", "read", "t/k").stdout.lower()
+    c("settings", "write", "app/k", "0a0b")
+    assert "0a" in c("settings", "read", "app/k").stdout.lower()
     c("settings", "commit")
     c("settings", "save")
     c("settings", "load")
-    c("settings", "delete", "t/k")
-    assert c("settings", "read", "t/k", check=False).returncode != 0
+    c("settings", "delete", "app/k")
+    assert "0a" in c("settings", "read", "app/k").stdout.lower()  # the running value stays
+    assert c("settings", "read", "app/none", check=False).returncode != 0
     assert "Uptime" in c("shell", "kernel", "uptime").stdout
     assert "MGMT_GROUP_ID_OS" in c("enum", "list-groups").stdout
     assert "img mgmt" in c("enum", "show-group-details").stdout

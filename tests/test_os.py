@@ -73,6 +73,26 @@ def test_datetime_rejects_bad_input(device):
     assert r.returncode != 0 and "RTC_COMMAND_FAILED" in r.stderr, r.stderr
 
 
+def test_rtc_unset_until_set_and_host_mode(tmp_path):
+    # Default --rtc unset: as native_sim's RTC emulator, a read before any set is OS error 4.
+    for sub in ("unset", "host"):
+        (tmp_path / sub).mkdir()
+    d = start_device(tmp_path / "unset")
+    try:
+        r = d.mcumgrctl("raw", "read", "0", "4", "{}", check=False)
+        assert r.returncode != 0 and "RTC_NOT_SET" in r.stderr, r.stderr
+    finally:
+        assert d.stop() == 0
+    d = start_device(tmp_path / "host", "--rtc", "host")
+    try:
+        got = json.loads(d.mcumgrctl("--json", "raw", "read", "0", "4", "{}").stdout)
+        t = dt.datetime.fromisoformat(got["datetime"])
+        assert abs((t - dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
+                   .total_seconds()) < 60, got
+    finally:
+        assert d.stop() == 0
+
+
 def test_datetime_with_milliseconds(tmp_path):
     d = start_device(tmp_path, "--datetime-ms")
     try:

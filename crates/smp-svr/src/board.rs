@@ -12,6 +12,9 @@ use smp::platform::ResetRequest;
 pub struct Persist {
     /// Offset of the emulated RTC from the host's UTC clock, in milliseconds.
     pub rtc_offset_ms: Cell<i64>,
+    /// The RTC holds a time (`--rtc host`, or set by a client). Until then it reads as
+    /// not set, as the RTC emulator of Zephyr's native_sim answers `-ENODATA`.
+    pub rtc_valid: Cell<bool>,
     /// Number of boots (the device loads and records it in the state directory).
     pub boots: Cell<u32>,
     /// Lowest free heap seen (for `os mpstat`'s `min`).
@@ -83,14 +86,18 @@ impl Board {
             .unwrap_or(0)
     }
 
-    /// The emulated RTC, in milliseconds since the epoch.
-    pub fn rtc_ms(&self) -> i64 {
-        Self::host_utc_ms() + self.persist.rtc_offset_ms.get()
+    /// The emulated RTC, in milliseconds since the epoch; `None` while it is not set.
+    pub fn rtc_ms(&self) -> Option<i64> {
+        self.persist
+            .rtc_valid
+            .get()
+            .then(|| Self::host_utc_ms() + self.persist.rtc_offset_ms.get())
     }
 
     /// Sets the emulated RTC.
     pub fn set_rtc_ms(&self, ms: i64) {
         self.persist.rtc_offset_ms.set(ms - Self::host_utc_ms());
+        self.persist.rtc_valid.set(true);
     }
 }
 
@@ -174,9 +181,10 @@ mod tests {
             hardware_platform: "i".into(),
         };
         let b = Board::new(p.clone(), id.clone());
+        assert_eq!(b.rtc_ms(), None, "an unset RTC reads as not set");
         b.set_rtc_ms(1_000_000);
         let b2 = Board::new(p, id);
-        assert!((b2.rtc_ms() - 1_000_000).abs() < 5_000);
+        assert!((b2.rtc_ms().unwrap() - 1_000_000).abs() < 5_000);
         assert_eq!(b2.persist.boots.get(), 2);
     }
 }

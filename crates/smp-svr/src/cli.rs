@@ -138,9 +138,30 @@ pub struct Args {
     #[arg(long)]
     pub datetime_ms: bool,
 
+    /// A settings handler's root (repeatable; default `app`): names under it (`app/x`) can be
+    /// read and written; a name under any other root is "root key not found", as on a
+    /// Zephyr build where no handler registered that root.
+    #[arg(long = "settings-root", value_name = "NAME", default_value = "app")]
+    pub settings_roots: Vec<String>,
+
+    /// The RTC at power-on: `unset` answers date-time reads with OS error 4 (RTC not set)
+    /// until a client sets it, as native_sim's RTC emulator does; `host` starts at the
+    /// host's UTC clock.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "unset")]
+    pub rtc: RtcMode,
+
     /// Refuse SMP v1 (original protocol) requests with rc 12.
     #[arg(long)]
     pub no_smp_v1: bool,
+}
+
+/// How the emulated RTC starts (`--rtc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RtcMode {
+    /// Runs from the host's UTC clock from the start.
+    Host,
+    /// Not set until a client sets it (Zephyr's native_sim RTC emulator: `-ENODATA`).
+    Unset,
 }
 
 /// Utilities.

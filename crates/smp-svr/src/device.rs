@@ -150,6 +150,11 @@ pub struct DeviceConfig {
     pub fs_root: PathBuf,
     /// Statistics shared with the transports.
     pub stats: HostStats,
+    /// The RTC runs from the host clock at power-on (`--rtc host`); otherwise it is unset
+    /// until a client sets it.
+    pub rtc_from_host: bool,
+    /// The roots settings handlers registered (`--settings-root`).
+    pub settings_roots: Vec<String>,
     /// Told after every boot (banner printed, groups registered), and of a failure.
     pub events: std::sync::mpsc::Sender<Event>,
 }
@@ -205,6 +210,7 @@ fn run_inner<const W: usize, const E: usize>(
     rx: &Receiver<Job>,
 ) -> Result<(), String> {
     let persist = Rc::new(Persist::default());
+    persist.rtc_valid.set(cfg.rtc_from_host);
     persist.boots.set(read_boots(&cfg.state));
     let mut parts = Partitions::<W, E>::open(&cfg.flash_dir, cfg.geometry)
         .map_err(|e| format!("cannot open flash in {}: {e}", cfg.flash_dir.display()))?;
@@ -343,7 +349,7 @@ fn boot_and_serve<const W: usize, const E: usize>(
     let mut os = OsGroup::new(HostOs::new(board.clone(), bootloader), cfg.os);
     let mut img = ImgGroup::new(slots, boot_ctl, cfg.img);
     let mut stat = StatGroup::new(cfg.stats.clone(), Default::default());
-    let settings_store = FileSettings::open(&cfg.state)
+    let settings_store = FileSettings::open(&cfg.state, &cfg.settings_roots)
         .map_err(|e| format!("cannot open settings in {}: {e}", cfg.state.display()))?;
     let mut settings: SettingsGroup<_> = SettingsGroup::new(settings_store, Default::default());
     let host_fs = HostFs::new(&cfg.fs_root)
@@ -365,8 +371,8 @@ fn boot_and_serve<const W: usize, const E: usize>(
         params: cfg.params,
         support_v1: cfg.support_v1,
     });
-    // Registration order is what the enumeration group reports.
-    let groups: [&mut dyn smp::server::Group; 8] = [
+    // Registration order is what the enumeration group reports: Zephyr's, by handler name.
+    let mut groups: [&mut dyn smp::server::Group; 8] = [
         &mut os,
         &mut img,
         &mut stat,
@@ -376,6 +382,7 @@ fn boot_and_serve<const W: usize, const E: usize>(
         &mut enum_grp,
         &mut basic,
     ];
+    groups.sort_by_key(|g| smp::groups::zephyr_rank(g.id()));
     for g in groups {
         server
             .register(g)

@@ -5,10 +5,12 @@
 //! `<state>/fs`). No name reaches outside the root:
 //!
 //! - names must start with `/lfs1/` (or be `/lfs1`); any other name is "no such mount
-//!   point" ([`FsError::NoEnt`]: FS error 3 for reads, 14 for uploads), as on a board;
+//!   point" ([`FsError::NoEnt`]: FS error 3 for reads, 14 for uploads), as on a board
+//!   (names Zephyr's VFS refuses, `x` or `/`, are error 2 before they get here);
 //! - NUL bytes, empty, `.` and `..` components, names over [`NAME_MAX`] bytes, and the
 //!   reserved staging directory are refused as invalid names ([`FsError::Inval`]: FS
-//!   error 2);
+//!   error 2). This is hardening: Zephyr's VFS passes `..` on to LittleFS, which has no
+//!   host tree to escape from;
 //! - symbolic links inside the root are followed only if they resolve inside it: every
 //!   existing prefix of the name is canonicalised and checked, dangling links are refused,
 //!   files are opened with `O_NOFOLLOW`, and after every open the descriptor's real path
@@ -16,10 +18,13 @@
 //!
 //! Every refusal is logged with `log::warn!`.
 //!
-//! Uploads follow the [`Fs`] staging contract: they write a staging file in
-//! `<root>/.smp-upload/` (invisible to clients), which is synced and renamed over the
-//! target when the transfer completes or is closed, so an aborted transfer or a crash never
-//! replaces a good file.
+//! Uploads follow the [`Fs`] session contract, as LittleFS behaves: a session writes a
+//! file in `<root>/.smp-upload/` (invisible to clients) that is synced and renamed over the
+//! target when the group closes the session with commit (whenever a transfer that wrote
+//! data ends, is abandoned or times out). Until then clients see the file as last synced,
+//! and a crash (SIGKILL, power cut) leaves it so: leftover session files are removed at
+//! start, as LittleFS forgets unsynced writes. An upload to a directory, the mount point
+//! included, fails as LittleFS's `-EISDIR` does ([`FsError::Io`]: FS error 1).
 
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
@@ -67,6 +72,15 @@ impl HostFs {
         fs::create_dir_all(root.as_ref())?;
         let root = fs::canonicalize(root.as_ref())?;
         let staging = root.join(STAGING_DIR);
+        // Sessions of a previous run were never synced: gone, as on LittleFS.
+        if staging.is_dir() {
+            for e in fs::read_dir(&staging)? {
+                let p = e?.path();
+                if let Err(e) = fs::remove_file(&p) {
+                    log::warn!("fs: cannot remove stale upload {}: {e}", p.display());
+                }
+            }
+        }
         fs::create_dir_all(&staging)?;
         Ok(HostFs { root, staging })
     }
@@ -217,11 +231,6 @@ fn io_err(e: &io::Error) -> FsError {
     }
 }
 
-/// The file recording the announced total length of a staged upload.
-fn total_path(staging: &Path) -> PathBuf {
-    staging.with_extension("total")
-}
-
 impl Fs for HostFs {
     type File = HostFile;
 
@@ -246,8 +255,9 @@ impl Fs for HostFs {
         start: UploadStart,
     ) -> Result<(HostFile, Staged), FsError> {
         let target = self.resolve(path)?;
-        if target == self.root {
-            return Err(self.refuse(path, "the mount point itself", FsError::Inval));
+        // LittleFS refuses to open a directory for writing (-EISDIR), the mount point too.
+        if target == self.root || fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+            return Err(self.refuse(path, "a directory", FsError::Io));
         }
         // The target's directory must exist (littlefs does not create directories).
         let parent = target.parent().ok_or(FsError::Inval)?;
@@ -256,47 +266,34 @@ impl Fs for HostFs {
         }
         let rel = self.relative(path)?;
         let staging = self.staging_path(rel);
-        let total_path = total_path(&staging);
-        let have_staged = fs::symlink_metadata(&staging).is_ok_and(|m| m.is_file());
-        let resume = start == UploadStart::Resume;
         let total = match start {
-            UploadStart::New { total } => {
-                fs::write(&total_path, total.to_string()).map_err(|e| io_err(&e))?;
-                total
-            }
-            UploadStart::Resume if have_staged => fs::read_to_string(&total_path)
-                .ok()
-                .and_then(|t| t.trim().parse().ok())
-                .unwrap_or(0),
-            UploadStart::Resume => {
-                let _ = fs::remove_file(&total_path);
-                // Start from a copy of the visible file, if any.
-                match self.open_read(path) {
-                    Ok(src) => {
-                        let mut dst = self.open_nofollow(
-                            path,
-                            &staging,
-                            OpenOptions::new().write(true).create(true).truncate(true),
-                        )?;
-                        let mut src = src.file;
-                        io::copy(&mut src, &mut dst).map_err(|e| io_err(&e))?;
-                    }
-                    Err(FsError::NoEnt) => {}
-                    Err(e) => return Err(e),
-                }
-                0
-            }
+            UploadStart::New { total } => total,
+            UploadStart::Resume => 0,
         };
-        let mut opts = OpenOptions::new();
-        opts.read(true).write(true).create(true);
-        if !resume {
-            opts.truncate(true);
+        let mut dst = self.open_nofollow(
+            path,
+            &staging,
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true),
+        )?;
+        if start == UploadStart::Resume {
+            // An append starts from the file as last synced.
+            match self.open_read(path) {
+                Ok(src) => {
+                    let mut src = src.file;
+                    io::copy(&mut src, &mut dst).map_err(|e| io_err(&e))?;
+                }
+                Err(FsError::NoEnt) => {}
+                Err(e) => return Err(e),
+            }
         }
-        let file = self.open_nofollow(path, &staging, &mut opts)?;
-        let len = file.metadata().map_err(|e| io_err(&e))?.len();
+        let len = dst.metadata().map_err(|e| io_err(&e))?.len();
         Ok((
             HostFile {
-                file,
+                file: dst,
                 upload: Some((staging, path.to_owned())),
             },
             Staged { len, total },
@@ -328,8 +325,9 @@ impl Fs for HostFs {
             return Ok(());
         };
         if !commit {
-            // Keep the staged bytes for a resume; make them durable.
-            let _ = file.file.sync_data();
+            // Nothing to publish: drop the session.
+            drop(file.file);
+            let _ = fs::remove_file(&staging);
             return Ok(());
         }
         file.file.sync_all().map_err(|e| io_err(&e))?;
@@ -361,7 +359,6 @@ impl Fs for HostFs {
         if rc != 0 {
             return Err(io_err(&io::Error::last_os_error()));
         }
-        let _ = fs::remove_file(total_path(&staging));
         let _ = dir.sync_all();
         log::info!("fs: {name} written ({})", target.display());
         Ok(())
@@ -464,38 +461,48 @@ mod tests {
     }
 
     #[test]
-    fn uploads_are_staged_until_commit() {
+    fn upload_sessions_publish_at_commit() {
         let mut s = sandbox();
         fs::write(s.fs.root().join("cfg"), b"good").unwrap();
-        let (mut f, _) =
+        let (mut f, staged) =
             s.fs.open_upload("/lfs1/cfg", UploadStart::New { total: 11 })
                 .unwrap();
+        assert_eq!(staged, Staged { len: 0, total: 11 });
         s.fs.write(&mut f, 0, b"new cont").unwrap();
+        // while open, readers see the file as last synced
         assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"good");
         assert_eq!(s.fs.stat("/lfs1/cfg").unwrap().len, 4);
-        // abandoned: the target is untouched, the staged bytes are kept for a resume
-        s.fs.close(f, false).unwrap();
-        assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"good");
+        s.fs.close(f, true).unwrap();
+        assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"new cont");
+        // an append starts from the file's content
         let (mut f, staged) = s.fs.open_upload("/lfs1/cfg", RESUME).unwrap();
-        assert_eq!(staged, Staged { len: 8, total: 11 });
+        assert_eq!(staged, Staged { len: 8, total: 0 });
         s.fs.write(&mut f, 8, b"ent").unwrap();
         s.fs.close(f, true).unwrap();
         assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"new content");
-        // a resume without staged bytes starts from the visible file (append)
-        let (mut f, staged) = s.fs.open_upload("/lfs1/cfg", RESUME).unwrap();
-        assert_eq!(staged, Staged { len: 11, total: 0 });
-        s.fs.write(&mut f, 11, b"!").unwrap();
-        s.fs.close(f, true).unwrap();
-        assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"new content!");
-        // a fresh upload discards old staged bytes
-        let (f, _) = s.fs.open_upload("/lfs1/cfg", NEW).unwrap();
+        // a session closed without commit leaves the file and no session file behind
+        let (mut f, _) = s.fs.open_upload("/lfs1/cfg", NEW).unwrap();
+        s.fs.write(&mut f, 0, b"x").unwrap();
         s.fs.close(f, false).unwrap();
-        let (_f, staged) = s.fs.open_upload("/lfs1/cfg", RESUME).unwrap();
-        assert_eq!(staged, Staged::default());
-        // uploads into a missing directory: no such mount point / directory
+        assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"new content");
+        assert_eq!(fs::read_dir(&s.fs.staging).unwrap().count(), 0);
+        // a session left by a crash is gone at the next start
+        let (mut f, _) = s.fs.open_upload("/lfs1/cfg", NEW).unwrap();
+        s.fs.write(&mut f, 0, b"lost").unwrap();
+        drop(f); // the process dies with the session open
+        let fs2 = HostFs::new(s.fs.root()).unwrap();
+        assert_eq!(fs::read_dir(&fs2.staging).unwrap().count(), 0);
+        assert_eq!(fs::read(s.fs.root().join("cfg")).unwrap(), b"new content");
+        // uploads into a missing directory: no such mount point / directory; to a
+        // directory (the mount point too): an I/O error, as LittleFS's -EISDIR
         assert!(matches!(
             s.fs.open_upload("/lfs1/nodir/x", NEW),
             Err(FsError::NoEnt)
+        ));
+        assert!(matches!(s.fs.open_upload("/lfs1", NEW), Err(FsError::Io)));
+        assert!(matches!(
+            s.fs.open_upload("/lfs1/sub", NEW),
+            Err(FsError::Io)
         ));
     }
 
@@ -653,7 +660,8 @@ mod tests {
             ],
         );
         assert_eq!(ask(up0), ok3);
-        assert!(!root.join("log.txt").exists(), "invisible until complete");
+        // created at the first chunk, with its last synced size
+        assert_eq!(fs::read(root.join("log.txt")).unwrap(), b"");
         let up1 = cbor_req(
             0x0a,
             0,

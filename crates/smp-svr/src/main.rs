@@ -401,6 +401,8 @@ fn run(args: cli::Args) -> Result<(), String> {
         state: args.state.clone(),
         fs_root: fs_root(&args),
         stats,
+        rtc_from_host: args.rtc == cli::RtcMode::Host,
+        settings_roots: args.settings_roots.clone(),
         events: events_tx.clone(),
     };
     let failed = events_tx.clone();

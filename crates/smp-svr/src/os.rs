@@ -66,7 +66,8 @@ impl Os for HostOs {
     }
 
     fn rtc_get(&mut self) -> Result<DateTime, RtcError> {
-        Ok(civil::from_unix_ms(self.board.rtc_ms()))
+        let ms = self.board.rtc_ms().ok_or(RtcError::NotSet)?;
+        Ok(civil::from_unix_ms(ms))
     }
 
     fn rtc_set(&mut self, t: &DateTime) -> Result<(), RtcError> {
@@ -92,5 +93,74 @@ impl Os for HostOs {
 
     fn bootloader(&self) -> Option<BootloaderInfo> {
         Some(self.bootloader)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::{Identity, Persist};
+    use smp::groups::os::{Config, OsGroup};
+    use smp::server::{Config as ServerConfig, Meta, Server};
+
+    fn exchange(os: &mut OsGroup<HostOs>, req: &[u8]) -> Vec<u8> {
+        let mut server: Server<'_, 1> = Server::new(ServerConfig::default());
+        server.register(os).unwrap();
+        let mut tx = [0u8; 256];
+        let mut out = Vec::new();
+        server.process(Meta::default(), req, &mut tx, |r| out.extend_from_slice(r));
+        out
+    }
+
+    fn host_os(persist: Rc<Persist>) -> OsGroup<HostOs> {
+        let id = Identity {
+            node_name: "n".into(),
+            kernel_release: "r".into(),
+            hardware_platform: "native_sim/native".into(),
+        };
+        let bl = BootloaderInfo {
+            name: "MCUboot",
+            mode: 1,
+            no_downgrade: false,
+        };
+        OsGroup::new(
+            HostOs::new(Rc::new(Board::new(persist, id)), bl),
+            Config::default(),
+        )
+    }
+
+    /// `--rtc unset` (the default): before any set, a date-time read is OS error 4, as
+    /// Zephyr's `os_mgmt_datetime_read` (subsys/mgmt/mcumgr/grp/os_mgmt/src/os_mgmt.c
+    /// @0014f3dc4dda) answers `rtc_get_time`'s `-ENODATA` with `OS_MGMT_ERR_RTC_NOT_SET`;
+    /// `--rtc host` reads the host clock at once.
+    #[test]
+    fn unset_rtc_is_err_4_until_set() {
+        // v2 read, group 0, seq 1, id 4, {}
+        let get = [0x08, 0, 0, 1, 0, 0, 1, 4, 0xa0];
+        let mut os = host_os(Rc::new(Persist::default()));
+        assert_eq!(
+            exchange(&mut os, &get[..8 + 1]),
+            [
+                0x09, 0, 0, 0x13, 0, 0, 1, 4, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r',
+                b'o', b'u', b'p', 0x00, 0x62, b'r', b'c', 0x04, 0xff, 0xff
+            ]
+        );
+        // {"datetime": "2031-02-03T04:05:06"} sets it; the next read answers a time.
+        let mut set = vec![0x0a, 0, 0, 30, 0, 0, 2, 4, 0xa1, 0x68];
+        set.extend_from_slice(b"datetime");
+        set.push(0x73);
+        set.extend_from_slice(b"2031-02-03T04:05:06");
+        assert_eq!(
+            exchange(&mut os, &set),
+            [0x0b, 0, 0, 2, 0, 0, 2, 4, 0xbf, 0xff]
+        );
+        let rsp = exchange(&mut os, &get[..8 + 1]);
+        assert_eq!(&rsp[8..19], b"\xbf\x68datetime\x73");
+        assert!(rsp[19..].starts_with(b"2031-02-03T04:05:0"), "{rsp:x?}");
+
+        let host = Rc::new(Persist::default());
+        host.rtc_valid.set(true);
+        let rsp = exchange(&mut host_os(host), &get[..8 + 1]);
+        assert_eq!(&rsp[8..19], b"\xbf\x68datetime\x73", "{rsp:x?}");
     }
 }

@@ -1,19 +1,25 @@
 //! The host settings store: Zephyr's settings subsystem over one file in the state
 //! directory (`<state>/settings`).
 //!
+//! The store models Zephyr's settings subsystem as a set of registered handlers, one per
+//! root name (`--settings-root`, default `app`): each holds the running values of every
+//! key under its root (`app`, `app/x`, `app/x/y`), as an application handler that accepts
+//! any key of its subtree does. There is no catch-all: a name whose first component no
+//! handler registered (`zz`, `t/a`) is "root key not found" for read and write, as
+//! `settings_runtime_get`/`_set` fail in `settings_parse_and_lookup` (-EINVAL).
+//!
 //! As on Zephyr, `write` changes the running configuration, `save` persists it (all of it,
-//! or one subtree), `load` reloads the persisted values, `delete` removes a key from both,
-//! and `commit` applies the running configuration (a no-op here, counted). Every write of
+//! or one subtree), `load` applies the persisted values of registered roots over the
+//! running ones, and `commit` applies the running configuration (a no-op here, counted).
+//! `delete` is Zephyr's `settings_delete`, a save of no value: it removes the persisted
+//! entry only (whatever its root), succeeds when there is none, and leaves the running
+//! value a handler holds as it is (a later `save` writes it again). Every write of
 //! the file is crash-safe: the new content goes to a temporary file that is synced and then
 //! renamed over the old one, and the directory is synced, so a crash leaves either the old
 //! or the new file, never a torn one.
 //!
 //! The file is text, one `name value` line per key, both hex-encoded (names and values
 //! are arbitrary bytes to clients). Lines that do not parse are skipped with a warning.
-//!
-//! Roots: Zephyr answers "root key not found" for a name whose first component has no
-//! registered handler. [`FileSettings::with_roots`] restricts names to given roots;
-//! [`FileSettings::open`] accepts every root (a generic key-value store).
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
@@ -30,30 +36,34 @@ pub const FILE_NAME: &str = "settings";
 pub struct FileSettings {
     path: PathBuf,
     running: BTreeMap<Vec<u8>, Vec<u8>>,
-    roots: Option<Vec<String>>,
+    roots: Vec<String>,
     commits: u64,
 }
 
 impl FileSettings {
-    /// Opens (or creates) the store in `state_dir` and loads it; every root is accepted.
-    pub fn open(state_dir: &Path) -> io::Result<Self> {
+    /// Opens (or creates) the store in `state_dir` with handlers for `roots`, and loads
+    /// it (`settings_load` at boot: persisted values of registered roots only).
+    pub fn open<R: AsRef<str>>(state_dir: &Path, roots: &[R]) -> io::Result<Self> {
         fs::create_dir_all(state_dir)?;
         let mut s = FileSettings {
             path: state_dir.join(FILE_NAME),
             running: BTreeMap::new(),
-            roots: None,
+            roots: roots.iter().map(|r| r.as_ref().to_owned()).collect(),
             commits: 0,
         };
-        s.running = s.read_file()?;
+        let stored = s.read_file()?;
+        s.apply(stored);
         Ok(s)
     }
 
-    /// Like [`FileSettings::open`], but only names under `roots` have a handler.
-    #[cfg(test)]
-    pub fn with_roots(state_dir: &Path, roots: &[&str]) -> io::Result<Self> {
-        let mut s = Self::open(state_dir)?;
-        s.roots = Some(roots.iter().map(|r| (*r).to_owned()).collect());
-        Ok(s)
+    /// Applies persisted values to the handlers that registered their roots.
+    fn apply(&mut self, stored: BTreeMap<Vec<u8>, Vec<u8>>) {
+        for (k, v) in stored {
+            let registered = std::str::from_utf8(&k).is_ok_and(|n| self.check_root(n).is_ok());
+            if registered {
+                self.running.insert(k, v);
+            }
+        }
     }
 
     /// The file the store persists to.
@@ -75,11 +85,8 @@ impl FileSettings {
     }
 
     fn check_root(&self, name: &str) -> Result<(), SettingsError> {
-        let Some(roots) = &self.roots else {
-            return Ok(());
-        };
         let root = name.split('/').next().unwrap_or("");
-        if roots.iter().any(|r| r == root) {
+        if self.roots.iter().any(|r| r == root) {
             Ok(())
         } else {
             Err(SettingsError::NoRoot)
@@ -199,15 +206,11 @@ impl Settings for FileSettings {
     }
 
     fn delete(&mut self, name: &str) -> Result<(), SettingsError> {
-        self.check_root(name)?;
-        let running = self.running.remove(name.as_bytes()).is_some();
-        let mut stored = false;
-        self.persist(|m| stored = m.remove(name.as_bytes()).is_some())?;
-        if running || stored {
-            Ok(())
-        } else {
-            Err(SettingsError::NotFound)
-        }
+        // settings_delete is settings_save_one(name, NULL, 0): no handler is involved, so
+        // neither the root nor the running value matters, and a missing entry is no error.
+        self.persist(|m| {
+            m.remove(name.as_bytes());
+        })
     }
 
     fn commit(&mut self) -> Result<(), SettingsError> {
@@ -220,8 +223,9 @@ impl Settings for FileSettings {
             log::warn!("settings: cannot read {}: {e}", self.path.display());
             SettingsError::Other
         })?;
-        // Loading applies the stored values over the running ones, as settings_load does.
-        self.running.extend(stored);
+        // Loading applies the stored values over the running ones, as settings_load does
+        // (to registered handlers only).
+        self.apply(stored);
         Ok(())
     }
 
@@ -247,14 +251,14 @@ mod tests {
     #[test]
     fn values_survive_a_restart_only_when_saved() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = FileSettings::open(dir.path()).unwrap();
+        let mut s = FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         s.set("app/a", b"1").unwrap();
         s.set("app/b", &[0, 0xff, b' ', b'\n']).unwrap();
         s.set("app/empty", b"").unwrap();
         s.save(None).unwrap();
         s.set("app/unsaved", b"x").unwrap();
         drop(s);
-        let mut s = FileSettings::open(dir.path()).unwrap();
+        let mut s = FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         let mut buf = [0u8; 8];
         assert_eq!(s.get("app/b", &mut buf).unwrap(), 4);
         assert_eq!(&buf[..4], &[0, 0xff, b' ', b'\n']);
@@ -263,26 +267,32 @@ mod tests {
     }
 
     #[test]
-    fn delete_persists_and_missing_is_not_found() {
+    fn delete_removes_the_persisted_value_only() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = FileSettings::open(dir.path()).unwrap();
+        let mut s = FileSettings::open(dir.path(), &["a"]).unwrap();
         s.set("a/x", b"1").unwrap();
         s.save(None).unwrap();
         s.delete("a/x").unwrap();
-        assert_eq!(s.delete("a/x"), Err(SettingsError::NotFound));
-        let s = FileSettings::open(dir.path()).unwrap();
+        // the handler still holds its running value; deleting again, or a key that never
+        // existed, or one under no registered root, succeeds
+        assert_eq!(s.value("a/x"), Some(&b"1"[..]));
+        s.delete("a/x").unwrap();
+        s.delete("a/never").unwrap();
+        s.delete("zz").unwrap();
+        let s = FileSettings::open(dir.path(), &["a"]).unwrap();
         assert_eq!(s.value("a/x"), None);
     }
 
     #[test]
     fn subtree_save_and_load() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = FileSettings::open(dir.path()).unwrap();
+        let mut s = FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         s.set("net/ip", b"1").unwrap();
         s.set("network/x", b"2").unwrap();
         s.set("app/y", b"3").unwrap();
         s.save(Some("net")).unwrap();
-        let mut fresh = FileSettings::open(dir.path()).unwrap();
+        let mut fresh =
+            FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         assert_eq!(fresh.value("net/ip"), Some(&b"1"[..]));
         assert_eq!(fresh.value("network/x"), None, "not in the subtree net");
         assert_eq!(fresh.value("app/y"), None);
@@ -297,17 +307,24 @@ mod tests {
     #[test]
     fn roots_restrict_names() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = FileSettings::with_roots(dir.path(), &["foo"]).unwrap();
+        let mut s = FileSettings::open(dir.path(), &["foo"]).unwrap();
         let mut buf = [0u8; 4];
         assert_eq!(s.get("foo/bar", &mut buf), Err(SettingsError::NotFound));
         assert_eq!(s.get("bar/foo", &mut buf), Err(SettingsError::NoRoot));
         assert_eq!(s.set("bar/foo", b"1"), Err(SettingsError::NoRoot));
+        assert_eq!(s.set("fo/x", b"1"), Err(SettingsError::NoRoot));
+        s.set("foo", b"1").unwrap();
+        // persisted values of roots no handler registered are not loaded
+        fs::write(s.path(), "7a7a 31\n666f6f2f61 32\n").unwrap();
+        let s = FileSettings::open(dir.path(), &["foo"]).unwrap();
+        assert_eq!(s.value("zz"), None);
+        assert_eq!(s.value("foo/a"), Some(&b"2"[..]));
     }
 
     #[test]
     fn crash_leftovers_and_garbage_are_harmless() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = FileSettings::open(dir.path()).unwrap();
+        let mut s = FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         s.set("k", b"v").unwrap();
         s.save(None).unwrap();
         // a crash between writing the temporary file and the rename leaves it behind
@@ -316,7 +333,7 @@ mod tests {
         let mut text = fs::read_to_string(s.path()).unwrap();
         text.push_str("zz\n6b2 00\n");
         fs::write(s.path(), text).unwrap();
-        let s = FileSettings::open(dir.path()).unwrap();
+        let s = FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         assert_eq!(s.value("k"), Some(&b"v"[..]));
         assert_eq!(s.running.len(), 1);
     }
@@ -326,7 +343,7 @@ mod tests {
         use smp::groups::settings::SettingsGroup;
         use smp::server::{Config, Meta, Server};
         let dir = tempfile::tempdir().unwrap();
-        let store = FileSettings::with_roots(dir.path(), &["foo"]).unwrap();
+        let store = FileSettings::open(dir.path(), &["foo"]).unwrap();
         let mut g: SettingsGroup<FileSettings> = SettingsGroup::new(store, Default::default());
         let mut server: Server<'_, 1> = Server::new(Config::default());
         server.register(&mut g).unwrap();
@@ -344,6 +361,44 @@ mod tests {
                 0x09, 0, 0, 0x13, 0, 3, 5, 0, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r',
                 b'o', b'u', b'p', 3, 0x62, b'r', b'c', 3, 0xff, 0xff
             ]
+        );
+        let mut ask = |req: &[u8]| {
+            let mut out = Vec::new();
+            server.process(Meta::default(), req, &mut tx, |r| out.extend_from_slice(r));
+            out
+        };
+        // Zephyr's settings_mgmt_write (settings_mgmt.c @09078aed8163): settings_runtime_set
+        // fails in settings_parse_and_lookup with -EINVAL for a root no handler registered:
+        // err {3, 5} ROOT_KEY_NOT_FOUND. {"name": "t/a", "val": h'01'}
+        let root_err = [
+            0x0b, 0, 0, 0x13, 0, 3, 6, 0, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r',
+            b'o', b'u', b'p', 3, 0x62, b'r', b'c', 5, 0xff, 0xff,
+        ];
+        assert_eq!(
+            ask(&[
+                0x0a, 0, 0, 0x10, 0, 3, 6, 0, 0xa2, 0x64, b'n', b'a', b'm', b'e', 0x63, b't', b'/',
+                b'a', 0x63, b'v', b'a', b'l', 0x41, 1
+            ]),
+            root_err
+        );
+        // read {"name": "zz"}: settings_runtime_get, the same
+        let mut want = root_err;
+        want[0] = 0x09;
+        want[6] = 7;
+        assert_eq!(
+            ask(&[
+                0x08, 0, 0, 0x09, 0, 3, 7, 0, 0xa1, 0x64, b'n', b'a', b'm', b'e', 0x62, b'z', b'z'
+            ]),
+            want
+        );
+        // delete {"name": "foo/none"}: settings_delete is a save of NULL; the backend
+        // answers 0 for a missing key: an empty map (settings_mgmt_delete)
+        assert_eq!(
+            ask(&[
+                0x0a, 0, 0, 0x0f, 0, 3, 8, 1, 0xa1, 0x64, b'n', b'a', b'm', b'e', 0x68, b'f', b'o',
+                b'o', b'/', b'n', b'o', b'n', b'e'
+            ]),
+            [0x0b, 0, 0, 2, 0, 3, 8, 1, 0xbf, 0xff]
         );
     }
 }
@@ -391,18 +446,22 @@ mod storage_tests {
     #[test]
     fn erase_removes_saved_settings() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = FileSettings::open(dir.path()).unwrap();
+        let mut s = FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"]).unwrap();
         s.set("app/x", b"1").unwrap();
         s.save(None).unwrap();
-        assert!(FileSettings::open(dir.path())
-            .unwrap()
-            .value("app/x")
-            .is_some());
+        assert!(
+            FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"])
+                .unwrap()
+                .value("app/x")
+                .is_some()
+        );
         SettingsStorage::new(dir.path()).erase_storage().unwrap();
-        assert!(FileSettings::open(dir.path())
-            .unwrap()
-            .value("app/x")
-            .is_none());
+        assert!(
+            FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"])
+                .unwrap()
+                .value("app/x")
+                .is_none()
+        );
         // erasing blank storage succeeds
         SettingsStorage::new(dir.path()).erase_storage().unwrap();
     }

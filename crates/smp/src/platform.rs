@@ -184,58 +184,60 @@ pub struct FsStat {
 /// How [`Fs::open_upload`] starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UploadStart {
-    /// A new transfer: empty staging file; `total` is the announced length (0 = unknown).
+    /// A new transfer: an empty session; `total` is the announced length (0 = unknown).
     New {
         /// The announced total length.
         total: u64,
     },
-    /// Continue the staged bytes of an unfinished transfer (or append to the visible file).
+    /// An append: the session starts with the file's current content.
     Resume,
 }
 
-/// What [`Fs::open_upload`] found staged.
+/// What [`Fs::open_upload`] reports about the session it opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Staged {
-    /// Bytes already staged (the next expected offset).
+    /// Bytes the session starts with (0 for [`UploadStart::New`], the file's size for
+    /// [`UploadStart::Resume`]).
     pub len: u64,
-    /// The total length recorded for this upload (0 = unknown).
+    /// The total length recorded for this upload (0 = unknown). The group does not rely
+    /// on it.
     pub total: u64,
 }
 
 /// The file system the FS group serves, names as the client sends them (e.g.
 /// `/lfs1/log.txt`).
 ///
-/// # Uploads are staged
+/// # Uploads: a write session published at close
 ///
-/// An upload never writes the visible file. [`Fs::open_upload`] opens a *staging* file that
-/// belongs to the target name and is invisible to every other call ([`Fs::stat`],
-/// [`Fs::open_read`], a download). [`Fs::close`] with `commit = true` makes the staged
-/// content replace the target atomically (write, sync, rename on a host; the same on a
-/// littlefs port). Closing with `commit = false` leaves the target untouched and keeps the
-/// staged bytes, with the announced total length, so that a later
-/// `open_upload(name, UploadStart::Resume)` resumes them (across resets too). So a transfer
-/// that is aborted (client gone, idle timeout, offset mismatch, write error, power cut)
-/// never replaces a good file. The group commits when the transfer completes (`off ≥ len`),
-/// when the client closes it explicitly (command 4), and, for a transfer whose total length
-/// was never announced (an append), when it goes idle, since nothing else can end it.
+/// The group models Zephyr's upload over LittleFS, where a file opened for writing shows
+/// its new content to other readers only when it is closed (synced), and a power cut loses
+/// what was written since. [`Fs::open_upload`] opens such a session for the target name;
+/// [`Fs::stat`], [`Fs::open_read`] and downloads keep seeing the file as last published.
+/// [`Fs::close`] with `commit = true` publishes the session's content as the file's,
+/// atomically (write, sync, rename on a host or over littlefs); `commit = false` drops the
+/// session (the group does that only for one that wrote nothing, so the file is not
+/// touched). The group commits whenever a context that wrote data closes: transfer
+/// complete, command 4, idle timeout, another transfer, offset mismatch, write error. It
+/// also commits an empty session at once when the target does not exist, which makes a new
+/// file visible at the first chunk, as `FS_O_CREATE` does.
+///
+/// [`UploadStart::New`] starts an empty session (the content replaces the file at the
+/// commit, as Zephyr's truncate at offset 0); [`UploadStart::Resume`] starts one holding the
+/// file's current content (an upload context that starts at an offset > 0 appends).
 ///
 /// Implementations must refuse names that reach outside the served tree with
-/// [`FsError::Inval`], and names outside any mount point with [`FsError::NoEnt`].
+/// [`FsError::Inval`], names outside any mount point with [`FsError::NoEnt`], and an upload
+/// to a directory with an error other than those (LittleFS: `-EISDIR`). The group applies
+/// Zephyr's VFS name rule (a leading `/`, more than one byte) before calling.
 pub trait Fs {
-    /// An open file (read handle or staging file).
+    /// An open file (read handle or upload session).
     type File;
     /// Size and kind of the visible file `path`.
     fn stat(&mut self, path: &str) -> Result<FsStat, FsError>;
     /// Opens the visible file `path` for reading.
     fn open_read(&mut self, path: &str) -> Result<Self::File, FsError>;
-    /// Opens the staging file of an upload to `path`, creating it if needed.
-    ///
-    /// [`UploadStart::New`] starts an empty staging file and records the total length the
-    /// client announced with it (0 = unknown), so that a resume, even after a reset, knows
-    /// when the transfer is complete. [`UploadStart::Resume`] keeps the bytes (and the
-    /// recorded total) of an earlier, unfinished upload to the same name, or, if there is
-    /// none, starts as a copy of the visible file with an unknown total (Zephyr appends to
-    /// an existing file when an upload starts at an offset > 0).
+    /// Opens an upload session for `path` (see the trait docs); it need not create the
+    /// file itself.
     fn open_upload(
         &mut self,
         path: &str,
@@ -243,10 +245,10 @@ pub trait Fs {
     ) -> Result<(Self::File, Staged), FsError>;
     /// Reads from `off` into `buf`; returns the bytes read (0 at or past the end).
     fn read(&mut self, file: &mut Self::File, off: u64, buf: &mut [u8]) -> Result<usize, FsError>;
-    /// Writes `data` at `off` of a staging file.
+    /// Writes `data` at `off` of an upload session.
     fn write(&mut self, file: &mut Self::File, off: u64, data: &[u8]) -> Result<(), FsError>;
-    /// Closes `file`. For a staging file, `commit = true` replaces the target by the staged
-    /// content; `commit = false` keeps it staged and invisible. Ignored for read handles.
+    /// Closes `file`. For an upload session, `commit = true` publishes its content as the
+    /// file's; `commit = false` drops it. Ignored for read handles.
     fn close(&mut self, file: Self::File, commit: bool) -> Result<(), FsError>;
 }
 
@@ -300,7 +302,9 @@ pub trait Settings {
     fn get(&mut self, name: &str, buf: &mut [u8]) -> Result<usize, SettingsError>;
     /// Sets `name` to `val` in the running configuration.
     fn set(&mut self, name: &str, val: &[u8]) -> Result<(), SettingsError>;
-    /// Deletes `name` (from the running configuration and from storage).
+    /// Deletes the persisted value of `name`, as Zephyr's `settings_delete` (a save of no
+    /// value, which no handler sees): the running value a handler holds stays, and a key
+    /// that was never saved is not an error.
     fn delete(&mut self, name: &str) -> Result<(), SettingsError>;
     /// Applies the running configuration (`settings_commit`).
     fn commit(&mut self) -> Result<(), SettingsError>;

@@ -189,13 +189,14 @@ pub struct MemHandle {
     upload: bool,
 }
 
-/// A RAM file system with one mount point (`/lfs1`), staged uploads as the
-/// [`Fs`](crate::platform::Fs) contract asks, and injectable failures.
+/// A RAM file system with one mount point (`/lfs1`, a directory), uploads as the
+/// [`Fs`](crate::platform::Fs) contract asks (a session that publishes its content at a
+/// committing close), and injectable failures.
 #[derive(Debug, Clone, Default)]
 pub struct MemFs {
     /// Visible files.
     pub files: heapless::Vec<MemFile, 8>,
-    /// Staging files of uploads, by target name.
+    /// Open upload sessions' content, by target name.
     pub staged: heapless::Vec<MemFile, 4>,
     /// Fail every write.
     pub fail_write: bool,
@@ -248,6 +249,9 @@ impl MemFs {
 
     fn check(name: &str) -> Result<(), crate::platform::FsError> {
         use crate::platform::FsError;
+        if name == "/lfs1" {
+            return Ok(());
+        }
         if !name.starts_with("/lfs1/") {
             return Err(FsError::NoEnt);
         }
@@ -263,6 +267,12 @@ impl crate::platform::Fs for MemFs {
 
     fn stat(&mut self, path: &str) -> Result<crate::platform::FsStat, crate::platform::FsError> {
         Self::check(path)?;
+        if path == "/lfs1" {
+            return Ok(crate::platform::FsStat {
+                len: 0,
+                is_dir: true,
+            });
+        }
         let f = self
             .files
             .iter()
@@ -296,16 +306,18 @@ impl crate::platform::Fs for MemFs {
         if self.read_only {
             return Err(FsError::RoFs);
         }
-        let existing = self.staged.iter().position(|f| f.name == path);
-        let (data, total): (heapless::Vec<u8, MEM_FILE_CAP>, u64) = match (start, existing) {
-            (UploadStart::Resume, Some(i)) => (self.staged[i].data.clone(), self.staged[i].total),
-            (UploadStart::Resume, None) => (
+        // LittleFS: opening a directory for writing is -EISDIR.
+        if path == "/lfs1" || self.files.iter().any(|f| f.name == path && f.is_dir) {
+            return Err(FsError::Io);
+        }
+        let (data, total): (heapless::Vec<u8, MEM_FILE_CAP>, u64) = match start {
+            UploadStart::Resume => (
                 self.get(path)
                     .map(|d| heapless::Vec::from_slice(d).unwrap())
                     .unwrap_or_default(),
                 0,
             ),
-            (UploadStart::New { total }, _) => (heapless::Vec::new(), total),
+            UploadStart::New { total } => (heapless::Vec::new(), total),
         };
         self.staged.retain(|f| f.name != path);
         let staged = crate::platform::Staged {
@@ -371,6 +383,9 @@ impl crate::platform::Fs for MemFs {
 
     fn close(&mut self, file: MemHandle, commit: bool) -> Result<(), crate::platform::FsError> {
         self.open_handles -= 1;
+        if file.upload && !commit {
+            self.staged.retain(|f| f.name != file.name);
+        }
         if file.upload && commit {
             let i = self
                 .staged

@@ -9,38 +9,54 @@
 //! | 3 | supported hash types | R | ignored | `types`: map name → {`format`, `size`} |
 //! | 4 | close open file | W | ignored | empty |
 //!
-//! `name` must be 1..=`path_len` (64) bytes and `off` present, else `rc` 3.
+//! `name` must be 1..=`path_len` (64) bytes and `off` present, else `rc` 3. Then, as
+//! Zephyr's VFS (`fs_stat`/`fs_open` in subsys/fs/fs.c answer `-EINVAL`), a name of one
+//! byte or less, or without a leading `/` (`x`, `/`), is error 2 (invalid name); a name
+//! under no mount point is 3 (not found) for reads and 14 for uploads. The platform may
+//! refuse more as invalid names (the host refuses `..` components and links that leave its
+//! root: hardening Zephyr does not have, reported as error 2).
 //!
 //! One file context at a time is bound to (transport, path, direction); a request for
 //! another combination closes it first. It closes by itself after `idle_close_ms` (4000 ms)
 //! without requests (checked with [`Ctx::now_ms`] on every request of this group, and by
 //! [`FsGroup::poll`], which a port may call from a timer), and at once when a transfer
-//! finishes (`off ≥ len`, `len` > 0).
+//! finishes (`off ≥ len`, `len` > 0), and on command 4.
 //!
-//! Uploads are staged (see [`Fs`]): the data goes to a staging file that replaces the target
-//! only when the transfer completes or the client closes it with command 4. An upload that
-//! is abandoned (idle timeout, another transfer, offset mismatch, write error) leaves the
-//! target untouched; its staged bytes and announced total length are kept by the platform,
-//! so a client that resumes at the offset it is told (`err` 11 plus `len`), even after a
-//! reset, completes it normally. An upload whose total was never announced (one that starts
-//! at an offset > 0 appends to the existing file, as in Zephyr) is committed when it goes
-//! idle, since nothing else could end it.
+//! Uploads behave as Zephyr's over LittleFS (see [`Fs`] for the platform's side): the file
+//! is opened with create at the first chunk of a context, so a new file is visible (empty)
+//! at once; what is written is kept whenever the context closes, whether the transfer
+//! completed, was closed by command 4, timed out, was abandoned for another transfer, or hit
+//! an offset mismatch or a write error (`fs_mgmt_cleanup` closes, and so syncs, the file).
+//! While a transfer is open, file status, hash and other readers see the file as last
+//! synced (LittleFS publishes a file's new content at close), and a download of it closes
+//! the upload first (another context), so it reads what was written. A power cut loses what
+//! was written since the context opened, as on LittleFS; the file keeps its last synced
+//! content. An upload to a directory (the mount point `/lfs1` included) is error 1, as
+//! LittleFS's `-EISDIR` is.
+//!
+//! An upload context that starts at an offset > 0 appends to the file (its expected offset
+//! is the file's size, as Zephyr's `fs_mgmt_filelen`), with no known total length: it ends
+//! by idle timeout or command 4.
+//!
+//! Deviation from Zephyr: a chunk at offset 0 inside an open upload context starts the
+//! transfer over (the next expected offset is the chunk's length). Zephyr's
+//! `fs_mgmt_file_upload` truncates the file there but does not reset its context's offset,
+//! so it answers the old offset plus the chunk's length; a client that follows that answer
+//! skips bytes and ends with a corrupt file, and one that does not is refused with error 11.
+//! A failed sync at the end of a transfer is reported as error 10 (write failed); Zephyr
+//! ignores `fs_close`'s result.
 //!
 //! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid name
 //! → 3, 3 not found → 5, 4 is a directory → 1, 5 open failed → 1, 6 seek failed → 1, 7 read
 //! failed → 1, 8 truncate failed → 1, 9 delete failed → 1, 10 write failed → 1, 11 offset
 //! not valid → 1, 12 offset larger than file → 1, 13 hash type not found → 3, 14 mount point
 //! not found → 5, 15 read-only file system → 1, 16 file empty → 1, 17 close failed → 1.
-//!
-//! Deviations from Zephyr, all following from staging: file status and hash see the visible
-//! file, not the part of an upload still in progress; a failed commit (rename) is reported
-//! as error 10 (write failed).
 
 use crc::{Crc, CRC_32_ISO_HDLC};
 use sha2::{Digest, Sha256};
 
 use crate::cbor::{for_each_entry, once};
-use crate::platform::{Fs, FsError, UploadStart};
+use crate::platform::{Fs, FsError, FsStat, UploadStart};
 use crate::server::{Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
@@ -166,7 +182,7 @@ struct Transfer<H> {
     /// Total length (0 = unknown).
     len: u64,
     last_ms: u64,
-    /// An upload whose staging file holds data written for it (so a close commits it).
+    /// An upload that wrote data (so closing it syncs that data to the file).
     dirty: bool,
 }
 
@@ -216,42 +232,43 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         }
     }
 
-    /// Closes the open file (Zephyr's `fs_mgmt_cleanup`). An upload with a known total
-    /// stays staged (it is incomplete); one without (an append) is committed, as nothing
-    /// else could ever end it.
+    /// Closes the open file (Zephyr's `fs_mgmt_cleanup`), keeping what an upload wrote.
     fn abandon(&mut self) {
-        let Some(t) = self.open.as_ref() else {
-            return;
-        };
-        if t.upload && t.len == 0 && t.dirty {
-            if let Err(e) = self.finish() {
-                log::warn!("fs: idle commit failed: {e}");
-            }
-            return;
-        }
         if let Some(t) = self.open.take() {
-            if let Err(e) = self.fs.close(t.file, false) {
+            if let Err(e) = self.fs.close(t.file, t.upload && t.dirty) {
                 log::warn!("fs: close of {} failed: {e}", t.path.as_str());
             }
         }
     }
 
-    /// Closes the open file, committing an upload.
+    /// Closes the open file at the end of a transfer (or on command 4), keeping what an
+    /// upload wrote; a failed sync is reported.
     fn finish(&mut self) -> Result<(), Error> {
         let Some(t) = self.open.take() else {
             return Ok(());
         };
-        if !t.upload {
-            let _ = self.fs.close(t.file, false);
-            return Ok(());
-        }
-        // An upload that never carried data only creates a missing file, as Zephyr's
-        // open-with-create does; it never empties an existing one.
-        let commit = t.dirty || matches!(self.fs.stat(&t.path), Err(FsError::NoEnt));
-        self.fs.close(t.file, commit).map_err(|e| {
-            log::warn!("fs: commit of {} failed: {e}", t.path.as_str());
+        self.fs.close(t.file, t.upload && t.dirty).map_err(|e| {
+            log::warn!("fs: sync of {} failed: {e}", t.path.as_str());
             Err::FileWriteFailed.into()
         })
+    }
+
+    /// `fs_stat` through Zephyr's VFS: its name check first.
+    fn stat(&mut self, name: &str) -> Result<FsStat, FsError> {
+        vfs_name(name)?;
+        self.fs.stat(name)
+    }
+
+    /// Opens (with create) the file of an upload, as `fs_open(FS_O_CREATE | FS_O_WRITE)`.
+    fn open_upload(&mut self, name: &str, start: UploadStart) -> Result<F::File, FsError> {
+        vfs_name(name)?;
+        let (file, _) = self.fs.open_upload(name, start)?;
+        if !matches!(self.fs.stat(name), Err(FsError::NoEnt)) {
+            return Ok(file);
+        }
+        // LittleFS creates the entry at open: make a new file visible (empty) now.
+        self.fs.close(file, true)?;
+        Ok(self.fs.open_upload(name, start)?.0)
     }
 
     fn matches(&self, ctx: &Ctx<'_>, path: &str, upload: bool) -> bool {
@@ -290,7 +307,7 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
             self.abandon();
         }
         if self.open.is_none() {
-            let st = self.fs.stat(name).map_err(stat_err)?;
+            let st = self.stat(name).map_err(stat_err)?;
             if st.is_dir {
                 return Err(Err::FileIsDirectory.into());
             }
@@ -350,17 +367,11 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         }
         let data = data.unwrap_or(&[]);
         self.poll(ctx.now_ms);
-        // A transfer that restarts at 0 starts a fresh staging file.
+        // Another transfer, or (see the module docs) a restart at 0 of this one: close it.
         if off == 0 || !self.matches(ctx, name, true) {
             self.abandon();
         }
         if self.open.is_none() {
-            // Zephyr's `fs_mgmt_filelen` check on a freshly opened context.
-            if let Ok(st) = self.fs.stat(name) {
-                if st.is_dir {
-                    return Err(Err::FileIsDirectory.into());
-                }
-            }
             let start = if off == 0 {
                 UploadStart::New {
                     total: len.unwrap_or(0),
@@ -368,21 +379,35 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
             } else {
                 UploadStart::Resume
             };
-            let (file, staged) = self.fs.open_upload(name, start).map_err(|e| match e {
+            let file = self.open_upload(name, start).map_err(|e| match e {
                 FsError::Inval => Err::FileInvalidName,
                 FsError::NoEnt => Err::MountPointNotFound,
                 FsError::RoFs => Err::ReadOnlyFilesystem,
                 _ => Err::Unknown,
             })?;
+            // A context that starts at off > 0 continues at the file's size
+            // (`fs_mgmt_filelen`); a new one at 0.
+            let size = if off == 0 {
+                Ok(0)
+            } else {
+                self.fs.stat(name).map(|st| st.len)
+            };
+            let size = match size {
+                Ok(n) => n,
+                Err(e) => {
+                    let _ = self.fs.close(file, false);
+                    return Err(stat_err(e));
+                }
+            };
             self.open = Some(Transfer {
                 file,
                 upload: true,
                 transport: ctx.transport,
                 path: Path::try_from(name).map_err(|_| Rc::Inval)?,
-                off: staged.len,
-                len: staged.total,
+                off: size,
+                len: 0,
                 last_ms: ctx.now_ms,
-                dirty: staged.len > 0,
+                dirty: false,
             });
         }
         let Some(t) = self.open.as_mut() else {
@@ -424,7 +449,7 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
             _ => Ok(false),
         })?;
         let name = self.check_name(name)?;
-        let st = self.fs.stat(name).map_err(stat_err)?;
+        let st = self.stat(name).map_err(stat_err)?;
         if st.is_dir {
             return Err(Err::FileIsDirectory.into());
         }
@@ -454,7 +479,7 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
             "sha256" if self.config.sha256 => "sha256",
             _ => return Err(Err::ChecksumHashNotFound.into()),
         };
-        let st = self.fs.stat(name).map_err(stat_err)?;
+        let st = self.stat(name).map_err(stat_err)?;
         if st.is_dir {
             return Err(Err::FileIsDirectory.into());
         }
@@ -522,6 +547,15 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         enc.end()?;
         Ok(())
     }
+}
+
+/// The name check of Zephyr's VFS (`fs_open`, `fs_stat` in subsys/fs/fs.c): `-EINVAL` for
+/// a name of one byte or less, or without a leading `/`.
+fn vfs_name(name: &str) -> Result<(), FsError> {
+    if name.len() <= 1 || !name.starts_with('/') {
+        return Err(FsError::Inval);
+    }
+    Ok(())
 }
 
 /// Errors of `fs_mgmt_filelen` (a stat).

@@ -519,9 +519,12 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             rsp.enc().str("off")?.u32(self.up.off)?;
             return Ok(());
         }
+        // Zephyr's img_mgmt_upload_inspect checks for an overrun on continuation chunks
+        // only: a first chunk carrying more than its `len` is written, its offset answered,
+        // and the upload can then never complete (the next chunk is the overrun).
         let end = off
             .checked_add(data.len() as u32)
-            .filter(|&e| e <= self.up.size)
+            .filter(|&e| off == 0 || e <= self.up.size)
             .ok_or(Err::InvalidImageDataOverrun)?;
         self.write_chunk(slot, data)?;
         self.up.hasher.update(data);

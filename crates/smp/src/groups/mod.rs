@@ -12,7 +12,11 @@
 //! | Zephyr basic | 63 | [`basic`] | [`StorageErase`](crate::platform::StorageErase) |
 //!
 //! A port builds each group over its platform and registers it; registration order is what
-//! the enumeration group reports:
+//! the enumeration group reports (list order, and what `single`'s index counts). Zephyr
+//! registers groups from `mcumgr_handlers_init` (subsys/mgmt/mcumgr/mgmt/src/mgmt.c), which
+//! walks the `mcumgr_handler` iterable section: entries sorted by the handler's name, each
+//! `mgmt_register_group` appending to the group list. [`ZEPHYR_ORDER`] is that order for
+//! the groups here; ports register in it:
 //!
 //! ```
 //! use smp::groups::{basic::BasicGroup, enum_::EnumGroup, fs::FsGroup, os::OsGroup};
@@ -30,12 +34,12 @@
 //! let mut basic = BasicGroup::new(FakeStorage::default());
 //!
 //! let mut server: Server<'_, 8> = Server::new(Config::default());
-//! server.register(&mut os).unwrap();
-//! server.register(&mut stat).unwrap();
-//! server.register(&mut settings).unwrap();
-//! server.register(&mut fs).unwrap();
-//! server.register(&mut shell).unwrap();
 //! server.register(&mut enum_).unwrap();
+//! server.register(&mut fs).unwrap();
+//! server.register(&mut os).unwrap();
+//! server.register(&mut settings).unwrap();
+//! server.register(&mut shell).unwrap();
+//! server.register(&mut stat).unwrap();
 //! server.register(&mut basic).unwrap();
 //!
 //! // enum count (v2 read): {"count": 7}
@@ -45,6 +49,33 @@
 //! server.process(Meta { transport: 0, now_ms: 0 }, &req, &mut tx, |r| rsp.copy_from_slice(r));
 //! assert_eq!(&rsp[8..], &[0xbf, 0x65, b'c', b'o', b'u', b'n', b't', 7, 0xff]);
 //! ```
+
+/// The groups in Zephyr's registration order, with the name each registers its handler
+/// under (`MCUMGR_HANDLER_DEFINE(name, ...)` in its `grp/*/src/*.c`): the iterable section
+/// sorts by that name. Handler names as in Zephyr (v4.4.0): `enum_mgmt` (enum_mgmt.c),
+/// `fs_mgmt` (fs_mgmt.c @0014f3dc4dda), `img_mgmt` (img_mgmt.c), `os_mgmt` (os_mgmt.c
+/// @0014f3dc4dda), `settings_mgmt` (settings_mgmt.c @09078aed8163), `shell_mgmt`
+/// (shell_mgmt.c @1714a88861db), `stat_mgmt` (stat_mgmt.c), `zephyr_basic_mgmt`
+/// (zephyr_basic_grp.c).
+pub const ZEPHYR_ORDER: [(u16, &str); 8] = [
+    (crate::wire::group::ENUM, "enum_mgmt"),
+    (crate::wire::group::FS, "fs_mgmt"),
+    (crate::wire::group::IMAGE, "img_mgmt"),
+    (crate::wire::group::OS, "os_mgmt"),
+    (crate::wire::group::SETTINGS, "settings_mgmt"),
+    (crate::wire::group::SHELL, "shell_mgmt"),
+    (crate::wire::group::STAT, "stat_mgmt"),
+    (crate::wire::group::ZEPHYR_BASIC, "zephyr_basic_mgmt"),
+];
+
+/// Where group `id` comes in [`ZEPHYR_ORDER`] (groups Zephyr does not have come last, in
+/// the order they are given): a sort key for a port's registration.
+pub fn zephyr_rank(id: u16) -> usize {
+    ZEPHYR_ORDER
+        .iter()
+        .position(|(g, _)| *g == id)
+        .unwrap_or(ZEPHYR_ORDER.len())
+}
 
 pub mod basic;
 pub mod enum_;
@@ -62,6 +93,51 @@ mod tests {
     use crate::testing::{
         body, hex, packet, Bytes, FakeOs, FakeSettings, FakeShell, FakeStats, FakeStorage, MemFs,
     };
+
+    /// Zephyr's `mcumgr_handlers_init` (subsys/mgmt/mcumgr/mgmt/src/mgmt.c) registers in
+    /// the iterable section's order, sorted by handler name: enum list then reports
+    /// [10, 8, 0, 3, 9, 2, 63] for these groups (no image group here), and `single`'s
+    /// index 0 is the enumeration group itself.
+    #[test]
+    fn zephyr_order_is_by_handler_name() {
+        assert!(ZEPHYR_ORDER.windows(2).all(|w| w[0].1 < w[1].1));
+        let mut os = os::OsGroup::new(FakeOs::default(), Default::default());
+        let mut st = stat::StatGroup::new(FakeStats::default(), Default::default());
+        let mut se: settings::SettingsGroup<_> =
+            settings::SettingsGroup::new(FakeSettings::default(), Default::default());
+        let mut f: fs::FsGroup<_, 256> = fs::FsGroup::new(MemFs::default(), Default::default());
+        let mut sh: shell::ShellGroup<_> =
+            shell::ShellGroup::new(FakeShell::default(), Default::default());
+        let mut en = enum_::EnumGroup::new();
+        let mut ba = basic::BasicGroup::new(FakeStorage::default());
+        let mut groups: [&mut dyn crate::server::Group; 7] =
+            [&mut os, &mut st, &mut se, &mut f, &mut sh, &mut en, &mut ba];
+        groups.sort_by_key(|g| zephyr_rank(g.id()));
+        let mut server: Server<'_, 8> = Server::new(Config::default());
+        for g in groups {
+            server.register(g).unwrap();
+        }
+        // enum list (v2 read, seq 5, id 1): {"groups": [10, 8, 0, 3, 9, 2, 24 63]}
+        let list = crate::testing::exchange(
+            &mut server,
+            Meta::default(),
+            &hex("08 00 00 01 00 0a 05 01 a0"),
+        );
+        assert_eq!(
+            list,
+            hex("09 00 00 13 00 0a 05 01 bf 66 67 72 6f 75 70 73 9f 0a 08 00 03 09 02 18 3f ff ff")
+        );
+        // enum single index 0 (v2 read, seq 6, id 2): {"group": 10} ("end" only on the last)
+        let single = crate::testing::exchange(
+            &mut server,
+            Meta::default(),
+            &hex("08 00 00 08 00 0a 06 02 a1 65 69 6e 64 65 78 00"),
+        );
+        assert_eq!(
+            single,
+            hex("09 00 00 09 00 0a 06 02 bf 65 67 72 6f 75 70 0a ff")
+        );
+    }
 
     /// Every single-byte mutation of a valid request of each new group gets an answer or a
     /// well-defined silence, never a panic, and the file system never leaks handles.

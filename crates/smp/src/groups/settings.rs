@@ -14,9 +14,11 @@
 //! larger `max_size` is clamped and the reply carries `"max_size": V`. Store errors map as
 //! Zephyr maps the handler's errno: no handler for the root (`-EINVAL`) → 5, unknown key
 //! (`-ENOENT`) → 3, unsupported (`-ENOTSUP`) → 4 / 6 / 7 / 8 for read / write / delete /
-//! save, anything else → 1. Zephyr ignores the result of commit, load and save; this group
-//! reports their failures with the same mapping (a host store that cannot persist should
-//! say so).
+//! save, anything else → 1. A save with an empty payload is a full save (the stored
+//! versions of Zephyr's `settings_mgmt_save` read no payload; trees that take a subtree
+//! `name` are followed when one is sent). Zephyr ignores the result of commit, load and
+//! save; this group reports their failures with the same mapping (a host store that cannot
+//! persist should say so).
 //!
 //! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 key too long
 //! → 3, 3 key not found → 5, 4 read not supported → 5, 5 root key not found → 1, 6 write
@@ -352,7 +354,8 @@ mod tests {
             hex("0b 00 00 02 00 03 05 01 bf ff")
         );
         assert_eq!(g.store().value("foo/a"), None);
-        // delete of a missing key: err 3; read-only key: write err 6, delete err 7
+        // a store that reports -ENOENT on delete: err 3 (Zephyr's own backends answer 0 for a
+        // missing key, see `Settings::delete`); read-only key: write err 6, delete err 7
         let err = |rc: u8| {
             let mut v = hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 03 62 72 63 00 ff ff");
             v[16] = rc;
@@ -379,6 +382,21 @@ mod tests {
             &run(&mut g, &packet(0x0a, 3, 5, 1, &hex("bf ff")))[8..],
             &hex("bf 62 72 63 03 ff")[..]
         );
+    }
+
+    /// Zephyr's `settings_mgmt_save` (subsys/mgmt/mcumgr/grp/settings_mgmt/src/
+    /// settings_mgmt.c @09078aed8163, and the other stored version read) never decodes the
+    /// payload: a save with a zero-length payload (v2 write, group 3, seq 9, id 3) is a
+    /// full `settings_save()` answered with an empty map, not rc 3.
+    #[test]
+    fn save_with_an_empty_payload_succeeds() {
+        let mut g = group();
+        assert_eq!(
+            run(&mut g, &hex("0a 00 00 00 00 03 09 03")),
+            hex("0b 00 00 02 00 03 09 03 bf ff")
+        );
+        assert_eq!(g.store().saves, 1);
+        assert_eq!(g.store().last_subtree, None);
     }
 
     #[test]

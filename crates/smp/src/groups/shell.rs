@@ -7,8 +7,12 @@
 //! The arguments are joined with single spaces and run through the platform
 //! [`Shell`] (the same command table the serial console uses). The joined line must stay
 //! shorter than `LINE` bytes (`CONFIG_SHELL_CMD_BUFF_SIZE`, 256) or the reply is group
-//! error 2; an empty array is group error 3; a missing `argv`, or one that is not an array
-//! of text strings, is `rc` 3. Output beyond `OUT − 1` bytes is dropped, as Zephyr's dummy
+//! error 2. Decoding follows Zephyr's `shell_mgmt_exec`: the first `argv` key wins and
+//! nothing after it is read (a second `argv`, other keys, even malformed bytes); the line
+//! ends at the first element that is not text, so `["echo", 1]` runs `echo`; an array with
+//! no text element first (`[]`, `[1]`) is group error 3; a missing `argv`, one that is not
+//! an array, or a key that is not text before it, is `rc` 3. Output beyond `OUT − 1` bytes
+//! is dropped, as Zephyr's dummy
 //! shell backend (`CONFIG_SHELL_BACKEND_DUMMY_BUF_SIZE`, 300) does (cut at a UTF-8
 //! character boundary here, so the reply stays a valid text string).
 //!
@@ -18,8 +22,8 @@
 use core::fmt;
 
 use minicbor::data::Type;
+use minicbor::Decoder;
 
-use crate::cbor::for_each_entry;
 use crate::platform::Shell;
 use crate::server::{Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
@@ -85,6 +89,61 @@ impl<const OUT: usize> fmt::Write for Capture<'_, OUT> {
     }
 }
 
+/// Builds the command line from a request body as Zephyr's `shell_mgmt_exec` does
+/// (subsys/mgmt/mcumgr/grp/shell_mgmt/src/shell_mgmt.c @1714a88861db): the map's entries
+/// are walked until the first `argv` key, whatever follows it is never read (a second
+/// `argv`, an integer key, malformed bytes); before it, every key must be a text string and
+/// every value is skipped. `argv` must be an array; its text elements are joined with single
+/// spaces up to the first element that is not text (or the end), so `["echo", 1]` runs
+/// `echo`. Returns the group error to answer instead (too long, or no text element first),
+/// or an `rc` 3 error for a body that is not such a map.
+fn compose<const LINE: usize>(
+    payload: &[u8],
+    line: &mut heapless::String<LINE>,
+) -> Result<Option<Err>, Error> {
+    line.clear();
+    let mut d = Decoder::new(payload);
+    let entries = d.map()?;
+    let mut seen = 0u64;
+    loop {
+        match entries {
+            Some(n) if seen == n => return Err(Rc::Inval.into()),
+            None if d.datatype()? == Type::Break => return Err(Rc::Inval.into()),
+            _ => {}
+        }
+        seen += 1;
+        if d.str()? == "argv" {
+            break;
+        }
+        crate::cbor::skip(&mut d)?;
+    }
+    let elems = d.array()?;
+    let mut args = 0u64;
+    loop {
+        match elems {
+            Some(n) if args == n => break,
+            _ => {}
+        }
+        // A break (indefinite end), a non-text item or an undecodable one ends the line.
+        let Ok(arg) = d.str() else { break };
+        args += 1;
+        // Zephyr's buffer holds each argument followed by a space (the last one becomes the
+        // terminator): `len` counts those separators.
+        let len = if args > 1 { line.len() + 1 } else { 0 };
+        if len + arg.len() >= LINE {
+            return Ok(Some(Err::CommandTooLong));
+        }
+        if args > 1 {
+            let _ = line.push(' ');
+        }
+        let _ = line.push_str(arg);
+    }
+    if args == 0 {
+        return Ok(Some(Err::EmptyCommand));
+    }
+    Ok(None)
+}
+
 /// The shell group over a shell `S`; `LINE` is the command-line buffer, `OUT` the output
 /// buffer (both held in the group, not on the stack).
 pub struct ShellGroup<S: Shell, const LINE: usize = 256, const OUT: usize = 300> {
@@ -116,60 +175,8 @@ impl<S: Shell, const LINE: usize, const OUT: usize> ShellGroup<S, LINE, OUT> {
     }
 
     fn exec(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
-        let line = &mut self.line;
-        line.clear();
-        let mut seen = false;
-        let mut too_long = false;
-        let mut args = 0usize;
-        for_each_entry(ctx.payload, |k, d| {
-            if k != "argv" {
-                return Ok(false);
-            }
-            if seen {
-                return Err(Rc::Inval.into());
-            }
-            seen = true;
-            let n = d.array()?;
-            let mut i = 0u64;
-            loop {
-                match n {
-                    Some(n) if i == n => break,
-                    Some(_) => {}
-                    None => {
-                        if d.datatype()? == Type::Break {
-                            d.skip()?;
-                            break;
-                        }
-                    }
-                }
-                let arg = d.str()?;
-                i += 1;
-                if too_long {
-                    continue;
-                }
-                // Every argument, empty ones included, is followed by a space in
-                // Zephyr's buffer (the last one becomes the terminator).
-                let sep = usize::from(args > 0);
-                if line.len() + sep + arg.len() >= LINE {
-                    too_long = true;
-                    continue;
-                }
-                if sep == 1 {
-                    let _ = line.push(' ');
-                }
-                let _ = line.push_str(arg);
-                args += 1;
-            }
-            Ok(true)
-        })?;
-        if !seen {
-            return Err(Rc::Inval.into());
-        }
-        if too_long {
-            return Err(Err::CommandTooLong.into());
-        }
-        if args == 0 {
-            return Err(Err::EmptyCommand.into());
+        if let Some(e) = compose::<LINE>(ctx.payload, &mut self.line)? {
+            return Err(e.into());
         }
         self.out.clear();
         let mut cap = Capture {
@@ -333,12 +340,13 @@ mod tests {
             ),
             rc3
         );
+        // a first element that is not text: EMPTY_COMMAND (see `argv_decoding_as_zephyr`)
         assert_eq!(
             run(
                 &mut g,
                 &packet(0x0a, 9, 6, 0, &hex("a1 64 61 72 67 76 81 01"))
             ),
-            rc3
+            err(3)
         );
         // definite array and an unknown key are fine
         let rsp = run(
@@ -356,5 +364,41 @@ mod tests {
         let mut req = argv(&["echo"], 0x08);
         req[0] = 0x08;
         assert_eq!(&run(&mut g, &req)[8..], &hex("bf 62 72 63 08 ff")[..]);
+    }
+
+    /// Zephyr's `shell_mgmt_exec` (subsys/mgmt/mcumgr/grp/shell_mgmt/src/shell_mgmt.c
+    /// @1714a88861db): the first `argv` key wins and nothing after it is read; the line
+    /// ends at the first element that is not text; no text element first is EMPTY_COMMAND.
+    #[test]
+    fn argv_decoding_as_zephyr() {
+        let mut g: ShellGroup<FakeShell> = ShellGroup::new(FakeShell::default(), Config::default());
+        // {"o": "hi\n", "ret": 0}
+        let ran_hi = hex("0b 00 00 0d 00 09 06 00 bf 61 6f 63 68 69 0a 63 72 65 74 00 ff");
+        // {"argv": ["echo", "hi"], "argv": ["x"]}: the second argv is never looked at
+        let two = hex("a2 64 61 72 67 76 82 64 65 63 68 6f 62 68 69 64 61 72 67 76 81 61 78");
+        assert_eq!(run(&mut g, &packet(0x0a, 9, 6, 0, &two)), ran_hi);
+        assert_eq!(g.shell().last.as_str(), "echo hi");
+        // {"argv": ["echo", "hi"], 1: 2}: an integer key after argv does not matter
+        let int_after = hex("a2 64 61 72 67 76 82 64 65 63 68 6f 62 68 69 01 02");
+        assert_eq!(run(&mut g, &packet(0x0a, 9, 6, 0, &int_after)), ran_hi);
+        // {1: 2, "argv": [...]}: before argv, a key that is not text is rc 3
+        let int_before = hex("a2 01 02 64 61 72 67 76 82 64 65 63 68 6f 62 68 69");
+        assert_eq!(
+            run(&mut g, &packet(0x0a, 9, 6, 0, &int_before)),
+            hex("0b 00 00 06 00 09 06 00 bf 62 72 63 03 ff")
+        );
+        // {"argv": ["echo", "hi", 1, "x"]}: the line ends at the integer
+        let stop = hex("a1 64 61 72 67 76 84 64 65 63 68 6f 62 68 69 01 61 78");
+        assert_eq!(run(&mut g, &packet(0x0a, 9, 6, 0, &stop)), ran_hi);
+        assert_eq!(g.shell().last.as_str(), "echo hi");
+        // {"argv": [_ "echo", "hi", 1, <never read>: a truncated item]}
+        let indef = hex("a1 64 61 72 67 76 9f 64 65 63 68 6f 62 68 69 01 7f");
+        assert_eq!(run(&mut g, &packet(0x0a, 9, 6, 0, &indef)), ran_hi);
+        // {"argv": [1, "echo"]}: EMPTY_COMMAND, err {9, 3}
+        let first_int = hex("a1 64 61 72 67 76 82 01 64 65 63 68 6f");
+        assert_eq!(
+            run(&mut g, &packet(0x0a, 9, 6, 0, &first_int)),
+            hex("0b 00 00 13 00 09 06 00 bf 63 65 72 72 bf 65 67 72 6f 75 70 09 62 72 63 03 ff ff")
+        );
     }
 }

@@ -250,7 +250,8 @@ impl<'g, const N: usize> Server<'g, N> {
         }
     }
 
-    /// Registers a group. Registration order is what enumeration reports.
+    /// Registers a group. Registration order is what enumeration reports (Zephyr's is
+    /// [`ZEPHYR_ORDER`](crate::groups::ZEPHYR_ORDER)).
     pub fn register(&mut self, group: &'g mut dyn Group) -> Result<(), RegistryFull> {
         let info = GroupInfo {
             id: group.id(),

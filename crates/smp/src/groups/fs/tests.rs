@@ -63,7 +63,7 @@ fn tv4_supported_hash_types() {
 }
 
 #[test]
-fn upload_in_chunks_is_visible_only_when_complete() {
+fn upload_in_chunks_publishes_its_content_when_complete() {
     let mut g = group_with(&[("/lfs1/a", b"old")]);
     // {"name":"/lfs1/a","off":0,"data":h'616263',"len":6} -> {"off":3}
     let req = hex(
@@ -76,7 +76,7 @@ fn upload_in_chunks_is_visible_only_when_complete() {
     assert_eq!(
         g.fs().get("/lfs1/a"),
         Some(&b"old"[..]),
-        "staged, not visible"
+        "the file as last synced, as LittleFS shows it while it is open"
     );
     assert!(g.is_open());
     let rsp = run(&mut g, at(10), &up("/lfs1/a", 3, b"def", None));
@@ -106,24 +106,30 @@ fn upload_offset_mismatch_carries_err_and_len() {
         run(&mut g, at(2), &req),
         hex("03 00 00 06 00 08 01 00 bf 62 72 63 01 ff")
     );
-    // The client resumes at the offset it was told, on a fresh context: the staged bytes
-    // and the total length are kept, so the upload completes.
+    // The mismatch closed the context, keeping what was written; the client resumes at the
+    // offset it was told, on a fresh context that continues at the file's size. Its total
+    // length is gone with the old context (as Zephyr's), so it ends when idle.
     assert!(!g.is_open());
+    assert_eq!(g.fs().get("/lfs1/a"), Some(&b"abc"[..]));
     let rsp = run(&mut g, at(3), &up("/lfs1/a", 3, b"defghi", None));
     assert_eq!(rsp_body(&rsp), hex("bf 63 6f 66 66 09 ff"));
+    g.poll(4003);
     assert_eq!(g.fs().get("/lfs1/a"), Some(&b"abcdefghi"[..]));
 }
 
+/// Zephyr's `fs_mgmt_cleanup` (subsys/mgmt/mcumgr/grp/fs_mgmt/src/fs_mgmt.c
+/// @0014f3dc4dda) closes the file of an abandoned transfer, which LittleFS syncs: what was
+/// written is kept (idle timeout, write error).
 #[test]
-fn aborted_upload_never_replaces_the_file() {
+fn abandoned_upload_keeps_what_was_written() {
     let mut g = group_with(&[("/lfs1/cfg", b"good")]);
     run(&mut g, at(0), &up("/lfs1/cfg", 0, b"ba", Some(10)));
-    // idle for 4 s: closed without commit
+    // idle for 4 s: closed, the chunk written so far kept
     g.poll(4000);
     assert!(!g.is_open());
-    assert_eq!(g.fs().get("/lfs1/cfg"), Some(&b"good"[..]));
-    // a write error mid-way
-    run(&mut g, at(5000), &up("/lfs1/cfg", 0, b"ba", Some(10)));
+    assert_eq!(g.fs().get("/lfs1/cfg"), Some(&b"ba"[..]));
+    // a write error mid-way keeps the chunks written before it
+    run(&mut g, at(5000), &up("/lfs1/cfg", 0, b"xy", Some(10)));
     g.fs_mut().fail_write = true;
     let rsp = run(&mut g, at(5001), &up("/lfs1/cfg", 2, b"d", None));
     assert_eq!(
@@ -131,7 +137,7 @@ fn aborted_upload_never_replaces_the_file() {
         hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 0a ff ff")
     );
     assert!(!g.is_open());
-    assert_eq!(g.fs().get("/lfs1/cfg"), Some(&b"good"[..]));
+    assert_eq!(g.fs().get("/lfs1/cfg"), Some(&b"xy"[..]));
     assert_eq!(g.fs().open_handles, 0);
 }
 
@@ -142,9 +148,12 @@ fn idle_close_uses_now_ms_and_resume_completes() {
     // 3999 ms later the context is still open
     run(&mut g, at(4099), &up("/lfs1/b", 2, b"", None));
     assert!(g.is_open());
-    // 4000 ms after the last request it is closed by the next request of the group
+    // 4000 ms after the last request it is closed by the next request of the group (which
+    // syncs "12"); that request opens a context continuing at the file's size
     let rsp = run(&mut g, at(8099), &up("/lfs1/b", 2, b"34", None));
     assert_eq!(rsp_body(&rsp), hex("bf 63 6f 66 66 04 ff"));
+    assert_eq!(g.fs().get("/lfs1/b"), Some(&b"12"[..]));
+    run(&mut g, at(8100), &packet(W2, 8, 3, 4, &hex("bf ff")));
     assert_eq!(g.fs().get("/lfs1/b"), Some(&b"1234"[..]));
 }
 
@@ -159,14 +168,16 @@ fn context_is_bound_to_transport_path_and_direction() {
     };
     let rsp = run(&mut g, other, &up("/lfs1/c", 0, b"zz", Some(4)));
     assert_eq!(rsp_body(&rsp), hex("bf 63 6f 66 66 02 ff"));
-    // the first transport continues: fresh context, resumes what transport 1 staged
+    // the first transport continues: that closes transport 1's context (keeping "zz"), and
+    // a fresh context continues at the file's size
     let rsp = run(&mut g, at(2), &up("/lfs1/c", 2, b"cd", None));
     assert_eq!(rsp_body(&rsp), hex("bf 63 6f 66 66 04 ff"));
-    assert_eq!(g.fs().get("/lfs1/c"), Some(&b"zzcd"[..]));
-    // a download in between closes an upload
+    assert_eq!(g.fs().get("/lfs1/c"), Some(&b"zz"[..]));
+    // a download in between closes an upload, keeping what it wrote
     run(&mut g, at(3), &up("/lfs1/d", 0, b"ab", Some(4)));
+    assert_eq!(g.fs().get("/lfs1/c"), Some(&b"zzcd"[..]));
     run(&mut g, at(4), &down("/lfs1/x", 0));
-    assert_eq!(g.fs().get("/lfs1/d"), None);
+    assert_eq!(g.fs().get("/lfs1/d"), Some(&b"ab"[..]));
     assert_eq!(
         g.fs().open_handles,
         0,
@@ -220,13 +231,15 @@ fn upload_errors() {
         rsp_body(&run(&mut g, at(0), &up("/lfs1/../a", 0, b"x", Some(1)))),
         err(2)
     );
+    // a directory: LittleFS's open answers -EISDIR, which fs_mgmt_file_upload maps to
+    // FS_MGMT_ERR_UNKNOWN
     assert_eq!(
         rsp_body(&run(&mut g, at(0), &up("/lfs1/dir", 0, b"x", Some(1)))),
-        err(4)
+        err(1)
     );
     assert_eq!(
         rsp_body(&run(&mut g, at(0), &up("/lfs1/dir", 5, b"x", None))),
-        err(4)
+        err(1)
     );
     // resuming a file that does not exist: expected offset 0
     assert_eq!(
@@ -531,17 +544,21 @@ fn download_chunk_with_large_params() {
 }
 
 #[test]
-fn resume_survives_a_reset() {
+fn a_reset_loses_what_was_not_synced() {
     let mut g = group_with(&[("/lfs1/img", b"good")]);
     run(&mut g, at(0), &up("/lfs1/img", 0, b"abc", Some(6)));
-    // the device resets: a new group over the same storage
+    // the device resets with the file open: a new group over the same storage, which
+    // holds the file as last synced (LittleFS: power lost before the close)
     let fs = core::mem::take(g.fs_mut());
     let mut g: FsGroup<MemFs> = FsGroup::new(fs, Config::default());
     assert_eq!(g.fs().get("/lfs1/img"), Some(&b"good"[..]));
-    // the client continues at 3 and the recorded total completes the transfer
+    // the client continues at 3: the file has 4 bytes, {"err":{8, 11}, "len": 4}
     let rsp = run(&mut g, at(0), &up("/lfs1/img", 3, b"def", None));
-    assert_eq!(rsp_body(&rsp), hex("bf 63 6f 66 66 06 ff"));
-    assert_eq!(g.fs().get("/lfs1/img"), Some(&b"abcdef"[..]));
+    assert_eq!(
+        rsp_body(&rsp),
+        hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 0b ff 63 6c 65 6e 04 ff")
+    );
+    assert_eq!(g.fs().get("/lfs1/img"), Some(&b"good"[..]));
     assert!(!g.is_open());
 }
 
@@ -555,4 +572,112 @@ fn append_without_total_is_committed_when_idle() {
     g.poll(4000);
     assert_eq!(g.fs().get("/lfs1/log"), Some(&b"one\ntwo\n"[..]));
     assert_eq!(g.fs().open_handles, 0);
+}
+
+fn status_req(name: &str) -> Bytes {
+    packet(
+        R2,
+        8,
+        4,
+        1,
+        &body(|e| {
+            e.str("name")?.str(name)?;
+            Ok(())
+        }),
+    )
+}
+
+/// Zephyr's `fs_mgmt_file_upload` (fs_mgmt.c @0014f3dc4dda) opens the file with
+/// `FS_O_CREATE | FS_O_WRITE` at the first chunk, so LittleFS shows a new file at once,
+/// with its last synced size (0) until the context closes; an upload of `len` 0 creates
+/// it too. A download of it closes the upload (another context) and reads what was
+/// written.
+#[test]
+fn a_new_file_is_visible_from_the_first_chunk() {
+    let mut g = group_with(&[]);
+    run(&mut g, at(0), &up("/lfs1/n", 0, b"abc", Some(6)));
+    // status: {"len": 0}
+    assert_eq!(
+        run(&mut g, at(1), &status_req("/lfs1/n")),
+        hex("09 00 00 07 00 08 04 01 bf 63 6c 65 6e 00 ff")
+    );
+    // hash of an empty file: err {8, 16} FILE_EMPTY (not FILE_NOT_FOUND)
+    assert_eq!(
+        rsp_body(&run(&mut g, at(1), &hash_req("/lfs1/n", None, None, None))),
+        hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 10 ff ff")
+    );
+    assert!(
+        g.is_open(),
+        "status and hash do not touch the upload context"
+    );
+    // download: {"off": 0, "data": h'616263', "len": 3}
+    assert_eq!(
+        rsp_body(&run(&mut g, at(2), &down("/lfs1/n", 0))),
+        hex("bf 63 6f 66 66 00 64 64 61 74 61 43 61 62 63 63 6c 65 6e 03 ff")
+    );
+    // an empty upload (len 0) creates the file at once and stays open until idle
+    run(&mut g, at(3), &up("/lfs1/e", 0, b"", Some(0)));
+    assert_eq!(
+        run(&mut g, at(4), &status_req("/lfs1/e")),
+        hex("09 00 00 07 00 08 04 01 bf 63 6c 65 6e 00 ff")
+    );
+    assert!(g.is_open());
+    g.poll(4004);
+    assert!(!g.is_open());
+    assert_eq!(g.fs().get("/lfs1/e"), Some(&b""[..]));
+}
+
+/// Zephyr's VFS (`fs_stat`, `fs_open` in subsys/fs/fs.c @0183d022d2b3; the check is the
+/// same in later trees): a name of length <= 1 or without a leading '/' is `-EINVAL`,
+/// which fs_mgmt maps to FS_MGMT_ERR_FILE_INVALID_NAME (2) for every command.
+#[test]
+fn vfs_name_rules() {
+    let mut g = group_with(&[("/lfs1/a", b"x")]);
+    let e2 = hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 02 ff ff");
+    for name in ["x", "/", "lfs1/a"] {
+        assert_eq!(
+            rsp_body(&run(&mut g, at(0), &status_req(name))),
+            e2,
+            "{name}"
+        );
+        assert_eq!(rsp_body(&run(&mut g, at(0), &down(name, 0))), e2, "{name}");
+        assert_eq!(
+            rsp_body(&run(&mut g, at(0), &up(name, 0, b"x", Some(1)))),
+            e2,
+            "{name}"
+        );
+        assert_eq!(
+            rsp_body(&run(&mut g, at(0), &hash_req(name, None, None, None))),
+            e2,
+            "{name}"
+        );
+    }
+    // status "x" exactly: {"err": {"group": 8, "rc": 2}}
+    assert_eq!(
+        run(&mut g, at(0), &status_req("x")),
+        hex("09 00 00 13 00 08 04 01 bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 02 ff ff")
+    );
+    // an upload to the mount point: LittleFS -EISDIR, FS_MGMT_ERR_UNKNOWN (1)
+    assert_eq!(
+        rsp_body(&run(&mut g, at(0), &up("/lfs1", 0, b"x", Some(1)))),
+        hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 08 62 72 63 01 ff ff")
+    );
+    assert_eq!(g.fs().open_handles, 0);
+}
+
+/// Deviation (see the module docs): Zephyr's `fs_mgmt_file_upload` does not reset its
+/// context's offset for a chunk at 0 inside an open context and would answer 3 + 2 = 5
+/// here; this group starts the transfer over and answers 2.
+#[test]
+fn a_restart_at_zero_starts_over() {
+    let mut g = group_with(&[]);
+    run(&mut g, at(0), &up("/lfs1/r", 0, b"abc", Some(4)));
+    // {"off": 2}
+    assert_eq!(
+        rsp_body(&run(&mut g, at(1), &up("/lfs1/r", 0, b"wx", Some(4)))),
+        hex("bf 63 6f 66 66 02 ff")
+    );
+    run(&mut g, at(2), &up("/lfs1/r", 2, b"yz", None));
+    assert!(!g.is_open());
+    assert_eq!(g.fs().get("/lfs1/r"), Some(&b"wxyz"[..]));
 }

@@ -1002,3 +1002,38 @@ fn padded_image_of_slot_size_uploads() {
     );
     assert_eq!(err(&upload(&mut g, &padded, 512, |_| {})), Some(30));
 }
+
+/// Zephyr's `img_mgmt_upload_inspect` (subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c,
+/// v4.4.0; the same check in every stored version read) tests `off + data.len > size`
+/// only on a continuation chunk: a first chunk with more data than its `len` is written
+/// and answered with its end offset; the next chunk is the overrun (err {1, 31}).
+#[test]
+fn first_chunk_larger_than_len_is_not_an_overrun() {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    let mut g = group(&c, Config::default());
+    let img = image("1.1.0", 100, 3);
+    let first = body(|e| {
+        e.str("off").unwrap().u32(0).unwrap();
+        e.str("len").unwrap().u32(40).unwrap();
+        e.str("data").unwrap().bytes(&img[..64]).unwrap();
+    });
+    // {"off": 64}
+    assert_eq!(
+        &send(&mut g, false, true, cmd::UPLOAD, &first)[..],
+        &[0x0b, 0, 0, 8, 0, 1, 7, 1, 0xbf, 0x63, b'o', b'f', b'f', 0x18, 0x40, 0xff]
+    );
+    assert_eq!(&c[1].borrow().as_bytes()[..64], &img[..64]);
+    let next = body(|e| {
+        e.str("off").unwrap().u32(64).unwrap();
+        e.str("data").unwrap().bytes(&img[64..65]).unwrap();
+    });
+    // {"err": {"group": 1, "rc": 31}}
+    assert_eq!(
+        &send(&mut g, false, true, cmd::UPLOAD, &next)[..],
+        &[
+            0x0b, 0, 0, 20, 0, 1, 7, 1, 0xbf, 0x63, b'e', b'r', b'r', 0xbf, 0x65, b'g', b'r', b'o',
+            b'u', b'p', 0x01, 0x62, b'r', b'c', 0x18, 0x1f, 0xff, 0xff
+        ]
+    );
+}
