@@ -92,10 +92,13 @@ enum Esc {
     Csi,
 }
 
-/// Line editing of the shell input, as Zephyr's shell does it: printable characters are
-/// echoed, Backspace/Delete erase one, Ctrl-U the whole line, Ctrl-W the previous word, Tab
+/// Line editing of the shell input, with the keys of Zephyr's shell (`state_collect` and
+/// `ctrl_metakeys_handle` in zephyrproject-rtos/zephyr `subsys/shell/shell.c`, commit
+/// 01c9007782770cd83990c801c45bfdcb4bfa115d): printable characters are echoed,
+/// Backspace/Delete erase one, Ctrl-U the whole line, Ctrl-W the previous word, Tab
 /// completes a command or subcommand (listing the choices when there are several), and
-/// Up/Down walk the history of entered lines. The cursor stays at the end of the line.
+/// Up/Down (or Ctrl-P/Ctrl-N) walk the history of entered lines. Unlike Zephyr's, the
+/// cursor stays at the end of the line: Left/Right, Home/End are ignored.
 #[derive(Default)]
 struct LineEditor {
     line: String,
@@ -154,6 +157,8 @@ impl LineEditor {
             0x08 | 0x7f if self.line.pop().is_some() => {
                 echo.extend_from_slice(b"\x08 \x08");
             }
+            0x10 => self.history_up(echo),
+            0x0e => self.history_down(echo),
             0x15 => self.replace_line(String::new(), echo),
             0x17 => {
                 let kept = self.line.trim_end().len();
@@ -463,6 +468,9 @@ mod tests {
             echo.ends_with("\r\x1b[Kuart:~$ dra\r\x1b[Kuart:~$ help\r\n"),
             "{echo:?}"
         );
+        // Ctrl-P / Ctrl-N are Up / Down.
+        let (lines, _) = feed(&mut ed, b"\x10\x10\x0e\r");
+        assert_eq!(lines, vec!["help"]);
         // Up stops at the oldest line; Left/Right sequences are ignored.
         let (lines, _) = feed(&mut ed, b"\x1b[A\x1b[A\x1b[A\x1b[D\x1b[C\r");
         assert_eq!(lines, vec!["kernel version"]);
