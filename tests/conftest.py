@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
+import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The line smp-svr prints on stdout after every boot: `smp-svr: ready (boot #N)`.
+READY = re.compile(r"^smp-svr: ready \(boot #(\d+)\)$")
 
 
 def _find_bin(name: str, env: str, candidates: list[Path]) -> str:
@@ -41,6 +47,24 @@ class Device:
     pty: Path
     log: Path
     args: list[str]
+    boot: int = 0
+    lines: queue.Queue | None = None
+
+    def wait_ready(self, timeout: float = 20) -> int:
+        """Waits for the next `smp-svr: ready (boot #N)` line on stdout; returns N."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, "no ready line"
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            assert line, f"smp-svr exited; log:\n{self.log.read_text()[-4000:]}"
+            m = READY.match(line.strip())
+            if m:
+                self.boot = int(m.group(1))
+                return self.boot
 
     @property
     def udp(self) -> str:
@@ -80,20 +104,40 @@ def start_device(tmp: Path, *extra: str, state: Path | None = None) -> Device:
     logf = open(log, "ab")
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=logf, text=True,
                             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "debug")})
+    lines = stdout_lines(proc)
     port = None
+    boot = 0
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
         if not line:
             break
         if line.startswith("smp-svr: udp "):
             port = int(line.rsplit(":", 1)[1])
-        if line.strip() == "smp-svr: ready":
+        m = READY.match(line.strip())
+        if m:
+            boot = int(m.group(1))
             break
-    if port is None:
+    if port is None or not boot:
         proc.kill()
         raise RuntimeError(f"smp-svr did not start; log:\n{log.read_text()}")
-    return Device(proc, state, port, link, log, args)
+    return Device(proc, state, port, link, log, args, boot, lines)
+
+
+def stdout_lines(proc: subprocess.Popen) -> queue.Queue:
+    """Reads the process's stdout lines into a queue (an empty string at the end)."""
+    q: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            q.put(line)
+        q.put("")
+
+    threading.Thread(target=pump, daemon=True).start()
+    return q
 
 
 @pytest.fixture

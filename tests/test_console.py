@@ -64,6 +64,31 @@ def test_shell_line_editing(console):
     assert "Zephyr version 4.2.0" in out
 
 
+def test_shell_tab_completion(console):
+    os.write(console, b"ker\t")
+    assert read_until(console, b"kernel ") == b"kernel "
+    os.write(console, b"\t")
+    listing = read_until(console, b"\r\nuart:~$ kernel ")
+    assert listing == b"\r\n  reboot  threads  uptime  version\r\nuart:~$ kernel ", listing
+    os.write(console, b"ver\t")
+    assert read_until(console, b"version ") == b"version "
+    os.write(console, b"\r")
+    assert b"Zephyr version 4.2.0\r\n" in read_until(console, b"uart:~$ ")
+
+
+def test_shell_history_and_line_kill(console):
+    assert shell(console, "kernel version") == "Zephyr version 4.2.0\r\n"
+    assert "kernel" in shell(console, "help")
+    # Up twice: the older line comes back, and runs.
+    os.write(console, b"\x1b[A\x1b[A\r")
+    out = read_until(console, b"Zephyr version 4.2.0\r\nuart:~$ ").decode()
+    assert "\r\x1b[Kuart:~$ kernel version\r\n" in out, out
+    # Ctrl-U drops the line; Ctrl-W the last word.
+    os.write(console, b"frobnicate\x15kernel bogus\x17uptime\r")
+    out = read_until(console, b" ms\r\nuart:~$ ").decode()
+    assert "Uptime: " in out and "not found" not in out and "unknown" not in out, out
+
+
 def test_smp_and_text_share_the_line(device, console):
     # A frame arriving between shell lines is answered; the shell keeps working.
     assert device.mcumgrctl("os", "echo", "framed", serial=True).stdout.strip() == "framed"
@@ -75,6 +100,10 @@ def test_reboot_from_the_shell(device, console):
     out = read_until(console, b" ***\r\nuart:~$ ", timeout=5)
     assert b"kernel reboot cold" in out
     assert b"*** Booting Zephyr OS build smp-svr" in out
+    # The next prompt follows the banner; none comes before it.
+    before = out[out.index(b"kernel reboot cold"):out.index(b"*** Booting")]
+    assert before == b"kernel reboot cold\r\n", out
+    assert device.wait_ready() == 2
     assert device.mcumgrctl("os", "echo", "rebooted").stdout.strip() == "rebooted"
 
 
@@ -134,7 +163,7 @@ def test_serial_device_option(tmp_path):
         d = Device(proc, tmp_path / "state", 0, client_side, log, [])
         try:
             assert proc.stdout.readline().startswith("smp-svr: serial ")
-            assert proc.stdout.readline().strip() == "smp-svr: ready"
+            assert proc.stdout.readline().strip() == "smp-svr: ready (boot #1)"
             r = d.mcumgrctl("os", "echo", "over a real tty", serial=True)
             assert r.stdout.strip() == "over a real tty"
         finally:

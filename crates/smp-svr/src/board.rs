@@ -15,7 +15,7 @@ pub struct Persist {
     /// The RTC holds a time (`--rtc host`, or set by a client). Until then it reads as
     /// not set, as the RTC emulator of Zephyr's native_sim answers `-ENODATA`.
     pub rtc_valid: Cell<bool>,
-    /// Number of boots since the process started.
+    /// Number of boots (the device loads and records it in the state directory).
     pub boots: Cell<u32>,
     /// Lowest free heap seen (for `os mpstat`'s `min`).
     pub heap_min_free: Cell<Option<u64>>,

@@ -39,7 +39,7 @@ pub struct BootConfig {
 impl BootConfig {
     /// Adds an accepted key from a PEM (`imgtool getpub -e pem`) or DER file.
     pub fn add_key_file(&mut self, path: &Path) -> io::Result<()> {
-        let raw = std::fs::read(path)?;
+        let raw = read_named(path, "key file")?;
         let der = match std::str::from_utf8(&raw) {
             Ok(text) if text.contains("-----BEGIN") => {
                 let mut out = vec![0u8; raw.len()];
@@ -68,12 +68,33 @@ impl BootConfig {
             .collect()
     }
 
-    fn validate<F: ReadNorFlash>(&self, f: &mut F) -> Result<image::ImageInfo, ImageError> {
+    /// What MCUboot checks before it boots an image: hash, signature (with keys), and the
+    /// `NON_BOOTABLE` flag.
+    pub fn validate<F: ReadNorFlash>(&self, f: &mut F) -> Result<image::ImageInfo, ImageError> {
         let info = image::validate(f, &self.public_keys())?;
         if !info.header.is_bootable() {
             return Err(ImageError::BadHeader);
         }
         Ok(info)
+    }
+}
+
+/// Reads a whole file; an error names the file and what it was for.
+pub fn read_named(path: &Path, what: &str) -> io::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("cannot read {what} {}: {}", path.display(), plain_io(&e)),
+        )
+    })
+}
+
+/// An I/O error's message without Rust's ` (os error N)` suffix.
+pub fn plain_io(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 
@@ -120,18 +141,73 @@ pub fn flash_image<const W: usize, const E: usize>(
     f.write(0, &data).map_err(flash_err)
 }
 
+/// Checks an image file the way MCUboot will check it at boot (it must fit the slot of
+/// `slot_size` bytes and pass [`BootConfig::validate`]), so that nothing is written to
+/// flash that cannot boot.
+pub fn check_image(bytes: &[u8], slot_size: usize, cfg: &BootConfig) -> io::Result<()> {
+    if bytes.len() > slot_size {
+        return Err(invalid(format!(
+            "image of {} bytes does not fit slot of {slot_size} bytes",
+            bytes.len()
+        )));
+    }
+    let mut f = Bytes(bytes);
+    if let Err(e) = cfg.validate(&mut f) {
+        if let Some(t) = truncation(bytes) {
+            return Err(invalid(t));
+        }
+        return Err(invalid(format!("{e}: MCUboot would not boot it")));
+    }
+    Ok(())
+}
+
+/// `smp-svr flash`: checks the image file at `path` ([`check_image`]) and programs it into
+/// the primary slot of `image` whatever that slot holds, as `west flash` does.
+pub fn flash_file<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    image: u8,
+    path: &Path,
+    cfg: &BootConfig,
+) -> io::Result<ImageSummary> {
+    let bytes = read_named(path, "image")?;
+    check_image(&bytes, parts.geometry().slot_size as usize, cfg)?;
+    flash_image(parts, image, &bytes)?;
+    image_info(path, cfg)
+}
+
+/// What [`install_if_blank`] found in the primary slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Install {
+    /// The slot was blank: the image is now in it.
+    Flashed,
+    /// The slot already holds this very image (programmed at an earlier start).
+    Present,
+    /// The slot holds another image (or what a swap left there): the file was not written.
+    Other,
+}
+
 /// First-boot install: programs the image file at `path` into the primary slot of
-/// `image` only if that slot is blank (a fresh state directory). Returns whether it did.
+/// `image` only if that slot is blank (a fresh state directory), after checking it with
+/// [`check_image`].
 pub fn install_if_blank<const W: usize, const E: usize>(
     parts: &Partitions<W, E>,
     image: u8,
     path: &Path,
-) -> io::Result<bool> {
-    if !primary_is_blank(parts, image)? {
-        return Ok(false);
+    cfg: &BootConfig,
+) -> io::Result<Install> {
+    let bytes = read_named(path, "image")?;
+    let current = parts.slot(2 * image as usize)?.read_all()?;
+    let erased = parts.slot(2 * image as usize)?.erased();
+    if current.iter().all(|&b| b == erased) {
+        check_image(&bytes, current.len(), cfg)?;
+        flash_image(parts, image, &bytes)?;
+        return Ok(Install::Flashed);
     }
-    flash_image(parts, image, &std::fs::read(path)?)?;
-    Ok(true)
+    if current.starts_with(&bytes) {
+        Ok(Install::Present)
+    } else {
+        Ok(Install::Other)
+    }
 }
 
 /// Whether the primary slot of `image` is entirely erased.
@@ -168,6 +244,17 @@ pub enum Rejection {
     NoSpace,
     /// Header erased but a trailer left behind (interrupted erase): trailer scrubbed.
     Stale,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::Invalid(e) => write!(f, "{e}"),
+            Rejection::Downgrade => f.write_str("lower version than the running image"),
+            Rejection::NoSpace => f.write_str("images too large to swap (they reach the trailer)"),
+            Rejection::Stale => f.write_str("erased header with a leftover trailer"),
+        }
+    }
 }
 
 /// The primary slot after the swap decision.
@@ -429,6 +516,23 @@ pub struct ImageSummary {
     pub hash_ok: bool,
     /// The signature type, if the image is signed.
     pub sig: Option<SigKind>,
+    /// The signature check against the given keys (`None`: no keys given).
+    pub verified: Option<Result<(), ImageError>>,
+}
+
+impl ImageSummary {
+    /// Why MCUboot (with the given keys) would refuse this image, if it would.
+    pub fn problem(&self) -> Option<String> {
+        if !self.hash_ok {
+            return Some(
+                "image hash mismatch: the file is corrupt or was modified after signing".into(),
+            );
+        }
+        match self.verified {
+            Some(Err(e)) => Some(e.to_string()),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Display for ImageSummary {
@@ -440,22 +544,61 @@ impl std::fmt::Display for ImageSummary {
             write!(f, "{b:02x}")?;
         }
         writeln!(f, "{}", if self.hash_ok { "" } else { " (MISMATCH)" })?;
-        writeln!(f, "signature: {}", self.sig.map_or("none", |s| s.name()))
+        write!(f, "signature: {}", self.sig.map_or("none", |s| s.name()))?;
+        match self.verified {
+            None => writeln!(f),
+            Some(Ok(())) => writeln!(f, " (verified: signed by an accepted key)"),
+            Some(Err(e)) => writeln!(f, " (NOT VERIFIED: {e})"),
+        }
     }
 }
 
-/// Reads a signed image file and summarises it.
-pub fn image_info(path: &Path) -> io::Result<ImageSummary> {
-    let data = std::fs::read(path)?;
-    let info = image::inspect(&mut Bytes(&data))
-        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+/// Why `bytes` look like the beginning of an MCUboot image that was cut short, if they do:
+/// the header's magic is right but the file ends before its TLV area does.
+pub fn truncation(bytes: &[u8]) -> Option<String> {
+    if bytes.len() < 4 || bytes[..4] != image::IMAGE_MAGIC.to_le_bytes() {
+        return None;
+    }
+    let len = bytes.len();
+    if len < 32 {
+        return Some(format!(
+            "truncated: {len} bytes, shorter than an MCUboot image header (32 bytes)"
+        ));
+    }
+    let h = image::ImageHeader::parse(bytes).ok()?;
+    let unprot = h.hashed_len()? as usize;
+    let Some(info) = bytes.get(unprot..unprot + 4) else {
+        return Some(format!(
+            "truncated: {len} bytes, but its header and payload alone take {unprot} bytes"
+        ));
+    };
+    if u16::from_le_bytes([info[0], info[1]]) != image::TLV_INFO_MAGIC {
+        return None;
+    }
+    let need = unprot + u16::from_le_bytes([info[2], info[3]]) as usize;
+    (len < need).then(|| {
+        format!("truncated: {len} bytes, but its header, payload and TLVs take {need} bytes")
+    })
+}
+
+/// Reads a signed image file and summarises it; with keys in `cfg`, also checks that it
+/// is signed by one of them.
+pub fn image_info(path: &Path, cfg: &BootConfig) -> io::Result<ImageSummary> {
+    let data = read_named(path, "image")?;
+    let info = image::inspect(&mut Bytes(&data)).map_err(|e| {
+        let why = truncation(&data).unwrap_or_else(|| e.to_string());
+        invalid(format!("{}: {why}", path.display()))
+    })?;
     let hash_ok = image::check_hash(&mut Bytes(&data)).is_ok();
+    let verified = (!cfg.keys.is_empty())
+        .then(|| image::validate(&mut Bytes(&data), &cfg.public_keys()).map(|_| ()));
     Ok(ImageSummary {
         version: info.header.version,
         size: info.end,
         hash: info.hash,
         hash_ok,
         sig: info.sig,
+        verified,
     })
 }
 

@@ -51,7 +51,12 @@ pub struct Args {
     pub raw: bool,
 
     /// Directory holding everything the device persists (flash, settings, file system).
-    #[arg(long, value_name = "DIR", default_value = "./smp-svr-state")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "./smp-svr-state",
+        global = true
+    )]
     pub state: PathBuf,
 
     /// Directory served as the device's file system, under the mount point /lfs1
@@ -86,17 +91,19 @@ pub struct Args {
 
     /// Signed image to program into image 0's primary slot on the first boot (when that slot
     /// is blank), as `west flash` would. Without it a built-in, unsigned image is installed.
-    /// To flash again, remove the state directory.
+    /// Ignored (with a warning) when the slot already holds an image: to program it again,
+    /// use `smp-svr flash`.
     #[arg(long, value_name = "FILE")]
     pub image: Option<PathBuf>,
 
     /// Public key (PEM from `imgtool getpub -e pem`, or DER) the emulated MCUboot accepts
     /// image signatures from (repeatable). Without keys only the image hash is checked.
-    #[arg(long = "key", value_name = "PUB")]
+    #[arg(long = "key", value_name = "PUB", global = true)]
     pub keys: Vec<PathBuf>,
 
     /// Size of each image slot in bytes (hex with 0x, or decimal).
-    #[arg(long, value_name = "BYTES", default_value = "0x60000", value_parser = parse_size)]
+    #[arg(long, value_name = "BYTES", default_value = "0x60000", value_parser = parse_size,
+          global = true)]
     pub slot_size: u32,
 
     /// Number of updatable images (1..=3), each with a primary and a secondary slot.
@@ -161,8 +168,17 @@ pub enum RtcMode {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Print a signed image's version, size, hash (the value `image state` shows once it is
-    /// uploaded) and signature type.
+    /// uploaded) and signature type; with --key, verify the signature. Exits non-zero when
+    /// MCUboot would refuse the image (hash mismatch, truncated, not signed by a --key).
     ImageInfo {
+        /// The signed image (imgtool output).
+        file: PathBuf,
+    },
+    /// Program a signed image into image 0's primary slot of --state, as `west flash`
+    /// programs a board: the slot (trailer included) is erased first, the secondary slot is
+    /// left alone. The image is checked first (with --key, its signature too). Then start
+    /// the device on the same --state.
+    Flash {
         /// The signed image (imgtool output).
         file: PathBuf,
     },

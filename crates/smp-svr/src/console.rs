@@ -79,37 +79,153 @@ impl Console {
     }
 }
 
-/// Line editing state of the shell input.
+/// Lines the shell remembers for the arrow keys.
+const HISTORY: usize = 32;
+
+/// Where the line editor is in an escape sequence (the arrow keys send `ESC [ A` ..
+/// `ESC [ D`, or `ESC O A` ..).
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum Esc {
+    #[default]
+    None,
+    Start,
+    Csi,
+}
+
+/// Line editing of the shell input, with the keys of Zephyr's shell (`state_collect` and
+/// `ctrl_metakeys_handle` in zephyrproject-rtos/zephyr `subsys/shell/shell.c`, commit
+/// 01c9007782770cd83990c801c45bfdcb4bfa115d): printable characters are echoed,
+/// Backspace/Delete erase one, Ctrl-U the whole line, Ctrl-W the previous word, Tab
+/// completes a command or subcommand (listing the choices when there are several), and
+/// Up/Down (or Ctrl-P/Ctrl-N) walk the history of entered lines. Unlike Zephyr's, the
+/// cursor stays at the end of the line: Left/Right, Home/End are ignored.
 #[derive(Default)]
 struct LineEditor {
     line: String,
     last_cr: bool,
+    esc: Esc,
+    history: Vec<String>,
+    /// Index into `history` while walking it; `None` while editing a new line.
+    pos: Option<usize>,
+    /// The new line being edited when the walk began.
+    saved: String,
 }
 
 impl LineEditor {
     /// Feeds one text byte; returns the echo to write and a completed line, if any.
     fn push(&mut self, b: u8, echo: &mut Vec<u8>) -> Option<String> {
         let was_cr = std::mem::replace(&mut self.last_cr, b == b'\r');
+        match (self.esc, b) {
+            (Esc::Start, b'[' | b'O') => {
+                self.esc = Esc::Csi;
+                return None;
+            }
+            (Esc::Csi, b'0'..=b'9' | b';') => return None,
+            (Esc::Csi, b'A') => {
+                self.esc = Esc::None;
+                self.history_up(echo);
+                return None;
+            }
+            (Esc::Csi, b'B') => {
+                self.esc = Esc::None;
+                self.history_down(echo);
+                return None;
+            }
+            (Esc::Start | Esc::Csi, _) => {
+                // Any other sequence (Left, Right, Home, ...) is ignored whole.
+                self.esc = Esc::None;
+                return None;
+            }
+            (Esc::None, _) => {}
+        }
         match b {
-            b'\n' if was_cr => None,
+            0x1b => self.esc = Esc::Start,
+            b'\n' if was_cr => {}
             b'\r' | b'\n' => {
                 echo.extend_from_slice(b"\r\n");
-                Some(std::mem::take(&mut self.line))
-            }
-            0x08 | 0x7f => {
-                if self.line.pop().is_some() {
-                    echo.extend_from_slice(b"\x08 \x08");
+                let line = std::mem::take(&mut self.line);
+                self.pos = None;
+                let trimmed = line.trim();
+                if !trimmed.is_empty() && self.history.last().map(String::as_str) != Some(trimmed) {
+                    if self.history.len() == HISTORY {
+                        self.history.remove(0);
+                    }
+                    self.history.push(trimmed.to_string());
                 }
-                None
+                return Some(line);
             }
-            0x20..=0x7e => {
-                if self.line.len() < MAX_LINE {
-                    self.line.push(b as char);
-                    echo.push(b);
-                }
-                None
+            0x08 | 0x7f if self.line.pop().is_some() => {
+                echo.extend_from_slice(b"\x08 \x08");
             }
-            _ => None,
+            0x10 => self.history_up(echo),
+            0x0e => self.history_down(echo),
+            0x15 => self.replace_line(String::new(), echo),
+            0x17 => {
+                let kept = self.line.trim_end().len();
+                let word = self.line[..kept].rfind(' ').map_or(0, |i| i + 1);
+                let mut line = std::mem::take(&mut self.line);
+                line.truncate(word);
+                self.replace_line(line, echo);
+            }
+            b'\t' => self.complete(echo),
+            0x20..=0x7e if self.line.len() < MAX_LINE => {
+                self.line.push(b as char);
+                echo.push(b);
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// Redraws the line as `line`: back to the prompt, clear to the end, print it again.
+    fn replace_line(&mut self, line: String, echo: &mut Vec<u8>) {
+        self.line = line;
+        echo.extend_from_slice(b"\r\x1b[K");
+        echo.extend_from_slice(PROMPT.as_bytes());
+        echo.extend_from_slice(self.line.as_bytes());
+    }
+
+    fn complete(&mut self, echo: &mut Vec<u8>) {
+        let c = crate::shell::complete(&self.line);
+        if !c.append.is_empty() && self.line.len() + c.append.len() <= MAX_LINE {
+            self.line.push_str(&c.append);
+            echo.extend_from_slice(c.append.as_bytes());
+        } else if !c.candidates.is_empty() {
+            echo.extend_from_slice(b"\r\n");
+            for name in &c.candidates {
+                echo.extend_from_slice(format!("  {name}").as_bytes());
+            }
+            echo.extend_from_slice(b"\r\n");
+            echo.extend_from_slice(PROMPT.as_bytes());
+            echo.extend_from_slice(self.line.as_bytes());
+        }
+    }
+
+    fn history_up(&mut self, echo: &mut Vec<u8>) {
+        let next = match self.pos {
+            None if self.history.is_empty() => return,
+            None => {
+                self.saved = self.line.clone();
+                self.history.len() - 1
+            }
+            Some(0) => return,
+            Some(i) => i - 1,
+        };
+        self.pos = Some(next);
+        self.replace_line(self.history[next].clone(), echo);
+    }
+
+    fn history_down(&mut self, echo: &mut Vec<u8>) {
+        let Some(i) = self.pos else {
+            return;
+        };
+        if i + 1 < self.history.len() {
+            self.pos = Some(i + 1);
+            self.replace_line(self.history[i + 1].clone(), echo);
+        } else {
+            self.pos = None;
+            let saved = std::mem::take(&mut self.saved);
+            self.replace_line(saved, echo);
         }
     }
 }
@@ -302,6 +418,62 @@ mod tests {
         }
         assert_eq!(lines, vec!["kernel uptime", "help", ""]);
         assert!(echo.starts_with(b"kernex\x08 \x08l"));
+    }
+
+    /// Feeds `input`; returns the completed lines and the echo.
+    fn feed(ed: &mut LineEditor, input: &[u8]) -> (Vec<String>, String) {
+        let mut echo = Vec::new();
+        let mut lines = Vec::new();
+        for &b in input {
+            if let Some(l) = ed.push(b, &mut echo) {
+                lines.push(l);
+            }
+        }
+        (lines, String::from_utf8(echo).unwrap())
+    }
+
+    #[test]
+    fn line_editor_ctrl_u_and_ctrl_w() {
+        let mut ed = LineEditor::default();
+        let (lines, echo) = feed(&mut ed, b"garbage\x15kernel bogus  \x17uptime\r");
+        assert_eq!(lines, vec!["kernel uptime"]);
+        assert!(echo.contains("garbage\r\x1b[Kuart:~$ kernel"), "{echo:?}");
+        assert!(echo.contains("\r\x1b[Kuart:~$ kernel uptime"), "{echo:?}");
+        let (lines, _) = feed(&mut ed, b"one\x17\x17\x15\r");
+        assert_eq!(lines, vec![""]);
+    }
+
+    #[test]
+    fn line_editor_tab_completes() {
+        let mut ed = LineEditor::default();
+        let (lines, echo) = feed(&mut ed, b"ker\tup\t\r");
+        assert_eq!(lines, vec!["kernel uptime "]);
+        assert_eq!(echo, "kernel uptime \r\n");
+        let (_, echo) = feed(&mut ed, b"kernel \t");
+        assert_eq!(
+            echo,
+            "kernel \r\n  reboot  threads  uptime  version\r\nuart:~$ kernel "
+        );
+    }
+
+    #[test]
+    fn line_editor_history_with_arrow_keys() {
+        let mut ed = LineEditor::default();
+        feed(&mut ed, b"kernel version\rhelp\r\rhelp\r");
+        assert_eq!(ed.history, vec!["kernel version", "help"]);
+        // Up twice reaches the older line; Down comes back; Down again restores the draft.
+        let (lines, echo) = feed(&mut ed, b"dra\x1b[A\x1b[A\x1b[B\x1b[B\x1bOA\r");
+        assert_eq!(lines, vec!["help"]);
+        assert!(
+            echo.ends_with("\r\x1b[Kuart:~$ dra\r\x1b[Kuart:~$ help\r\n"),
+            "{echo:?}"
+        );
+        // Ctrl-P / Ctrl-N are Up / Down.
+        let (lines, _) = feed(&mut ed, b"\x10\x10\x0e\r");
+        assert_eq!(lines, vec!["help"]);
+        // Up stops at the oldest line; Left/Right sequences are ignored.
+        let (lines, _) = feed(&mut ed, b"\x1b[A\x1b[A\x1b[A\x1b[D\x1b[C\r");
+        assert_eq!(lines, vec!["kernel version"]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use smp::groups::basic::BasicGroup;
 use smp::groups::enum_::EnumGroup;
@@ -25,7 +25,7 @@ use smp::platform::{BootControl, Shell};
 use smp::server::{Config, Meta, Params, Server};
 
 use crate::board::{Board, Identity, Persist};
-use crate::boot::{self, BootConfig, Outcome};
+use crate::boot::{self, BootConfig, Install, Outcome};
 use crate::console::Console;
 use crate::flash::{Geometry, Partitions};
 use crate::fs::HostFs;
@@ -150,45 +150,135 @@ pub struct DeviceConfig {
     pub fs_root: PathBuf,
     /// Statistics shared with the transports.
     pub stats: HostStats,
-    /// Told once the first boot has finished (banner printed, groups registered).
-    pub booted: Option<std::sync::mpsc::Sender<()>>,
     /// The RTC runs from the host clock at power-on (`--rtc host`); otherwise it is unset
     /// until a client sets it.
     pub rtc_from_host: bool,
     /// The roots settings handlers registered (`--settings-root`).
     pub settings_roots: Vec<String>,
+    /// Told after every boot (banner printed, groups registered), and of a failure.
+    pub events: std::sync::mpsc::Sender<Event>,
+}
+
+/// What the device thread tells the main thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A boot finished: every group answers. The boot number counts every boot of the state
+    /// directory.
+    Ready {
+        /// Boot number (1 for the first boot of a fresh state directory).
+        boot: u32,
+    },
+    /// The device stopped: it cannot boot, or its storage failed. The text says why and
+    /// what to do.
+    Failed(String),
+    /// SIGINT or SIGTERM arrived (sent by the main thread's signal watcher).
+    Signal(i32),
+}
+
+/// The file in the state directory that counts boots.
+const BOOTS_FILE: &str = "boots";
+
+/// The number of boots recorded in `state` (0 for a fresh state directory).
+pub fn read_boots(state: &std::path::Path) -> u32 {
+    std::fs::read_to_string(state.join(BOOTS_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Records the boot count in `state`, replacing the file atomically.
+fn write_boots(state: &std::path::Path, n: u32) -> std::io::Result<()> {
+    let tmp = state.join(format!("{BOOTS_FILE}.tmp"));
+    std::fs::write(&tmp, format!("{n}\n"))?;
+    std::fs::rename(&tmp, state.join(BOOTS_FILE))
 }
 
 /// Runs the device until the queue closes: boots, serves, and boots again after every reset.
-/// Returns an error if the device cannot boot (its storage cannot be opened).
+/// A failure (the device cannot boot, its storage cannot be opened) is sent as
+/// [`Event::Failed`].
 ///
 /// `W` and `E` are the flash write and erase granularity.
-pub fn run<const W: usize, const E: usize>(
-    mut cfg: DeviceConfig,
-    rx: Receiver<Job>,
+pub fn run<const W: usize, const E: usize>(mut cfg: DeviceConfig, rx: Receiver<Job>) {
+    let events = cfg.events.clone();
+    if let Err(e) = run_inner::<W, E>(&mut cfg, &rx) {
+        let _ = events.send(Event::Failed(e));
+    }
+}
+
+fn run_inner<const W: usize, const E: usize>(
+    cfg: &mut DeviceConfig,
+    rx: &Receiver<Job>,
 ) -> Result<(), String> {
     let persist = Rc::new(Persist::default());
     persist.rtc_valid.set(cfg.rtc_from_host);
+    persist.boots.set(read_boots(&cfg.state));
     let mut parts = Partitions::<W, E>::open(&cfg.flash_dir, cfg.geometry)
         .map_err(|e| format!("cannot open flash in {}: {e}", cfg.flash_dir.display()))?;
     parts.count_into(cfg.stats.clone());
     // Like `west flash` on a fresh board: program image 0 if its primary slot is blank.
-    let installed = match &cfg.image {
-        Some(path) => boot::install_if_blank(&parts, 0, path)
-            .map_err(|e| format!("cannot install {}: {e}", path.display()))?,
+    let mut hint = flash_hint(cfg, None);
+    match &cfg.image {
+        Some(path) => {
+            match boot::install_if_blank(&parts, 0, path, &cfg.boot)
+                .map_err(|e| format!("cannot install {}: {e}", path.display()))?
+            {
+                Install::Flashed => log::info!(
+                    "flashed {} into image 0's blank primary slot",
+                    path.display()
+                ),
+                Install::Present => log::info!(
+                    "image 0's primary slot already holds {} (flashed at an earlier start)",
+                    path.display()
+                ),
+                Install::Other => {
+                    hint = flash_hint(cfg, Some(path));
+                    log::warn!(
+                        "--image {} ignored: image 0's primary slot in {} already holds \
+                         another image (--image only programs a blank slot). To program \
+                         it: `smp-svr flash --state {} {}`, or start with a new --state \
+                         directory",
+                        path.display(),
+                        cfg.state.display(),
+                        cfg.state.display(),
+                        path.display()
+                    );
+                }
+            }
+        }
         None if boot::primary_is_blank(&parts, 0).map_err(|e| e.to_string())? => {
             boot::flash_image(&parts, 0, &boot::builtin_image()).map_err(|e| e.to_string())?;
-            true
+            log::info!("flashed the built-in unsigned image into image 0's blank primary slot");
         }
-        None => false,
-    };
-    if installed {
-        log::info!("flashed image 0 into its blank primary slot");
+        None => {}
     }
     loop {
-        if !boot_and_serve(&mut cfg, &parts, &persist, &rx)? {
+        if !boot_and_serve(cfg, &parts, &persist, rx, &hint)? {
             return Ok(());
         }
+    }
+}
+
+/// What to do when image 0 cannot boot: program a bootable image.
+fn flash_hint(cfg: &DeviceConfig, ignored: Option<&std::path::Path>) -> String {
+    let keys = if cfg.boot.keys.is_empty() {
+        ""
+    } else {
+        " --key PUB.pem"
+    };
+    match ignored {
+        Some(p) => format!(
+            "--image {} was not programmed: the slot already held another image. To \
+             program it, run `smp-svr flash --state {}{keys} {}` (as `west flash` \
+             would), or start with a new --state directory",
+            p.display(),
+            cfg.state.display(),
+            p.display()
+        ),
+        None => format!(
+            "to program a bootable image, run `smp-svr flash --state {}{keys} FILE` (as \
+             `west flash` would), or start with a new --state directory",
+            cfg.state.display()
+        ),
     }
 }
 
@@ -199,14 +289,20 @@ fn boot_and_serve<const W: usize, const E: usize>(
     parts: &Partitions<W, E>,
     persist: &Rc<Persist>,
     rx: &Receiver<Job>,
+    hint: &str,
 ) -> Result<bool, String> {
     // The bootloader runs first: swaps, reverts, rejections.
     let boots = boot::reset(parts, &cfg.boot).map_err(|e| format!("MCUboot: {e}"))?;
     let mut identity = cfg.identity.clone();
     for b in &boots {
         if let Some(r) = &b.rejected {
+            let erased = if *r == boot::Rejection::NoSpace {
+                ""
+            } else {
+                " and erased"
+            };
             log::warn!(
-                "MCUboot: image {}: secondary slot rejected and erased: {r:?}",
+                "MCUboot: image {}: secondary image rejected{erased}: {r}",
                 b.image
             );
         }
@@ -223,11 +319,13 @@ fn boot_and_serve<const W: usize, const E: usize>(
                 }
             }
             Outcome::NoImage if b.image == 0 => {
-                return Err("MCUboot: no image in image 0's primary slot: nothing to boot".into())
+                return Err(format!(
+                    "MCUboot: no image in image 0's primary slot: nothing to boot; {hint}"
+                ))
             }
             Outcome::Invalid(e) if b.image == 0 => {
                 return Err(format!(
-                    "MCUboot: image 0's primary image is invalid ({e}): nothing to boot"
+                    "MCUboot: image 0's primary image is invalid ({e}): nothing to boot; {hint}"
                 ))
             }
             _ => log::warn!("MCUboot: image {}: nothing bootable", b.image),
@@ -239,7 +337,14 @@ fn boot_and_serve<const W: usize, const E: usize>(
 
     let board = Rc::new(Board::new(persist.clone(), identity));
     cfg.stats.boot();
-    log::info!("boot #{}", persist.boots.get());
+    let boot_no = persist.boots.get();
+    if let Err(e) = write_boots(&cfg.state, boot_no) {
+        log::warn!(
+            "cannot record the boot count in {}: {e}",
+            cfg.state.display()
+        );
+    }
+    log::info!("boot #{boot_no}");
 
     let mut os = OsGroup::new(HostOs::new(board.clone(), bootloader), cfg.os);
     let mut img = ImgGroup::new(slots, boot_ctl, cfg.img);
@@ -291,10 +396,9 @@ fn boot_and_serve<const W: usize, const E: usize>(
         ));
     }
 
-    if let Some(booted) = cfg.booted.take() {
-        let _ = booted.send(());
-    }
+    let _ = cfg.events.send(Event::Ready { boot: boot_no });
     let mut tx = vec![0u8; cfg.params.buf_size as usize];
+    let mut progress = Progress::default();
     loop {
         let job = match rx.recv_timeout(IDLE_POLL) {
             Ok(job) => job,
@@ -315,7 +419,9 @@ fn boot_and_serve<const W: usize, const E: usize>(
                     transport,
                     now_ms: board.uptime_ms(),
                 };
+                progress.request(&data);
                 let out = server.process(meta, &data, &mut tx, |rsp| {
+                    progress.response(rsp);
                     log_packet("->", transport, rsp);
                     stats.tx(rsp.len());
                     reply.send(rsp);
@@ -329,7 +435,10 @@ fn boot_and_serve<const W: usize, const E: usize>(
                 let mut out = String::new();
                 let rc = console_shell.exec(&line, &mut out);
                 log::debug!("shell `{line}` -> {rc}");
-                out.push_str(crate::console::PROMPT);
+                // A reboot prints no prompt: the next one follows the boot banner.
+                if board.pending_reset().is_none() {
+                    out.push_str(crate::console::PROMPT);
+                }
                 console.write_text(&out);
             }
         }
@@ -339,6 +448,82 @@ fn boot_and_serve<const W: usize, const E: usize>(
             while rx.try_recv().is_ok() {}
             log::info!("resetting");
             return Ok(true);
+        }
+    }
+}
+
+/// Upload progress, logged at info level every 10 % with the rate, for the transfers that
+/// take long: image upload (group 1, command 1) and file upload (group 8, command 0). The
+/// request's `len` (in its first chunk) is the total; the response's `off` is how much the
+/// device holds.
+#[derive(Default)]
+struct Progress {
+    /// The transfer under way: what, total bytes, start, next percentage to log.
+    current: Option<(&'static str, u64, Instant, u64)>,
+}
+
+/// The transfer a write request or response belongs to, and its CBOR payload.
+fn transfer(p: &[u8], op: u8) -> Option<(&'static str, &[u8])> {
+    if p.len() < 8 || p[0] & 7 != op {
+        return None;
+    }
+    let what = match (u16::from_be_bytes([p[4], p[5]]), p[7]) {
+        (1, 1) => "image upload",
+        (8, 0) => "file upload",
+        _ => return None,
+    };
+    let len = u16::from_be_bytes([p[2], p[3]]) as usize;
+    Some((what, p.get(8..8 + len)?))
+}
+
+/// The unsigned integer at `key` in a CBOR map, if there is one.
+fn cbor_uint(payload: &[u8], key: &str) -> Option<u64> {
+    let mut v = None;
+    smp::cbor::for_each_entry(payload, |k, d| {
+        if k == key {
+            v = Some(d.u64()?);
+            return Ok(true);
+        }
+        Ok(false)
+    })
+    .ok()?;
+    v
+}
+
+impl Progress {
+    /// Looks at a request: the first chunk of an upload (`off` 0) starts a transfer.
+    fn request(&mut self, p: &[u8]) {
+        let Some((what, body)) = transfer(p, 2) else {
+            return;
+        };
+        if cbor_uint(body, "off") == Some(0) {
+            if let Some(total) = cbor_uint(body, "len").filter(|&n| n > 0) {
+                log::info!("{what}: {total} bytes");
+                self.current = Some((what, total, Instant::now(), 10));
+            }
+        }
+    }
+
+    /// Looks at a response: logs each 10 % step the accepted offset passes.
+    fn response(&mut self, p: &[u8]) {
+        let Some((what, total, start, next)) = self.current else {
+            return;
+        };
+        let Some((w, body)) = transfer(p, 3) else {
+            return;
+        };
+        let Some(off) = cbor_uint(body, "off").filter(|_| w == what) else {
+            return;
+        };
+        let secs = start.elapsed().as_secs_f64();
+        let rate = off as f64 / secs.max(1e-6) / 1024.0;
+        if off >= total {
+            log::info!("{what}: done, {total} bytes in {secs:.2} s ({rate:.0} KiB/s)");
+            self.current = None;
+        } else if off * 100 / total >= next {
+            let pct = off * 100 / total;
+            log::info!("{what}: {pct} % ({off} of {total} bytes, {rate:.0} KiB/s)");
+            self.current = Some((what, total, start, (pct / 10 + 1) * 10));
         }
     }
 }

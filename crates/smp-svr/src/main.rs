@@ -14,13 +14,15 @@ mod shell;
 mod stats;
 mod udp;
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use nix::fcntl::{Flock, FlockArg};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use smp::server::Params;
 
@@ -45,10 +47,10 @@ fn main() -> ExitCode {
         }
     }
     logger.init();
+    // A fatal error is printed once, here, as what happened and what to do.
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            log::error!("{e}");
             eprintln!("smp-svr: {e}");
             ExitCode::FAILURE
         }
@@ -112,12 +114,8 @@ fn announce(line: &str) {
     let _ = out.flush();
 }
 
-fn run(args: cli::Args) -> Result<(), String> {
-    if let Some(cli::Command::ImageInfo { file }) = &args.command {
-        let info = boot::image_info(file).map_err(|e| e.to_string())?;
-        print!("{info}");
-        return Ok(());
-    }
+/// Checks the flash-layout options.
+fn check_layout(args: &cli::Args) -> Result<(), String> {
     let (w, e) = (args.write_size, args.erase_size);
     if with_geometry!(w, e, check_geometry()).is_none() {
         return Err(format!(
@@ -137,12 +135,132 @@ fn run(args: cli::Args) -> Result<(), String> {
             args.slot_size
         ));
     }
-    let mut boot_cfg = boot::BootConfig {
+    Ok(())
+}
+
+/// The emulated MCUboot's configuration: the --key files and downgrade prevention.
+fn boot_config(args: &cli::Args) -> Result<boot::BootConfig, String> {
+    let mut cfg = boot::BootConfig {
         keys: Vec::new(),
         downgrade_prevention: args.downgrade_prevention,
     };
     for k in &args.keys {
-        boot_cfg.add_key_file(k).map_err(|e| e.to_string())?;
+        cfg.add_key_file(k).map_err(|e| e.to_string())?;
+    }
+    Ok(cfg)
+}
+
+fn geometry(args: &cli::Args) -> flash::Geometry {
+    flash::Geometry {
+        slot_size: args.slot_size,
+        images: args.images,
+        layout: smp::mcuboot::trailer::Layout {
+            max_align: args.max_align,
+            ..Default::default()
+        },
+    }
+}
+
+/// The state directory, created and locked for this process (the lock lasts as long as
+/// the returned file is open).
+fn lock_state(state: &Path) -> Result<Flock<File>, String> {
+    std::fs::create_dir_all(state).map_err(|e| {
+        format!(
+            "cannot create state dir {}: {}",
+            state.display(),
+            boot::plain_io(&e)
+        )
+    })?;
+    let path = state.join("lock");
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {}", path.display(), boot::plain_io(&e)))?;
+    match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+        Ok(mut lock) => {
+            let _ = lock.set_len(0);
+            let _ = writeln!(lock, "{}", std::process::id());
+            Ok(lock)
+        }
+        Err((f, nix::errno::Errno::EWOULDBLOCK)) => {
+            let mut pid = String::new();
+            let _ = (&f).read_to_string(&mut pid);
+            Err(format!(
+                "state directory {} is in use by another smp-svr (pid {}): stop that one, \
+                 or give this one another --state DIR",
+                state.display(),
+                pid.trim()
+            ))
+        }
+        Err((_, e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
+/// `smp-svr image-info FILE`: prints the summary; fails when MCUboot would refuse it.
+fn image_info(args: &cli::Args, file: &Path) -> Result<(), String> {
+    let cfg = boot_config(args)?;
+    let info = boot::image_info(file, &cfg).map_err(|e| e.to_string())?;
+    print!("{info}");
+    match info.problem() {
+        Some(p) => Err(format!("{}: {p}", file.display())),
+        None => Ok(()),
+    }
+}
+
+/// `smp-svr flash FILE`: programs image 0's primary slot of the state directory.
+fn flash_state<const W: usize, const E: usize>(
+    args: &cli::Args,
+    file: &Path,
+    cfg: &boot::BootConfig,
+) -> Result<boot::ImageSummary, String> {
+    let dir = args.state.join("flash");
+    let parts = flash::Partitions::<W, E>::open(&dir, geometry(args))
+        .map_err(|e| format!("cannot open flash in {}: {e}", dir.display()))?;
+    boot::flash_file(&parts, 0, file, cfg)
+        .map_err(|e| format!("cannot flash {}: {e}", file.display()))
+}
+
+fn flash(args: &cli::Args, file: &Path) -> Result<(), String> {
+    check_layout(args)?;
+    let cfg = boot_config(args)?;
+    let _lock = lock_state(&args.state)?;
+    let (w, e) = (args.write_size, args.erase_size);
+    let info = with_geometry!(w, e, flash_state(args, file, &cfg)).expect("geometry checked")?;
+    println!(
+        "flashed {} (version {}) into image 0's primary slot in {}",
+        file.display(),
+        info.version,
+        args.state.display()
+    );
+    Ok(())
+}
+
+/// Removes the --pty symlinks when the process ends, however it ends.
+struct Links(Vec<PathBuf>);
+
+impl Drop for Links {
+    fn drop(&mut self) {
+        for link in &self.0 {
+            let _ = std::fs::remove_file(link);
+        }
+    }
+}
+
+fn run(args: cli::Args) -> Result<(), String> {
+    match &args.command {
+        Some(cli::Command::ImageInfo { file }) => return image_info(&args, file),
+        Some(cli::Command::Flash { file }) => return flash(&args, file),
+        None => {}
+    }
+    check_layout(&args)?;
+    let (w, e) = (args.write_size, args.erase_size);
+    let boot_cfg = boot_config(&args)?;
+    if let Some(image) = &args.image {
+        // A missing file is named now, before any transport starts.
+        boot::read_named(image, "image").map_err(|e| e.to_string())?;
     }
     if !boot_cfg.keys.is_empty() && args.image.is_none() {
         log::warn!("--key without --image: the built-in image is unsigned and will not boot on a blank state");
@@ -150,8 +268,7 @@ fn run(args: cli::Args) -> Result<(), String> {
     // Before anything can announce readiness: a signal must always mean a clean stop.
     let mut signals =
         signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&args.state)
-        .map_err(|e| format!("cannot create state dir {}: {e}", args.state.display()))?;
+    let _lock = lock_state(&args.state)?;
     log::info!(
         "smp-svr {} starting: state {}, buf_size {}, buf_count {}",
         env!("CARGO_PKG_VERSION"),
@@ -190,6 +307,12 @@ fn run(args: cli::Args) -> Result<(), String> {
             Err(e) if !explicit && addr.is_ipv6() => {
                 log::warn!("udp {addr} unavailable ({e}); serving IPv4 only");
             }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                return Err(format!(
+                    "cannot bind udp {addr}: address in use (another smp-svr?): stop \
+                     whatever uses it, or give --udp ADDR (port 0 picks a free one)"
+                ))
+            }
             Err(e) => return Err(format!("cannot bind udp {addr}: {e}")),
         }
     }
@@ -197,7 +320,7 @@ fn run(args: cli::Args) -> Result<(), String> {
     // Serial consoles.
     let mut consoles = Vec::new();
     let mut _ptys = Vec::new();
-    let mut links: Vec<PathBuf> = Vec::new();
+    let mut links = Links(Vec::new());
     if let Some(link) = &args.pty {
         let pty = console::open_pty(link)
             .map_err(|e| format!("cannot open pty for {}: {e}", link.display()))?;
@@ -221,7 +344,7 @@ fn run(args: cli::Args) -> Result<(), String> {
         );
         next_transport += 1;
         consoles.push(c);
-        links.push(link.clone());
+        links.0.push(link.clone());
         _ptys.push(pty);
     }
     if let Some(dev) = &args.serial {
@@ -245,7 +368,7 @@ fn run(args: cli::Args) -> Result<(), String> {
             .and_then(|h| h.into_string().ok())
             .unwrap_or_else(|| "unknown".into())
     });
-    let (booted_tx, booted_rx) = std::sync::mpsc::channel();
+    let (events_tx, events) = std::sync::mpsc::channel();
     let cfg = DeviceConfig {
         params: Params {
             buf_size: args.buf_size,
@@ -262,14 +385,7 @@ fn run(args: cli::Args) -> Result<(), String> {
             hardware_platform: args.board.clone(),
         },
         boot: boot_cfg,
-        geometry: flash::Geometry {
-            slot_size: args.slot_size,
-            images: args.images,
-            layout: smp::mcuboot::trailer::Layout {
-                max_align: args.max_align,
-                ..Default::default()
-            },
-        },
+        geometry: geometry(&args),
         flash_dir: args.state.join("flash"),
         image: args.image.clone(),
         img: smp::groups::img::Config {
@@ -285,33 +401,43 @@ fn run(args: cli::Args) -> Result<(), String> {
         state: args.state.clone(),
         fs_root: fs_root(&args),
         stats,
-        booted: Some(booted_tx),
         rtc_from_host: args.rtc == cli::RtcMode::Host,
         settings_roots: args.settings_roots.clone(),
+        events: events_tx.clone(),
     };
+    let failed = events_tx.clone();
     std::thread::Builder::new()
         .name("smp_work".into())
         .spawn(move || {
-            let result = with_geometry!(w, e, run_device(cfg, rx)).expect("geometry checked");
-            if let Err(e) = result {
-                log::error!("{e}");
-                eprintln!("smp-svr: {e}");
-                std::process::exit(1);
+            let run = std::panic::AssertUnwindSafe(|| {
+                with_geometry!(w, e, run_device(cfg, rx)).expect("geometry checked")
+            });
+            if std::panic::catch_unwind(run).is_err() {
+                let _ = failed.send(device::Event::Failed("the device thread panicked".into()));
             }
         })
         .map_err(|e| e.to_string())?;
     drop(queue);
-    // "ready" means booted: the banner is out and every group answers.
-    booted_rx
-        .recv()
-        .map_err(|_| "the device failed to boot".to_string())?;
-    announce("ready");
-
-    if let Some(sig) = signals.forever().next() {
-        log::info!("signal {sig}: stopping");
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let _ = events_tx.send(device::Event::Signal(sig));
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    // "ready" means booted: the banner is out and every group answers. It is printed after
+    // every boot, with the boot number, so that a script can wait for it after a reset.
+    for event in events {
+        match event {
+            device::Event::Ready { boot } => announce(&format!("ready (boot #{boot})")),
+            device::Event::Failed(e) => return Err(e),
+            device::Event::Signal(sig) => {
+                log::info!("signal {sig}: stopping");
+                break;
+            }
+        }
     }
-    for link in links {
-        let _ = std::fs::remove_file(link);
-    }
+    drop(links);
     Ok(())
 }

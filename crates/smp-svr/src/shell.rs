@@ -129,6 +129,67 @@ impl Shell for HostShell {
     }
 }
 
+/// What Tab does to a partly typed line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Completion {
+    /// Text to append to the line: the rest of the only match (and a space), or the prefix
+    /// every match shares.
+    pub append: String,
+    /// The commands that match, when there are several (to be listed).
+    pub candidates: Vec<&'static str>,
+}
+
+/// Completes the last word of `line` against the command table, as Zephyr's shell does on
+/// Tab: the words before it must name commands (a group's subcommands are completed after
+/// the group's name); nothing is completed after a command that takes arguments.
+pub fn complete(line: &str) -> Completion {
+    complete_in(ROOT, line)
+}
+
+fn complete_in(root: &'static [Cmd], line: &str) -> Completion {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let new_word = line.is_empty() || line.ends_with(char::is_whitespace);
+    let (done, partial) = match (new_word, words.split_last()) {
+        (false, Some((last, done))) => (done, *last),
+        _ => (&words[..], ""),
+    };
+    let mut table = root;
+    for w in done {
+        match table.iter().find(|c| c.name == *w) {
+            Some(c) if !c.sub.is_empty() => table = c.sub,
+            _ => return Completion::default(),
+        }
+    }
+    let matches: Vec<&'static str> = table
+        .iter()
+        .map(|c| c.name)
+        .filter(|n| n.starts_with(partial))
+        .collect();
+    match matches.as_slice() {
+        [] => Completion::default(),
+        [one] => Completion {
+            append: format!("{} ", &one[partial.len()..]),
+            candidates: Vec::new(),
+        },
+        [first, rest @ ..] => {
+            let mut common = first.len();
+            for m in rest {
+                common = common.min(
+                    first
+                        .bytes()
+                        .zip(m.bytes())
+                        .take_while(|(a, b)| a == b)
+                        .count(),
+                );
+            }
+            Completion {
+                append: first[partial.len()..common].to_string(),
+                candidates: matches,
+            }
+        }
+    }
+}
+
 fn print_subcommands(path: &[&str], table: &[Cmd], out: &mut dyn Write) {
     let _ = write!(out, "{} - subcommands:\r\n", path.join(" "));
     for c in table {
@@ -232,6 +293,57 @@ mod tests {
         assert!(run("help").0.contains("kernel"));
         assert!(run("device list").0.contains("(READY)"));
         assert_eq!(run(""), (String::new(), 0));
+    }
+
+    #[test]
+    fn tab_completes_commands_and_subcommands() {
+        let c = |append: &str, candidates: &[&'static str]| Completion {
+            append: append.into(),
+            candidates: candidates.to_vec(),
+        };
+        assert_eq!(complete("ker"), c("nel ", &[]));
+        assert_eq!(
+            complete("kernel "),
+            c("", &["reboot", "threads", "uptime", "version"])
+        );
+        assert_eq!(complete("kernel  up"), c("time ", &[]));
+        assert_eq!(complete(""), c("", &["device", "help", "kernel"]));
+        assert_eq!(complete("d"), c("evice ", &[]));
+        assert_eq!(complete("device l"), c("ist ", &[]));
+        assert_eq!(complete("x"), c("", &[]));
+        assert_eq!(complete("kernel uptime "), c("", &[]));
+        assert_eq!(complete("help "), c("", &[]));
+    }
+
+    #[test]
+    fn completion_extends_to_the_common_prefix() {
+        // Two subcommands sharing a prefix: only the shared part is appended.
+        const T: &[Cmd] = &[
+            Cmd {
+                name: "read",
+                help: "",
+                run: None,
+                sub: &[],
+            },
+            Cmd {
+                name: "reboot",
+                help: "",
+                run: None,
+                sub: &[],
+            },
+        ];
+        const ROOT_T: &[Cmd] = &[Cmd {
+            name: "x",
+            help: "",
+            run: None,
+            sub: T,
+        }];
+        let got = complete_in(ROOT_T, "x r");
+        assert_eq!(
+            (got.append.as_str(), got.candidates),
+            ("e", vec!["read", "reboot"])
+        );
+        assert_eq!(complete_in(ROOT_T, "x reb").append, "oot ");
     }
 
     #[test]

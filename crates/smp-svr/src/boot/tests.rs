@@ -77,8 +77,14 @@ fn install_only_on_a_blank_slot() {
     let dir = tempfile::tempdir().unwrap();
     let p = parts(dir.path());
     let f = Path::new(DATA).join("ecdsa-p256.bin");
-    assert!(install_if_blank(&p, 0, &f).unwrap());
-    assert!(!install_if_blank(&p, 0, &Path::new(DATA).join("ed25519.bin")).unwrap());
+    let cfg = BootConfig::default();
+    assert_eq!(install_if_blank(&p, 0, &f, &cfg).unwrap(), Install::Flashed);
+    assert_eq!(install_if_blank(&p, 0, &f, &cfg).unwrap(), Install::Present);
+    let other = Path::new(DATA).join("ed25519.bin");
+    assert_eq!(
+        install_if_blank(&p, 0, &other, &cfg).unwrap(),
+        Install::Other
+    );
     let r = reset(&p, &BootConfig::default()).unwrap();
     assert_eq!(booted(&r), hash(&fixture("ecdsa-p256.bin")));
 }
@@ -333,7 +339,11 @@ fn stale_trailer_and_no_space() {
 
 #[test]
 fn image_info_of_fixtures() {
-    let s = image_info(Path::new(&format!("{DATA}ecdsa-p256.bin"))).unwrap();
+    let s = image_info(
+        Path::new(&format!("{DATA}ecdsa-p256.bin")),
+        &BootConfig::default(),
+    )
+    .unwrap();
     assert_eq!(s.version.to_string(), "1.2.3.4");
     assert_eq!(s.size, 1663);
     assert!(s.hash_ok);
@@ -346,9 +356,128 @@ fn image_info_of_fixtures() {
         ("ed25519.bin", Some(SigKind::Ed25519)),
         ("unsigned.bin", None),
     ] {
-        assert_eq!(image_info(Path::new(&format!("{DATA}{f}"))).unwrap().sig, k);
+        assert_eq!(
+            image_info(Path::new(&format!("{DATA}{f}")), &BootConfig::default())
+                .unwrap()
+                .sig,
+            k
+        );
     }
-    assert!(image_info(Path::new(&format!("{DATA}README.md"))).is_err());
+    assert!(image_info(
+        Path::new(&format!("{DATA}README.md")),
+        &BootConfig::default()
+    )
+    .is_err());
+}
+
+#[test]
+fn install_checks_the_image_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    let cfg = BootConfig::default();
+    let not_an_image = Path::new(DATA).join("README.md");
+    let e = install_if_blank(&p, 0, &not_an_image, &cfg).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "not an MCUboot image (bad magic): MCUboot would not boot it"
+    );
+    assert!(primary_is_blank(&p, 0).unwrap(), "nothing written");
+    let mut keyed = BootConfig::default();
+    keyed
+        .add_key_file(&Path::new(DATA).join("other-ecdsa-p256.pub.pem"))
+        .unwrap();
+    let e = install_if_blank(&p, 0, &Path::new(DATA).join("ecdsa-p256.bin"), &keyed).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "no signature by an accepted key: MCUboot would not boot it"
+    );
+    let big = dir.path().join("big.bin");
+    std::fs::write(&big, vec![0u8; SLOT as usize + 1]).unwrap();
+    let e = install_if_blank(&p, 0, &big, &cfg).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "image of {} bytes does not fit slot of {SLOT} bytes",
+            SLOT + 1
+        )
+    );
+    let e = install_if_blank(&p, 0, &dir.path().join("nope.bin"), &cfg).unwrap_err();
+    assert!(
+        e.to_string().starts_with("cannot read image ")
+            && e.to_string()
+                .ends_with("nope.bin: No such file or directory"),
+        "{e}"
+    );
+    assert!(primary_is_blank(&p, 0).unwrap(), "nothing written");
+}
+
+#[test]
+fn truncated_images_are_reported_as_truncated() {
+    let full = fixture("ecdsa-p256.bin");
+    assert_eq!(truncation(&full), None);
+    assert_eq!(truncation(b"not an image at all"), None);
+    let cut = &full[..full.len() - 10];
+    assert_eq!(
+        truncation(cut).unwrap(),
+        format!(
+            "truncated: {} bytes, but its header, payload and TLVs take {} bytes",
+            full.len() - 10,
+            full.len()
+        )
+    );
+    assert_eq!(
+        truncation(&full[..20]).unwrap(),
+        "truncated: 20 bytes, shorter than an MCUboot image header (32 bytes)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("cut.bin");
+    std::fs::write(&f, &full[..700]).unwrap();
+    let e = image_info(&f, &BootConfig::default()).unwrap_err();
+    assert!(
+        e.to_string().ends_with(
+            "cut.bin: truncated: 700 bytes, but its header and payload alone take 1512 bytes"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn image_info_verifies_signatures_with_keys() {
+    let f = Path::new(DATA).join("ecdsa-p256.bin");
+    let mut good = BootConfig::default();
+    good.add_key_file(&Path::new(DATA).join("ecdsa-p256.pub.pem"))
+        .unwrap();
+    let s = image_info(&f, &good).unwrap();
+    assert_eq!(s.verified, Some(Ok(())));
+    assert_eq!(s.problem(), None);
+    assert!(s.to_string().contains("signature: ecdsa-p256 (verified"));
+    let mut other = BootConfig::default();
+    other
+        .add_key_file(&Path::new(DATA).join("other-ecdsa-p256.pub.pem"))
+        .unwrap();
+    let s = image_info(&f, &other).unwrap();
+    assert_eq!(s.verified, Some(Err(ImageError::NoKey)));
+    assert_eq!(s.problem().unwrap(), "no signature by an accepted key");
+    let mut bad = fixture("ecdsa-p256.bin");
+    bad[0x300] ^= 1;
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("bad.bin");
+    std::fs::write(&g, &bad).unwrap();
+    let s = image_info(&g, &BootConfig::default()).unwrap();
+    assert!(!s.hash_ok);
+    assert!(s.problem().unwrap().starts_with("image hash mismatch"));
+}
+
+#[test]
+fn rejections_read_as_words() {
+    assert_eq!(
+        Rejection::Invalid(ImageError::NoKey).to_string(),
+        "no signature by an accepted key"
+    );
+    assert_eq!(
+        Rejection::Downgrade.to_string(),
+        "lower version than the running image"
+    );
 }
 
 /// The whole host path: the image group over slot files and the host boot control,
