@@ -98,7 +98,7 @@ impl Console {
                         0
                     } else {
                         match core::str::from_utf8(text) {
-                            Ok(line) => port::shell_exec(line, out).map(|(n, _)| n).unwrap_or(0),
+                            Ok(line) => run_shell_line(line, out),
                             Err(_) => 0,
                         }
                     };
@@ -110,4 +110,19 @@ impl Console {
         }
         (data.len(), 0)
     }
+}
+
+/// Runs a console text line on the shell; returns the output length written to `out`.
+#[cfg(smp_console_shell)]
+fn run_shell_line(line: &str, out: &mut [u8]) -> usize {
+    port::shell::shell_exec(line, out)
+        .map(|(n, _)| n)
+        .unwrap_or(0)
+}
+
+/// Without `CONFIG_SMP_RS_CONSOLE_SHELL` no line discipline collects text (`Console::new`
+/// is given `shell = false`), so no line ever reaches here; the shell port is not built.
+#[cfg(not(smp_console_shell))]
+fn run_shell_line(_line: &str, _out: &mut [u8]) -> usize {
+    0
 }

@@ -31,9 +31,11 @@
 //! type from [`port`] (e.g. `ImgGroup<FlashArea<..>, ZephyrBoot, 2>`), built in
 //! `Groups::new` and registered in `Groups::register` under its `cfg`; its switch in
 //! `build.rs` (`SWITCHES`: the Kconfig symbol, declared in `Kconfig`, and a Cargo feature);
-//! and, if it needs a platform function the port lacks, a function in `include/smp_port.h`
-//! (implemented in `src/smp_port.c` and in `tests/port-double/`) with its safe wrapper in
-//! [`port`].
+//! and, if it needs platform functions the port lacks, functions in `include/smp_port.h`
+//! with their safe wrappers in a [`port`] submodule compiled under the group's `cfg`,
+//! implemented in a `src/smp_port_<subsystem>.c` that `CMakeLists.txt` builds under the
+//! same Kconfig condition (and in `tests/port-double/`); `ci/port-symbols.sh` checks that
+//! the two conditions agree.
 //!
 //! ## Memory
 //!
@@ -110,7 +112,7 @@ const SERIAL_OUT: usize = (SERIAL_BUF.div_ceil(89) + 1) * serial::MAX_FRAME;
 /// The groups, built once and lent to the server for the rest of the program.
 struct Groups {
     #[cfg(smp_grp_os)]
-    os: OsGroup<port::ZephyrOs>,
+    os: OsGroup<port::os::ZephyrOs>,
     /// `None` when the slot partitions cannot be used (logged at start-up).
     #[cfg(smp_grp_img)]
     img: Option<ImgGroup>,
@@ -121,16 +123,17 @@ struct Groups {
     #[cfg(smp_grp_fs)]
     fs: smp::groups::fs::FsGroup<port::fs::ZephyrFs>,
     #[cfg(smp_grp_shell)]
-    shell: smp::groups::shell::ShellGroup<port::ZephyrShell>,
+    shell: smp::groups::shell::ShellGroup<port::shell::ZephyrShell>,
     #[cfg(smp_grp_enum)]
     enum_: smp::groups::enum_::EnumGroup,
     #[cfg(smp_grp_zbasic)]
-    zbasic: smp::groups::basic::BasicGroup<port::ZephyrStorage>,
+    zbasic: smp::groups::basic::BasicGroup<port::flash::ZephyrStorage>,
 }
 
 /// A slot partition, with the write and erase granularity Kconfig promises.
 #[cfg(smp_grp_img)]
-type SlotArea = port::FlashArea<{ kconfig::FLASH_WRITE_SIZE }, { kconfig::FLASH_ERASE_SIZE }>;
+type SlotArea =
+    port::flash::FlashArea<{ kconfig::FLASH_WRITE_SIZE }, { kconfig::FLASH_ERASE_SIZE }>;
 
 /// Flash areas of the image group: a primary and a secondary slot per updatable image.
 #[cfg(smp_grp_img)]
@@ -143,7 +146,7 @@ type ImgGroup = smp::groups::img::ImgGroup<SlotArea, port::boot::ZephyrBoot, IMG
 #[cfg(smp_grp_img)]
 fn img_group() -> Option<ImgGroup> {
     let slots: [Option<SlotArea>; IMG_SLOTS] = core::array::from_fn(|n| {
-        SlotArea::open(port::Area::Slot(n as u8))
+        SlotArea::open(port::flash::Area::Slot(n as u8))
             .map_err(|e| log::error!("image group disabled: slot{n}_partition: {e:?}"))
             .ok()
     });
@@ -173,7 +176,7 @@ impl Groups {
         Groups {
             #[cfg(smp_grp_os)]
             os: OsGroup::new(
-                port::ZephyrOs::new(),
+                port::os::ZephyrOs::new(),
                 smp::groups::os::Config {
                     datetime_ms: false,
                     info_max: kconfig::OS_INFO_MAX,
@@ -207,13 +210,13 @@ impl Groups {
             ),
             #[cfg(smp_grp_shell)]
             shell: smp::groups::shell::ShellGroup::new(
-                port::ZephyrShell::new(),
+                port::shell::ZephyrShell::new(),
                 Default::default(),
             ),
             #[cfg(smp_grp_enum)]
             enum_: smp::groups::enum_::EnumGroup::new(),
             #[cfg(smp_grp_zbasic)]
-            zbasic: smp::groups::basic::BasicGroup::new(port::ZephyrStorage::new()),
+            zbasic: smp::groups::basic::BasicGroup::new(port::flash::ZephyrStorage::new()),
         }
     }
 
