@@ -2,17 +2,21 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Internal interface of the C glue: the packet pool and the one SMP work queue that every
- * transport hands its input to. Only smp_queue.c enters Rust (smp_rs.h), and only from
- * that work queue's thread.
+ * transport hands its input to, and the helpers of the smp_port_<subsystem>.c files. Only
+ * smp_queue.c enters Rust (smp_rs.h), and only from that work queue's thread.
  */
 
 #ifndef SMP_GLUE_H_
 #define SMP_GLUE_H_
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <zephyr/kernel.h>
+
+#include "smp_port.h"
 
 /* Room for the largest socket address a reply goes to (struct sockaddr_in6). */
 #define SMP_GLUE_PEER_MAX 32
@@ -56,5 +60,53 @@ int smp_udp_start(void);
 void smp_udp_send(struct smp_pkt *req, const uint8_t *rsp, size_t len);
 
 int smp_uart_start(void);
+
+/* ---- Shared by the smp_port_<subsystem>.c files ---------------------------------------- */
+
+/* The one place where a Zephyr errno value becomes an SMP_PORT_E* code (values >= 0 pass). */
+static inline int32_t smp_glue_port_err(int err)
+{
+	if (err >= 0) {
+		return err;
+	}
+	switch (-err) {
+	case ENOENT:
+	case ENODEV:
+		return SMP_PORT_ENOENT;
+	case ENOTSUP:
+	case ENOSYS:
+		return SMP_PORT_ENOTSUP;
+	case ENODATA:
+		return SMP_PORT_ENODATA;
+	case EINVAL:
+	case ERANGE:
+		return SMP_PORT_EINVAL;
+	case ENOSPC:
+	case EFBIG:
+		return SMP_PORT_ENOSPC;
+	case EBUSY:
+	case EAGAIN:
+		return SMP_PORT_EBUSY;
+	case ENAMETOOLONG:
+		return SMP_PORT_ENAMETOOLONG;
+	case EISDIR:
+		return SMP_PORT_EISDIR;
+	case EROFS:
+		return SMP_PORT_EROFS;
+	default:
+		return SMP_PORT_EIO;
+	}
+}
+
+/* Copies a (ptr, len) name into a NUL-terminated buffer of `cap` bytes. */
+static inline int32_t smp_glue_c_str(char *dst, size_t cap, const uint8_t *src, size_t len)
+{
+	if (len >= cap) {
+		return SMP_PORT_ENAMETOOLONG;
+	}
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
 
 #endif /* SMP_GLUE_H_ */
