@@ -1,4 +1,6 @@
-/* The glue with only the serial transport and no optional subsystem. */
+/* The glue with only the serial transport and the default groups (OS, enumeration), no
+ * optional subsystem: no MCUboot, no flash map, no RTC, no heap statistics.
+ */
 #define CONFIG_SMP_RS_BUF_SIZE 384
 #define CONFIG_SMP_RS_BUF_COUNT 4
 #define CONFIG_SMP_RS_WORKQUEUE_STACK_SIZE 4608
@@ -16,3 +18,7 @@
 #define DT_NO_PARTITIONS 1
 #define CONFIG_SMP_RS_SETTINGS_NAME_LEN 32
 #define CONFIG_SMP_RS_POLL_MS 1000
+#define CONFIG_SMP_RS_GRP_OS 1
+#define CONFIG_SMP_RS_OS_INFO_MAX_RESPONSE_SIZE 256
+#define CONFIG_SMP_RS_OS_TASKSTAT_THREAD_NAME_LEN 32
+#define CONFIG_SMP_RS_GRP_ENUM 1

@@ -1,0 +1,23 @@
+/* SMP and the shell on the console UART, no command group at all: the shell port is built
+ * for the console's text lines only (CONFIG_SMP_RS_CONSOLE_SHELL without the shell group).
+ */
+#define CONFIG_SMP_RS_BUF_SIZE 384
+#define CONFIG_SMP_RS_BUF_COUNT 4
+#define CONFIG_SMP_RS_WORKQUEUE_STACK_SIZE 4608
+#define CONFIG_SMP_RS_WORKQUEUE_PRIORITY 3
+#define CONFIG_SMP_RS_RESET_MS 250
+#define CONFIG_SMP_RS_LOG_LEVEL 3
+#define CONFIG_SMP_RS_FS_PATH_LEN 64
+#define CONFIG_SMP_RS_STAT_MAX_NAME_LEN 32
+#define CONFIG_SMP_RS_SETTINGS_NAME_LEN 32
+#define CONFIG_SMP_RS_SERIAL_RX_RING_SIZE 256
+#define CONFIG_SMP_RS_POLL_MS 1000
+#define CONFIG_SMP_RS_TRANSPORT_CONSOLE 1
+#define CONFIG_SMP_RS_CONSOLE_SHELL 1
+#define CONFIG_SHELL_BACKEND_DUMMY 1
+#define CONFIG_SHELL_CMD_BUFF_SIZE 256
+#define CONFIG_ARCH "arm"
+#define CONFIG_SOC "nrf52832"
+#define CONFIG_BOARD_TARGET "nrf52dk/nrf52832"
+#define DT_NO_RTC_ALIAS 1
+#define DT_NO_PARTITIONS 1
