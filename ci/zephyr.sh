@@ -4,6 +4,7 @@ set -euo pipefail
 here="$(dirname "$0")"
 "$here/check-bindings.sh"
 "$here/c-syntax.sh"
+"$here/port-symbols.sh"
 "$here/kconfig-check.sh"
 "$here/dts-check.sh"
 "$here/host-test.sh"
