@@ -151,6 +151,11 @@ void smp_port_start(void)
 	k_work_init(&rx_work, rx_work_handler);
 	k_work_init_delayable(&reset_work, reset_work_handler);
 	k_work_init_delayable(&poll_work, poll_work_handler);
+	/* k_work_queue_init() "must be invoked before starting a work queue structure for the
+	 * first time" (zephyrproject-rtos/zephyr include/zephyr/kernel.h); kernel/work.c
+	 * (290b04a308dd) zeroes the queue there, and k_work_queue_start() asserts on its flags.
+	 */
+	k_work_queue_init(&smp_wq);
 	k_work_queue_start(&smp_wq, smp_wq_stack, K_THREAD_STACK_SIZEOF(smp_wq_stack),
 			   CONFIG_SMP_RS_WORKQUEUE_PRIORITY, &cfg);
 	(void)k_work_schedule_for_queue(&smp_wq, &poll_work, K_MSEC(CONFIG_SMP_RS_POLL_MS));

@@ -29,6 +29,9 @@ struct glue_stubs {
 	int work_deferred;
 	void *scheduled;
 	int queue_started;
+	/* The queue last passed to k_work_queue_init(); starts of any other queue. */
+	void *queue_inited;
+	int queue_start_uninit;
 	int bt_enabled;
 	int advertising;
 	uint8_t adv_uuid[16];

@@ -74,6 +74,7 @@ static void test_start(void)
 					 0xd3, 0x4c, 0xb7, 0x1d, 0x1d, 0xdc, 0x53, 0x8d};
 
 	CHECK(stubs.queue_started == 1, "SMP work queue not started");
+	CHECK(stubs.queue_start_uninit == 0, "work queue started before k_work_queue_init()");
 	CHECK(stubs.bt_enabled == 1 && stubs.advertising == 1, "Bluetooth not advertising");
 	CHECK(memcmp(stubs.adv_uuid, uuid, 16) == 0, "advertised UUID is not the SMP service");
 	CHECK(stubs.scheduled != NULL, "housekeeping poll not scheduled");

@@ -130,14 +130,22 @@ int k_work_schedule_for_queue(struct k_work_q *queue, struct k_work_delayable *d
 	return 1;
 }
 
+/* Zephyr requires k_work_queue_init() before the first k_work_queue_start() (kernel.h). */
+void k_work_queue_init(struct k_work_q *queue)
+{
+	stubs.queue_inited = queue;
+}
+
 void k_work_queue_start(struct k_work_q *queue, k_thread_stack_t *stack, size_t stack_size,
 			int prio, const struct k_work_queue_config *cfg)
 {
-	(void)queue;
 	(void)stack;
 	(void)stack_size;
 	(void)prio;
 	(void)cfg;
+	if (stubs.queue_inited != queue) {
+		stubs.queue_start_uninit++;
+	}
 	stubs.queue_started++;
 }
 
