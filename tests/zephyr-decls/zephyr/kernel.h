@@ -70,6 +70,9 @@ void k_work_init_delayable(struct k_work_delayable *dwork, k_work_handler_t hand
 int k_work_submit_to_queue(struct k_work_q *queue, struct k_work *work);
 int k_work_schedule_for_queue(struct k_work_q *queue, struct k_work_delayable *dwork,
 			      k_timeout_t delay);
+/* k_work_queue_init(), k_work_queue_start(): include/zephyr/kernel.h, implemented in
+ * kernel/work.c @ 290b04a308dd (same signatures; init must precede the first start).
+ */
 void k_work_queue_init(struct k_work_q *queue);
 void k_work_queue_start(struct k_work_q *queue, k_thread_stack_t *stack, size_t stack_size,
 			int prio, const struct k_work_queue_config *cfg);

@@ -1,5 +1,6 @@
 #ifndef DECLS_RTC_H_
 #define DECLS_RTC_H_
+/* zephyrproject-rtos/zephyr include/zephyr/drivers/rtc.h @ 4844f516706a (__syscalls). */
 #include <zephyr/device.h>
 struct rtc_time {
 	int tm_sec;

@@ -1,10 +1,22 @@
 #ifndef DECLS_FS_H_
 #define DECLS_FS_H_
+/* zephyrproject-rtos/zephyr include/zephyr/fs/fs.h @ f6d21bbff531 and
+ * include/zephyr/fs/fs_interface.h @ 53ef68d4598b (MAX_FILE_NAME, fs_mode_t, fs_file_t).
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#define MAX_FILE_NAME 255
+#if (CONFIG_FILE_SYSTEM_MAX_FILE_NAME - 0) > 0
+#define MAX_FILE_NAME CONFIG_FILE_SYSTEM_MAX_FILE_NAME
+#elif defined(CONFIG_FILE_SYSTEM_LITTLEFS)
+#define MAX_FILE_NAME 256
+#elif defined(CONFIG_FAT_FILESYSTEM_ELM) && defined(CONFIG_FS_FATFS_LFN)
+#define MAX_FILE_NAME CONFIG_FS_FATFS_MAX_LFN
+#else
+#define MAX_FILE_NAME 12
+#endif
 typedef uint8_t fs_mode_t;
+struct fs_mount_t;
 #define FS_O_READ 0x01
 #define FS_O_WRITE 0x02
 #define FS_O_RDWR (FS_O_READ | FS_O_WRITE)
@@ -19,7 +31,7 @@ struct fs_dirent {
 };
 struct fs_file_t {
 	void *filep;
-	const void *mp;
+	const struct fs_mount_t *mp;
 	fs_mode_t flags;
 };
 static inline void fs_file_t_init(struct fs_file_t *zfp)

@@ -1,5 +1,9 @@
 #ifndef DECLS_FLASH_MAP_H_
 #define DECLS_FLASH_MAP_H_
+/* zephyrproject-rtos/zephyr include/zephyr/storage/flash_map.h @ 831f74162738 (no
+ * fa_device_id any more; fa_label with CONFIG_FLASH_MAP_LABELS). FIXED_PARTITION_* are
+ * devicetree macros there, reduced to fixed answers here.
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -7,11 +11,13 @@
 #include <zephyr/devicetree.h>
 struct flash_area {
 	uint8_t fa_id;
-	uint8_t fa_device_id;
 	uint16_t pad16;
 	off_t fa_off;
 	size_t fa_size;
 	const struct device *fa_dev;
+#if CONFIG_FLASH_MAP_LABELS
+	const char *fa_label;
+#endif
 };
 int flash_area_open(uint8_t id, const struct flash_area **fa);
 void flash_area_close(const struct flash_area *fa);
