@@ -5,8 +5,9 @@
  *
  * This header is the whole seam from Rust to Zephyr. It is the input of bindgen
  * (src/port_sys.rs is generated from it and checked in; ci/check-bindings.sh fails when
- * the generated file is stale). src/smp_port.c implements it over Zephyr's APIs, and
- * tests/port-double/ implements it over RAM for the host and link checks.
+ * the generated file is stale). src/smp_queue.c and src/smp_port_<subsystem>.c implement
+ * it over Zephyr's APIs, each subsystem's file built only with the groups that call it,
+ * and tests/port-double/ implements all of it over RAM for the host and link checks.
  *
  * Rules of the seam:
  *  - only fixed-width integers and pointer + length pairs cross it (no enums, no structs,
@@ -15,7 +16,7 @@
  *    on success). The codes are fixed here rather than taken from errno.h, whose values
  *    differ between C libraries (the host test double runs on glibc); the Zephyr glue maps
  *    errno values onto them in one function, and Rust turns them into a Result in one
- *    place (src/port.rs);
+ *    place (check() in src/port.rs);
  *  - every function is called from the SMP work queue thread only, one call at a time.
  */
 

@@ -3,7 +3,7 @@
  *
  * Link check for the MCU targets (ci/mcu.sh): references every entry point of smp_rs.h so
  * that the linked image holds what a Zephyr image would, with the RAM double standing in
- * for smp_port.c. It is linked, sized and not run.
+ * for the smp_port_*.c glue. It is linked, sized and not run.
  */
 
 #include "smp_port_double.h"
