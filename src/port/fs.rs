@@ -1,5 +1,5 @@
 //! The file system through `zephyr/fs/fs.h` (`src/smp_port_fs.c`), as the FS group's
-//! [`Fs`](smp::platform::Fs) platform.
+//! [`Fs`] platform.
 
 use smp::groups::fs::PATH_CAP;
 use smp::platform::{Fs, FsError, FsStat, Staged, UploadStart};

@@ -1,5 +1,5 @@
 //! Zephyr's settings subsystem (`src/smp_port_settings.c`), as the settings group's
-//! [`Settings`](smp::platform::Settings) platform.
+//! [`Settings`] platform.
 
 use smp::platform::{Settings, SettingsError};
 

@@ -1,5 +1,5 @@
 //! Zephyr's statistics (`zephyr/stats/stats.h`, `src/smp_port_stats.c`), as the stat
-//! group's [`Stats`](smp::platform::Stats) platform.
+//! group's [`Stats`] platform.
 
 use smp::platform::Stats;
 use smp::server::Error;
