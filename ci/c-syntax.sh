@@ -42,4 +42,29 @@ for cc_name in gcc arm; do
 		done
 	done
 done
+# os bootloader info: each MCUBOOT_BOOTLOADER_MODE choice of Zephyr's modules/Kconfig.mcuboot
+# and the enum mcuboot_mode value it must report (see src/smp_port_boot.c for the sources).
+modes=(SINGLE_APP:0 SWAP_SCRATCH:1 OVERWRITE_ONLY:2 SWAP_USING_MOVE:3 SWAP_WITHOUT_SCRATCH:3
+	DIRECT_XIP:4 DIRECT_XIP_WITH_REVERT:5 RAM_LOAD:6 RAM_LOAD_WITH_REVERT:6
+	FIRMWARE_UPDATER:7 SINGLE_APP_RAM_LOAD:8 SWAP_USING_OFFSET:9 NONE:-1)
+mkdir -p "$out/bootinfo"
+for entry in "${modes[@]}" ""; do
+	if [ -n "$entry" ]; then
+		name="${entry%%:*}" expect="${entry#*:}"
+		defs=(-DCONFIG_BOOTLOADER_MCUBOOT=1 -DEXPECT_MODE="$expect" -DEXPECT_NO_DOWNGRADE=1
+			-DCONFIG_MCUBOOT_BOOTLOADER_NO_DOWNGRADE=1)
+		[ "$name" != NONE ] && defs+=(-DCONFIG_MCUBOOT_BOOTLOADER_MODE_"$name"=1)
+	else
+		name="no MCUboot" defs=()
+	fi
+	if gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Itests/zephyr-decls -Iinclude -Isrc -include tests/zephyr-decls/autoconf-min.h \
+		"${defs[@]}" src/smp_port_boot.c tests/zephyr-decls/bootinfo_test.c \
+		-o "$out/bootinfo/test" && "$out/bootinfo/test"; then
+		echo "ok   [bootloader info] $name"
+	else
+		echo "FAIL [bootloader info] $name"
+		status=1
+	fi
+done
 exit "$status"
