@@ -8,15 +8,14 @@ use super::{check, check32, sys, PortError};
 
 /// Suffix of the staging file of an upload (invisible to clients).
 pub const STAGING_SUFFIX: &str = ".~smp";
-/// Suffix of the file recording an upload's announced total length.
-pub const TOTAL_SUFFIX: &str = ".~smpn";
-
 type PathBuf = heapless::String<{ PATH_CAP + 8 }>;
 
 fn fs_err(e: PortError) -> FsError {
     match e {
         PortError::NoEnt => FsError::NoEnt,
-        PortError::Inval | PortError::NameTooLong | PortError::IsDir => FsError::Inval,
+        PortError::Inval | PortError::NameTooLong => FsError::Inval,
+        // LittleFS's -EISDIR for an upload to (or a read of) a directory: Zephyr's fs_mgmt
+        // answers it as an unknown error (1), as the host device does.
         PortError::RoFs => FsError::RoFs,
         PortError::NotSup => FsError::NotSup,
         _ => FsError::Io,
@@ -67,35 +66,6 @@ fn rename(from: &str, to: &str) -> Result<(), PortError> {
         .map(|_| ())
 }
 
-/// Writes a whole small file.
-fn write_file(path: &str, data: &[u8]) -> Result<(), PortError> {
-    let h = open(
-        path,
-        sys::SMP_PORT_FS_WRITE | sys::SMP_PORT_FS_CREATE | sys::SMP_PORT_FS_TRUNC,
-    )?;
-    let r = write(h, 0, data);
-    let c = close(h);
-    r.and(c)
-}
-
-/// The total recorded for the upload to `path` (0 = unknown or none).
-fn recorded_total(path: &str) -> u64 {
-    let Ok(name) = with_suffix(path, TOTAL_SUFFIX) else {
-        return 0;
-    };
-    let Ok(h) = open(&name, sys::SMP_PORT_FS_READ) else {
-        return 0;
-    };
-    let mut b = [0u8; 8];
-    let n = read(h, 0, &mut b).unwrap_or(0);
-    let _ = close(h);
-    if n == b.len() {
-        u64::from_le_bytes(b)
-    } else {
-        0
-    }
-}
-
 /// An open file of [`ZephyrFs`].
 #[derive(Debug)]
 pub struct File {
@@ -106,9 +76,11 @@ pub struct File {
 
 /// Zephyr's file system (mounted by the application, e.g. LittleFS at `/lfs1`).
 ///
-/// Uploads are staged in `<name>.~smp`, their announced total in `<name>.~smpn`; a
-/// commit renames the staging file over the target, which LittleFS does atomically.
-/// Names ending in either suffix are refused, so clients never see staging files.
+/// An upload session is a staging file `<name>.~smp`, started empty ([`UploadStart::New`])
+/// or as a copy of the visible file ([`UploadStart::Resume`]: a staging file left by an
+/// earlier session is discarded, as LittleFS discards writes a reset cut off before their
+/// sync); a commit renames it over the target, which LittleFS does atomically, and a drop
+/// removes it. Names ending in the suffix are refused, so clients never see staging files.
 #[derive(Debug, Default)]
 pub struct ZephyrFs {
     _private: (),
@@ -121,7 +93,7 @@ impl ZephyrFs {
     }
 
     fn check_name(path: &str) -> Result<(), FsError> {
-        if path.ends_with(STAGING_SUFFIX) || path.ends_with(TOTAL_SUFFIX) {
+        if path.ends_with(STAGING_SUFFIX) {
             return Err(FsError::Inval);
         }
         Ok(())
@@ -155,47 +127,28 @@ impl Fs for ZephyrFs {
     fn open_upload(&mut self, path: &str, start: UploadStart) -> Result<(File, Staged), FsError> {
         Self::check_name(path)?;
         let staging = with_suffix(path, STAGING_SUFFIX)?;
-        let total_name = with_suffix(path, TOTAL_SUFFIX)?;
         let mut target = PathBuf::new();
         target.push_str(path).map_err(|_| FsError::Inval)?;
         let rw = sys::SMP_PORT_FS_READ | sys::SMP_PORT_FS_WRITE | sys::SMP_PORT_FS_CREATE;
+        let handle = open(&staging, rw | sys::SMP_PORT_FS_TRUNC).map_err(fs_err)?;
         let staged = match start {
-            UploadStart::New { total } => {
-                write_file(&total_name, &total.to_le_bytes()).map_err(fs_err)?;
-                let handle = open(&staging, rw | sys::SMP_PORT_FS_TRUNC).map_err(fs_err)?;
-                return Ok((
-                    File {
-                        handle,
-                        target: Some(target),
-                    },
-                    Staged { len: 0, total },
-                ));
-            }
-            UploadStart::Resume => match size(&staging) {
-                Ok(len) => Staged {
-                    len,
-                    total: recorded_total(path),
-                },
-                Err(PortError::NoEnt) => {
-                    // No unfinished upload: start from a copy of the visible file.
-                    let _ = unlink(&total_name);
-                    let handle = open(&staging, rw | sys::SMP_PORT_FS_TRUNC).map_err(fs_err)?;
-                    let copied = copy_into(path, handle);
-                    let closed = close(handle);
-                    let len = copied.and_then(|n| closed.map(|_| n)).map_err(fs_err)?;
-                    Staged { len, total: 0 }
-                }
-                Err(e) => return Err(fs_err(e)),
-            },
+            UploadStart::New { total } => Ok(Staged { len: 0, total }),
+            UploadStart::Resume => copy_into(path, handle).map(|len| Staged { len, total: 0 }),
         };
-        let handle = open(&staging, rw).map_err(fs_err)?;
-        Ok((
-            File {
-                handle,
-                target: Some(target),
-            },
-            staged,
-        ))
+        match staged {
+            Ok(staged) => Ok((
+                File {
+                    handle,
+                    target: Some(target),
+                },
+                staged,
+            )),
+            Err(e) => {
+                let _ = close(handle);
+                let _ = unlink(&staging);
+                Err(fs_err(e))
+            }
+        }
     }
 
     fn read(&mut self, file: &mut File, off: u64, buf: &mut [u8]) -> Result<usize, FsError> {
@@ -211,14 +164,15 @@ impl Fs for ZephyrFs {
 
     fn close(&mut self, file: File, commit: bool) -> Result<(), FsError> {
         let closed = close(file.handle).map_err(fs_err);
-        let (Some(target), true) = (file.target, commit) else {
+        let Some(target) = file.target else {
             return closed;
         };
-        closed?;
         let staging = with_suffix(&target, STAGING_SUFFIX)?;
-        rename(&staging, &target).map_err(fs_err)?;
-        let _ = unlink(&with_suffix(&target, TOTAL_SUFFIX)?);
-        Ok(())
+        if !commit || closed.is_err() {
+            let _ = unlink(&staging);
+            return closed;
+        }
+        rename(&staging, &target).map_err(fs_err)
     }
 }
 
