@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz smoke test: builds every target in fuzz/ with libFuzzer and runs each for a few
-# seconds from the committed seeds (SECONDS_PER_TARGET, default 8: six targets stay
-# under a minute). cargo-fuzz needs
-# nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain accept them.
+# seconds from the committed seeds (SECONDS_PER_TARGET, default 8: six targets stay under
+# a minute). cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain
+# accept them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOOLS=$PWD/.ci/tools

@@ -143,7 +143,9 @@ fn dispatch_seeds() -> BTreeMap<&'static str, Vec<u8>> {
     s.insert(
         "stat",
         session(&[
-            req(false, 2, 0, |e| e.str("name")?.str("smp_svr_stats").map(|_| ())),
+            req(false, 2, 0, |e| {
+                e.str("name")?.str("smp_svr_stats").map(|_| ())
+            }),
             req(false, 2, 0, |e| e.str("name")?.str("big").map(|_| ())),
             empty(false, 2, 1),
         ]),
@@ -211,7 +213,11 @@ fn dispatch_seeds() -> BTreeMap<&'static str, Vec<u8>> {
         "shell",
         session(&[
             req(true, 9, 0, |e| {
-                e.str("argv")?.begin_array()?.str("echo")?.str("hi")?.end()?;
+                e.str("argv")?
+                    .begin_array()?
+                    .str("echo")?
+                    .str("hi")?
+                    .end()?;
                 Ok(())
             }),
             req(true, 9, 0, |e| {
@@ -295,10 +301,15 @@ fn trailer_seeds() -> BTreeMap<String, Vec<u8>> {
             max_align: align,
             erased: 0xff,
         };
-        let cases: [(&str, &dyn Fn(&mut SharedFlash<F>, &mut SharedFlash<F>)); 4] = [
+        type Setup<'a> = &'a dyn Fn(&mut SharedFlash<F>, &mut SharedFlash<F>);
+        let cases: [(&str, Setup<'_>); 4] = [
             ("erased", &|_, _| {}),
-            ("test", &|_, sec| trailer::set_next(sec, &l, 0, false, false).unwrap()),
-            ("perm", &|_, sec| trailer::set_next(sec, &l, 0, false, true).unwrap()),
+            ("test", &|_, sec| {
+                trailer::set_next(sec, &l, 0, false, false).unwrap()
+            }),
+            ("perm", &|_, sec| {
+                trailer::set_next(sec, &l, 0, false, true).unwrap()
+            }),
             ("revert", &|pri, _| {
                 trailer::write_magic(pri, &l).unwrap();
                 trailer::write_copy_done(pri, &l).unwrap();
@@ -333,7 +344,10 @@ fn console_seeds(dispatch: &BTreeMap<&'static str, Vec<u8>>) -> BTreeMap<String,
         }
         s.insert(name.to_string(), out);
     }
-    s.insert("text".into(), b"help\r\nkernel uptime\necho a b\x7f\x7fc\r\n\x06x\x04\n".to_vec());
+    s.insert(
+        "text".into(),
+        b"help\r\nkernel uptime\necho a b\x7f\x7fc\r\n\x06x\x04\n".to_vec(),
+    );
     s
 }
 
@@ -347,7 +361,58 @@ fn write_dir<K: AsRef<str>>(root: &Path, target: &str, seeds: &BTreeMap<K, Vec<u
     println!("{target}: {} seeds", seeds.len());
 }
 
+/// The response checks are not vacuous: a good response passes, and each of a few broken
+/// copies of it (header length, sequence, an `err` in a v1 reply, a truncated map) fails.
+fn check_the_checks() {
+    let echo = req(true, 0, 0, |e| e.str("d")?.str("hello").map(|_| ()));
+    let mut rsp = Vec::new();
+    smp_fuzz::run_dispatch_with(&record(0, &echo), false, &mut |_, r| rsp = r.to_vec());
+    let h =
+        smp::wire::HeaderRepr::parse(&smp::wire::Header::new_checked(&echo[..]).unwrap()).unwrap();
+    smp_fuzz::check_response(&h, &rsp, smp_fuzz::BUF_SIZE);
+    let mut v1 = h;
+    v1.version = smp::wire::Version::V1;
+    let mut v1_err =
+        hex_rsp("03 00 00 13 00 00 00 00 bf 63 65 72 72 bf 65 67 72 6f 75 70 01 62 72 63 01 ff ff");
+    v1_err[6] = h.seq;
+    // The same `err` in an SMP v2 reply is fine.
+    let mut v2_err = v1_err.clone();
+    v2_err[0] = 0x0b;
+    smp_fuzz::check_response(&h, &v2_err, smp_fuzz::BUF_SIZE);
+    let broken: [(smp::wire::HeaderRepr, Vec<u8>); 4] = [
+        (h, {
+            let mut r = rsp.clone();
+            r[3] += 1;
+            r
+        }),
+        (h, {
+            let mut r = rsp.clone();
+            r[6] ^= 1;
+            r
+        }),
+        (v1, v1_err),
+        (h, {
+            let mut r = rsp[..rsp.len() - 1].to_vec();
+            r[3] -= 1;
+            r
+        }),
+    ];
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    for (i, (req, r)) in broken.iter().enumerate() {
+        let caught =
+            std::panic::catch_unwind(|| smp_fuzz::check_response(req, r, smp_fuzz::BUF_SIZE));
+        assert!(caught.is_err(), "broken response {i} passed the checks");
+    }
+    std::panic::set_hook(hook);
+}
+
+fn hex_rsp(s: &str) -> Vec<u8> {
+    smp::testing::hex(s).to_vec()
+}
+
 fn main() {
+    check_the_checks();
     let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let root = fuzz.join("seeds");
     let dispatch = dispatch_seeds();
