@@ -1,27 +1,11 @@
-//! Whole dispatch over fake platforms: any receive buffer gives responses or silence, never a
-//! panic, and every response is a well-formed SMP packet that fits the buffer.
+//! Dispatch over every group at once (OS, image, statistics, settings, file system, shell,
+//! enumeration, Zephyr basic) on the core's fakes, one session across all the records of an
+//! input (see `smp_fuzz`'s docs for the record format): uploads span chunks, files stay
+//! open between requests. Every response is checked (`smp_fuzz::check_response`), the file
+//! system never holds a name outside its root, at most one file is open and none is left
+//! open at the end, and no request changes the running images.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use smp::groups::os::OsGroup;
-use smp::server::{Config, Meta, Params, Server};
-use smp::testing::FakeOs;
 
-fuzz_target!(|data: &[u8]| {
-    let mut os = OsGroup::new(FakeOs::default(), Default::default());
-    let mut server: Server<'_, 4> = Server::new(Config {
-        params: Params {
-            buf_size: 512,
-            buf_count: 2,
-        },
-        support_v1: true,
-    });
-    server.register(&mut os).unwrap();
-    let mut tx = [0u8; 512];
-    server.process(Meta::default(), data, &mut tx, |rsp| {
-        assert!(rsp.len() >= 8 && rsp.len() <= 512);
-        let len = u16::from_be_bytes([rsp[2], rsp[3]]) as usize;
-        assert_eq!(len + 8, rsp.len());
-        assert!(rsp[0] & 0x07 == 1 || rsp[0] & 0x07 == 3);
-    });
-});
+fuzz_target!(|data: &[u8]| smp_fuzz::run_dispatch(data, false));
