@@ -405,6 +405,44 @@ static size_t load(const char *path, uint8_t *buf, size_t cap)
 	return n;
 }
 
+/* Uploads `size` bytes of `image` to image 0's secondary slot in chunks of `chunk` bytes, as
+ * a client does; returns 0 when every chunk is acknowledged with its end offset.
+ */
+static int upload_image(const uint8_t *image, size_t size, size_t chunk)
+{
+	uint8_t want[16];
+
+	for (size_t off = 0; off < size;) {
+		size_t len = size - off < chunk ? size - off : chunk;
+		struct cbor c = smp_start(req, sizeof(req), 2, 1, 1);
+		struct cbor w = {want, sizeof(want), 0};
+		size_t n;
+
+		cbor_head(&c, 5, off == 0 ? 4 : 2);
+		if (off == 0) {
+			cbor_text(&c, "image");
+			cbor_head(&c, 0, 0);
+			cbor_text(&c, "len");
+			cbor_head(&c, 0, size);
+		}
+		cbor_text(&c, "off");
+		cbor_head(&c, 0, off);
+		cbor_text(&c, "data");
+		cbor_bytes(&c, image + off, len);
+		n = roundtrip(req, smp_finish(&c));
+		off += len;
+		cbor_text(&w, "off");
+		cbor_head(&w, 0, off);
+		CHECK(n > 8 && find(tx + 8, n - 8, want, w.len) != NULL,
+		      "upload chunk ending at %zu not acknowledged", off);
+		if (n <= 8 || find(tx + 8, n - 8, want, w.len) == NULL) {
+			print_hex("response", tx, n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * The upgrade a client drives: with `running` in slot 0 (as MCUboot left it), upload
  * `update` (imgtool output), mark it for a test, reset (the double swaps like MCUboot),
@@ -413,9 +451,8 @@ static size_t load(const char *path, uint8_t *buf, size_t cap)
 static void test_image_upgrade(const char *running, const char *update)
 {
 	static uint8_t image[65536];
-	uint8_t want[16];
 	uint8_t hash[32];
-	size_t size, off = 0, n;
+	size_t size, n;
 	const uint8_t *h;
 
 	size = load(running, image, sizeof(image));
@@ -429,32 +466,8 @@ static void test_image_upgrade(const char *running, const char *update)
 		return;
 	}
 
-	while (off < size) {
-		size_t chunk = size - off < 512 ? size - off : 512;
-		struct cbor c = smp_start(req, sizeof(req), 2, 1, 1);
-		struct cbor w = {want, sizeof(want), 0};
-
-		cbor_head(&c, 5, off == 0 ? 4 : 2);
-		if (off == 0) {
-			cbor_text(&c, "image");
-			cbor_head(&c, 0, 0);
-			cbor_text(&c, "len");
-			cbor_head(&c, 0, size);
-		}
-		cbor_text(&c, "off");
-		cbor_head(&c, 0, off);
-		cbor_text(&c, "data");
-		cbor_bytes(&c, image + off, chunk);
-		n = roundtrip(req, smp_finish(&c));
-		off += chunk;
-		cbor_text(&w, "off");
-		cbor_head(&w, 0, off);
-		CHECK(n > 8 && find(tx + 8, n - 8, want, w.len) != NULL,
-		      "upload chunk ending at %zu not acknowledged", off);
-		if (n <= 8 || find(tx + 8, n - 8, want, w.len) == NULL) {
-			print_hex("response", tx, n);
-			return;
-		}
+	if (upload_image(image, size, 512) != 0) {
+		return;
 	}
 
 	/* Image state: slot 0 (running) then slot 1 (uploaded); take slot 1's hash. */

@@ -250,40 +250,6 @@ static void cost_echo(void)
 	       (unsigned long)(insns_since(t0) / n));
 }
 
-/* Uploads `size` bytes in chunks of `chunk` to image 0's secondary slot; returns 0 on success. */
-static int upload(const uint8_t *image, size_t size, size_t chunk)
-{
-	static uint8_t want[16];
-
-	for (size_t off = 0; off < size;) {
-		size_t len = size - off < chunk ? size - off : chunk;
-		struct cbor c = smp_start(req, sizeof(req), 2, 1, 1);
-		struct cbor w = {want, sizeof(want), 0};
-		size_t n;
-
-		cbor_head(&c, 5, off == 0 ? 4 : 2);
-		if (off == 0) {
-			cbor_text(&c, "image");
-			cbor_head(&c, 0, 0);
-			cbor_text(&c, "len");
-			cbor_head(&c, 0, size);
-		}
-		cbor_text(&c, "off");
-		cbor_head(&c, 0, off);
-		cbor_text(&c, "data");
-		cbor_bytes(&c, image + off, len);
-		n = roundtrip(req, smp_finish(&c));
-		off += len;
-		cbor_text(&w, "off");
-		cbor_head(&w, 0, off);
-		if (n <= 8 || find(tx + 8, n - 8, want, w.len) == NULL) {
-			print_hex("upload response", tx, n);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void cost_upload(const char *path)
 {
 	static uint8_t image[32 * 1024];
@@ -299,7 +265,7 @@ static void cost_upload(const char *path)
 		image[i] = (uint8_t)(i * 131u + 7u);
 	}
 	t0 = harness_ticks();
-	if (upload(image, sizeof(image), chunk) != 0) {
+	if (upload_image(image, sizeof(image), chunk) != 0) {
 		printf("cost: upload failed\n");
 		harness_exit(1);
 	}
