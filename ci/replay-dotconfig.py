@@ -46,12 +46,7 @@ inputs = list(fragments)
 work = tempfile.mkdtemp(prefix="replay-dotconfig-")
 if sysbuild:
     sb_values = {sb: v for sb, v, _ in check.sb_assignments(os.path.join(app, "sysbuild.conf"))}
-    lines = []
-    for sb, entry in model.sysbuild.items():
-        needed = entry.get("requires")
-        on = sb_values.get(sb) == "y" and (needed is None or sb_values.get(needed) == "y")
-        settings = entry.get("sets_app", {}) if on else entry.get("sets_app_off", {})
-        lines += [f"CONFIG_{k}={v}" for k, v in settings.items()]
+    lines = check.sysbuild_app_lines(model, sb_values)
     sb_fragment = os.path.join(work, "sysbuild.conf")
     with open(sb_fragment, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -206,6 +206,19 @@ def scenarios(app):
             yield name, platform, conf, dtc, bool(merged.get("sysbuild", False))
 
 
+def sysbuild_app_lines(model, sb_values):
+    """The CONFIG_ lines sysbuild sets in the application image for the SB_CONFIG_ values
+    `sb_values` (MAIN_image_default.cmake: each setting applies only under its `requires`,
+    the mode under SB_CONFIG_BOOTLOADER_MCUBOOT; `sets_app_off` applies otherwise)."""
+    lines = []
+    for sb, entry in model.sysbuild.items():
+        needed = entry.get("requires")
+        on = sb_values.get(sb) == "y" and (needed is None or sb_values.get(needed) == "y")
+        settings = entry.get("sets_app", {}) if on else entry.get("sets_app_off", {})
+        lines += [f"CONFIG_{k}={v}" for k, v in settings.items()]
+    return lines
+
+
 def check(app, model, name, platform, extra_conf, dtc, sysbuild):
     board = platform.replace("/", "_")
     errors = []
@@ -223,14 +236,7 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild):
             if sb not in model.sysbuild:
                 errors.append(f"sysbuild.conf:{n}: {sb} is not in upstream-symbols.yaml")
             sb_values[sb] = value
-        lines = []
-        for sb, entry in model.sysbuild.items():
-            # MAIN_image_default.cmake: each setting applies only under its `requires`
-            # (the mode under SB_CONFIG_BOOTLOADER_MCUBOOT); `sets_app_off` applies otherwise.
-            needed = entry.get("requires")
-            on = sb_values.get(sb) == "y" and (needed is None or sb_values.get(needed) == "y")
-            settings = entry.get("sets_app", {}) if on else entry.get("sets_app_off", {})
-            lines += [f"CONFIG_{k}={v}" for k, v in settings.items()]
+        lines = sysbuild_app_lines(model, sb_values)
         sb_fragment = tempfile.NamedTemporaryFile("w", suffix="-sysbuild.conf", delete=False)
         sb_fragment.write("\n".join(lines) + "\n")
         sb_fragment.close()
