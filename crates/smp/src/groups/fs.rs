@@ -232,6 +232,14 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         }
     }
 
+    /// When the open file becomes idle and [`FsGroup::poll`] closes it (`None`: no file
+    /// is open). Zephyr reschedules its idle-close work item at every access the same way.
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.open
+            .as_ref()
+            .map(|t| t.last_ms.saturating_add(self.config.idle_close_ms))
+    }
+
     /// Closes the open file (Zephyr's `fs_mgmt_cleanup`), keeping what an upload wrote.
     fn abandon(&mut self) {
         if let Some(t) = self.open.take() {
@@ -604,6 +612,10 @@ impl<F: Fs, const B: usize> Group for FsGroup<F, B> {
 
     fn poll(&mut self, now_ms: u64) {
         FsGroup::poll(self, now_ms);
+    }
+
+    fn next_deadline(&self) -> Option<u64> {
+        FsGroup::next_deadline(self)
     }
 
     fn v1_rc(&self, rc: u16) -> Rc {

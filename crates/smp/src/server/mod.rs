@@ -171,9 +171,15 @@ pub trait Group {
     fn handlers(&self) -> u8;
     /// Handles one request. Return [`Rc::NotSup`] for a command or op the group lacks.
     fn handle(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error>;
-    /// Called by the port when no request has arrived for a while, with the current time:
-    /// the place for timeouts (the FS group closes idle files here). Default: nothing.
+    /// Called by the port, with the current time, at the deadline [`Group::next_deadline`]
+    /// asked for (or at any other time): the place for timeouts (the FS group closes idle
+    /// files here). Default: nothing.
     fn poll(&mut self, _now_ms: u64) {}
+    /// The uptime in ms at which this group next needs [`Group::poll`], if any (the FS
+    /// group: when its open file becomes idle). Default: never.
+    fn next_deadline(&self) -> Option<u64> {
+        None
+    }
     /// Translates one of this group's error codes for an SMP v1 reply
     /// (`mg_translate_error`). The default maps everything to `rc` 1.
     fn v1_rc(&self, _rc: u16) -> Rc {
@@ -278,6 +284,12 @@ impl<'g, const N: usize> Server<'g, N> {
         for g in self.groups.iter_mut() {
             g.poll(now_ms);
         }
+    }
+
+    /// The earliest [`Group::next_deadline`] of the registered groups: the uptime in ms
+    /// at which the port should call [`Server::poll`] next (`None`: no timer pending).
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.groups.iter().filter_map(|g| g.next_deadline()).min()
     }
 
     /// Processes every SMP message in `rx`, calling `send` with each response packet

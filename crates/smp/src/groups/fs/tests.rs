@@ -681,3 +681,21 @@ fn a_restart_at_zero_starts_over() {
     assert!(!g.is_open());
     assert_eq!(g.fs().get("/lfs1/r"), Some(&b"wxyz"[..]));
 }
+
+/// The idle deadline moves with every access of the open file and is gone once it closes,
+/// so a port's timer closes it on time however much other traffic there is.
+#[test]
+fn next_deadline_follows_the_last_access() {
+    let mut g = group_with(&[]);
+    assert_eq!(g.next_deadline(), None);
+    run(&mut g, at(100), &up("/lfs1/d", 0, b"12", Some(4)));
+    assert_eq!(g.next_deadline(), Some(4100));
+    run(&mut g, at(900), &up("/lfs1/d", 2, b"3", None));
+    assert_eq!(g.next_deadline(), Some(4900));
+    g.poll(4899);
+    assert!(g.is_open());
+    g.poll(4900);
+    assert!(!g.is_open());
+    assert_eq!(g.next_deadline(), None);
+    assert_eq!(g.fs().get("/lfs1/d"), Some(&b"123"[..]));
+}
