@@ -63,6 +63,11 @@ impl Board {
         }
     }
 
+    /// When this boot began (uptime 0).
+    pub fn booted_at(&self) -> Instant {
+        self.boot
+    }
+
     /// Milliseconds since this boot.
     pub fn uptime_ms(&self) -> u64 {
         self.boot.elapsed().as_millis() as u64

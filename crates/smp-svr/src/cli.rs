@@ -75,8 +75,9 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(64..=65535))]
     pub buf_size: u32,
 
-    /// Number of SMP packet buffers (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT): requests
-    /// arriving while all are in use are dropped, as on a board.
+    /// Number of SMP packet buffers (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT), as `os mcumgr
+    /// params` reports it: how many requests a pipelining client may keep in flight.
+    /// Requests beyond it wait in the kernel's socket buffer, never dropped.
     #[arg(long, value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub buf_count: u32,

@@ -1,23 +1,24 @@
 //! The serial console: SMP frames and a text shell on one line, as on a Zephyr console.
 //!
 //! Bytes from the line go through the serial codec: SMP lines (`06 09` / `04 14` … `\n`)
-//! become packets for the work queue, everything else is shell input, echoed and edited
+//! become packets for the SMP core, everything else is shell input, echoed and edited
 //! like Zephyr's shell does. Responses are written as whole framed lines, never interleaved
 //! with shell output.
+//!
+//! A console has two halves the event loop drives: [`ConsoleIn`] decodes what the line
+//! delivers, [`ConsoleOut`] queues what the device writes and sends it without ever
+//! blocking the loop (the file descriptor is non-blocking; what the line cannot take yet
+//! waits in the queue until the descriptor is writable again).
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::termios::{self, SetArg};
 use smp::codec::raw;
 use smp::codec::serial::{self, Decoder, Event};
-
-use crate::device::{log_packet, Job, Queue, Reply};
-use crate::stats::TransportStats;
 
 /// The shell prompt.
 pub const PROMPT: &str = "uart:~$ ";
@@ -25,27 +26,39 @@ pub const PROMPT: &str = "uart:~$ ";
 /// Longest shell line kept (Zephyr's `CONFIG_SHELL_CMD_BUFF_SIZE` default is 256).
 const MAX_LINE: usize = 255;
 
-/// The writing side of a console.
-pub struct Console {
+/// Output a console queues before it stops reading its input: a client that sends
+/// requests without reading the responses is throttled instead of growing the queue.
+pub const OUTPUT_HIGH_WATER: usize = 64 * 1024;
+
+/// Output a console queues at most. Beyond it (nobody has read the line for a long time:
+/// boot banners and echo piling up) new output is discarded, as a UART's bytes are when
+/// nobody listens.
+const OUTPUT_MAX: usize = 1024 * 1024;
+
+/// The writing half of a console.
+pub struct ConsoleOut {
     name: String,
-    out: Mutex<File>,
+    file: File,
     raw: bool,
+    /// Bytes not yet taken by the line; `queue[sent..]` is still to go.
+    queue: Vec<u8>,
+    sent: usize,
+    /// Bytes discarded because the queue was full (logged once per overflow).
+    discarded: u64,
 }
 
-impl Console {
-    /// A console writing to `out`. A raw console (`CONFIG_MCUMGR_TRANSPORT_RAW_UART`)
-    /// carries bare SMP packets and no shell.
-    pub fn new(name: impl Into<String>, out: File, raw: bool) -> Self {
-        Console {
+impl ConsoleOut {
+    /// A console writing to `file` (made non-blocking by the event loop). A raw console
+    /// (`CONFIG_MCUMGR_TRANSPORT_RAW_UART`) carries bare SMP packets and no shell.
+    pub fn new(name: impl Into<String>, file: File, raw: bool) -> Self {
+        ConsoleOut {
             name: name.into(),
-            out: Mutex::new(out),
+            file,
             raw,
+            queue: Vec::new(),
+            sent: 0,
+            discarded: 0,
         }
-    }
-
-    /// Whether this console speaks the raw protocol.
-    pub fn is_raw(&self) -> bool {
-        self.raw
     }
 
     /// The console's name (for logs).
@@ -53,30 +66,101 @@ impl Console {
         &self.name
     }
 
-    fn write_all(&self, bytes: &[u8]) {
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
-            log::debug!("{}: write failed: {e}", self.name);
+    /// Bytes queued and not yet written.
+    pub fn backlog(&self) -> usize {
+        self.queue.len() - self.sent
+    }
+
+    /// Queues `bytes` whole (or not at all when the queue is full), then writes what the
+    /// line takes now.
+    fn push(&mut self, bytes: &[u8]) {
+        if self.backlog() + bytes.len() > OUTPUT_MAX {
+            if self.discarded == 0 {
+                log::warn!("{}: nobody reads the console: output discarded", self.name);
+            }
+            self.discarded += bytes.len() as u64;
+            return;
         }
+        self.queue.extend_from_slice(bytes);
+        self.flush();
+    }
+
+    /// Writes queued bytes until the line would block. Returns whether anything is left.
+    pub fn flush(&mut self) -> bool {
+        while self.sent < self.queue.len() {
+            match self.file.write(&self.queue[self.sent..]) {
+                Ok(0) => break,
+                Ok(n) => self.sent += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    log::debug!("{}: write failed: {e}", self.name);
+                    // The line is gone (a hung-up tty): what was queued cannot be sent.
+                    self.sent = self.queue.len();
+                }
+            }
+        }
+        if self.sent == self.queue.len() {
+            self.queue.clear();
+            self.sent = 0;
+            if self.discarded > 0 {
+                log::info!(
+                    "{}: output resumed ({} bytes were discarded)",
+                    self.name,
+                    self.discarded
+                );
+                self.discarded = 0;
+            }
+        }
+        self.backlog() > 0
     }
 
     /// Writes shell text (nothing on a raw console, which has no shell).
-    pub fn write_text(&self, s: &str) {
+    pub fn write_text(&mut self, s: &str) {
         if !self.raw {
-            self.write_all(s.as_bytes());
+            self.push(s.as_bytes());
         }
     }
 
-    /// Writes one SMP packet: as framed lines in one write, or bare on a raw console.
-    pub fn write_smp(&self, packet: &[u8]) {
+    /// The line.
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Writes shell echo bytes (nothing on a raw console).
+    pub fn write_echo(&mut self, b: &[u8]) {
+        if !self.raw && !b.is_empty() {
+            self.push(b);
+        }
+    }
+
+    /// Writes one SMP packet: as framed lines queued at once, or bare on a raw console.
+    pub fn write_smp(&mut self, packet: &[u8]) {
         if self.raw {
-            self.write_all(packet);
+            self.push(packet);
             return;
         }
-        let mut lines = Vec::with_capacity(packet.len() * 4 / 3 + 64);
-        serial::encode(packet, |l| lines.extend_from_slice(l));
-        self.write_all(&lines);
+        let need = packet.len() * 4 / 3 + 64;
+        if self.backlog() + need > OUTPUT_MAX {
+            // Too big to queue: let push() count and log the discard.
+            self.push(&vec![0; need]);
+            return;
+        }
+        serial::encode(packet, |l| self.queue.extend_from_slice(l));
+        self.flush();
     }
+}
+
+/// What a console's input produced.
+pub enum ConsoleEvent<'a> {
+    /// A complete SMP packet.
+    Packet(&'a [u8]),
+    /// A shell line, without its terminator.
+    Line(String),
+    /// A frame that could not be decoded (or did not fit the buffer) was dropped.
+    Dropped(&'static str),
+    /// The shell's echo of what was typed, to write back on the console.
+    Echo(&'a [u8]),
 }
 
 /// Lines the shell remembers for the arrow keys.
@@ -100,7 +184,7 @@ enum Esc {
 /// Up/Down (or Ctrl-P/Ctrl-N) walk the history of entered lines. Unlike Zephyr's, the
 /// cursor stays at the end of the line: Left/Right, Home/End are ignored.
 #[derive(Default)]
-struct LineEditor {
+pub struct LineEditor {
     line: String,
     last_cr: bool,
     esc: Esc,
@@ -234,119 +318,112 @@ impl LineEditor {
 /// (`CONFIG_MCUMGR_TRANSPORT_RAW_UART_INPUT_TIMEOUT`).
 const RAW_IDLE_RESET: Duration = Duration::from_millis(500);
 
-/// What a console's reader thread shares with the rest of the device.
-struct Rx {
-    console: Arc<Console>,
-    transport: u8,
-    queue: Queue,
-    stats: TransportStats,
+/// The reading half of a console: the decoder of the line discipline.
+pub enum ConsoleIn {
+    /// SMP frames and shell text on one line.
+    Framed {
+        /// The serial codec.
+        decoder: Decoder<Vec<u8>>,
+        /// The shell's line editor.
+        editor: Box<LineEditor>,
+    },
+    /// Bare SMP packets.
+    Raw {
+        /// The raw codec.
+        decoder: raw::Decoder<Vec<u8>>,
+        /// When the last bytes arrived.
+        last: Instant,
+    },
 }
 
-impl Rx {
-    /// Queues a received SMP packet for the work queue; its responses come back here.
-    fn packet(&self, p: &[u8]) {
-        self.stats.rx(p.len());
-        log_packet("<-", self.transport, p);
-        self.queue.submit(Job::Smp {
-            transport: self.transport,
-            data: p.to_vec(),
-            reply: Reply::Console(self.console.clone()),
-            stats: self.stats.clone(),
-        });
-    }
-
-    /// Counts and logs a dropped frame.
-    fn dropped(&self, what: &str) {
-        self.stats.dropped();
-        log::warn!("{}: {what} dropped", self.console.name());
-    }
-
-    /// Runs the reader thread: `on_bytes` gets every chunk read from `input`.
-    fn spawn(self, mut input: File, mut on_bytes: impl FnMut(&Rx, &[u8]) + Send + 'static) {
-        std::thread::Builder::new()
-            .name(format!("console_rx{}", self.transport))
-            .spawn(move || {
-                let mut buf = [0u8; 4096];
-                loop {
-                    match input.read(&mut buf) {
-                        Ok(0) | Err(_) => {
-                            // A PTY master reads EIO/EOF while no client holds the line open.
-                            std::thread::sleep(Duration::from_millis(20));
-                        }
-                        Ok(n) => on_bytes(&self, &buf[..n]),
-                    }
-                }
-            })
-            .expect("spawn console thread");
-    }
-}
-
-/// Starts the reader thread of a console: framed SMP lines and shell text, or bare SMP
-/// packets on a raw console.
-pub fn spawn_reader(
-    console: Arc<Console>,
-    input: File,
-    transport: u8,
-    buf_size: usize,
-    queue: Queue,
-    stats: TransportStats,
-) {
-    let raw = console.is_raw();
-    let rx = Rx {
-        console,
-        transport,
-        queue,
-        stats,
-    };
-    if raw {
-        let mut decoder = raw::Decoder::new(vec![0u8; buf_size]);
-        let mut last = std::time::Instant::now();
-        rx.spawn(input, move |rx, bytes| {
-            if last.elapsed() > RAW_IDLE_RESET {
-                decoder.reset();
+impl ConsoleIn {
+    /// The decoder for a console with `buf_size`-byte SMP buffers.
+    pub fn new(raw: bool, buf_size: usize) -> Self {
+        if raw {
+            ConsoleIn::Raw {
+                decoder: raw::Decoder::new(vec![0u8; buf_size]),
+                last: Instant::now(),
             }
-            last = std::time::Instant::now();
-            for &b in bytes {
-                match decoder.push(b) {
-                    raw::Event::Packet => rx.packet(decoder.packet()),
-                    raw::Event::Dropped => rx.dropped("raw packet"),
-                    raw::Event::None => {}
-                }
-            }
-        });
-        return;
-    }
-    let mut decoder = Decoder::new(vec![0u8; buf_size]);
-    let mut editor = LineEditor::default();
-    rx.spawn(input, move |rx, bytes| {
-        let mut echo = Vec::new();
-        for &b in bytes {
-            match decoder.push(b) {
-                Event::Text(t) => {
-                    if let Some(line) = editor.push(t, &mut echo) {
-                        flush_echo(&rx.console, &mut echo);
-                        rx.queue.submit(Job::Shell {
-                            console: rx.console.clone(),
-                            line,
-                        });
-                    }
-                }
-                Event::Packet => {
-                    flush_echo(&rx.console, &mut echo);
-                    rx.packet(decoder.packet());
-                }
-                Event::Dropped => rx.dropped("malformed SMP frame"),
-                Event::None => {}
+        } else {
+            ConsoleIn::Framed {
+                decoder: Decoder::new(vec![0u8; buf_size]),
+                editor: Box::default(),
             }
         }
-        flush_echo(&rx.console, &mut echo);
-    });
+    }
+
+    /// Forgets a half-received frame or line (the board went down).
+    pub fn reset(&mut self, buf_size: usize) {
+        let raw = matches!(self, ConsoleIn::Raw { .. });
+        let history = match self {
+            ConsoleIn::Framed { editor, .. } => std::mem::take(&mut editor.history),
+            ConsoleIn::Raw { .. } => Vec::new(),
+        };
+        *self = ConsoleIn::new(raw, buf_size);
+        if let ConsoleIn::Framed { editor, .. } = self {
+            editor.history = history;
+        }
+    }
+
+    /// Decodes `bytes` into packets, lines, drops and the shell's echo, in line order.
+    pub fn feed(&mut self, bytes: &[u8], mut sink: impl FnMut(ConsoleEvent<'_>)) {
+        match self {
+            ConsoleIn::Raw { decoder, last } => {
+                if last.elapsed() > RAW_IDLE_RESET {
+                    decoder.reset();
+                }
+                *last = Instant::now();
+                for &b in bytes {
+                    match decoder.push(b) {
+                        raw::Event::Packet => sink(ConsoleEvent::Packet(decoder.packet())),
+                        raw::Event::Dropped => sink(ConsoleEvent::Dropped("raw packet")),
+                        raw::Event::None => {}
+                    }
+                }
+            }
+            ConsoleIn::Framed { decoder, editor } => {
+                let mut echo = Vec::new();
+                let flush = |echo: &mut Vec<u8>, sink: &mut dyn FnMut(ConsoleEvent<'_>)| {
+                    if !echo.is_empty() {
+                        sink(ConsoleEvent::Echo(echo));
+                        echo.clear();
+                    }
+                };
+                for &b in bytes {
+                    match decoder.push(b) {
+                        Event::Text(t) => {
+                            if let Some(line) = editor.push(t, &mut echo) {
+                                flush(&mut echo, &mut sink);
+                                sink(ConsoleEvent::Line(line));
+                            }
+                        }
+                        Event::Packet => {
+                            flush(&mut echo, &mut sink);
+                            sink(ConsoleEvent::Packet(decoder.packet()));
+                        }
+                        Event::Dropped => sink(ConsoleEvent::Dropped("malformed SMP frame")),
+                        Event::None => {}
+                    }
+                }
+                flush(&mut echo, &mut sink);
+            }
+        }
+    }
 }
 
-fn flush_echo(console: &Console, echo: &mut Vec<u8>) {
-    if !echo.is_empty() {
-        console.write_all(echo);
-        echo.clear();
+/// Reads what `src` holds now into `buf`: `Ok(None)` when nothing is left (would block,
+/// end of file, or a line without a peer).
+pub fn read_some(mut src: impl Read, buf: &mut [u8]) -> io::Result<Option<usize>> {
+    loop {
+        return match src.read(buf) {
+            Ok(0) => Ok(None),
+            Ok(n) => Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            // A PTY master reads EIO while no client holds the line open.
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => Ok(None),
+            Err(e) => Err(e),
+        };
     }
 }
 
@@ -482,7 +559,7 @@ mod tests {
         let link = dir.path().join("tty");
         let pty = open_pty(&link).unwrap();
         assert_eq!(std::fs::read_link(&link).unwrap(), pty.slave_path);
-        let console = Console::new("pty", pty.master.try_clone().unwrap(), false);
+        let mut console = ConsoleOut::new("pty", pty.master.try_clone().unwrap(), false);
         let mut client = std::fs::OpenOptions::new()
             .read(true)
             .write(true)

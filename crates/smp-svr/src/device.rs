@@ -1,16 +1,12 @@
-//! The device: one SMP work queue that every transport feeds, and the boot loop that
-//! rebuilds the device at every reset.
+//! The device: the boot loop that rebuilds it at every reset, and one boot of it as the
+//! [`Engine`] drives it.
 //!
-//! As on Zephyr, all transports hand complete packets to one work-queue thread, so the core
-//! is entered by one thread at a time and responses keep request order. The queue holds at
-//! most `buf_count` packets; a packet arriving while it is full is dropped, as a board drops
-//! a datagram when no net_buf is free.
+//! Every transport's packets reach the core on the engine's one thread, as on Zephyr
+//! they reach it on the one SMP work queue: the core is entered by one request at a time
+//! and responses keep request order.
 
-use std::net::{SocketAddr, UdpSocket};
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use smp::groups::basic::BasicGroup;
@@ -26,13 +22,13 @@ use smp::server::{Config, Meta, Params, Server};
 
 use crate::board::{Board, Identity, Persist};
 use crate::boot::{self, BootConfig, Install, Outcome};
-use crate::console::Console;
+use crate::engine::{Device, Ended, Engine, Flow, Input, Outputs};
 use crate::flash::{Geometry, Partitions};
 use crate::fs::HostFs;
 use crate::os::HostOs;
 use crate::settings::{FileSettings, SettingsStorage};
 use crate::shell::HostShell;
-use crate::stats::{HostStats, TransportStats};
+use crate::stats::HostStats;
 
 /// Delay between the reset response and the reset (`CONFIG_MCUMGR_GRP_OS_RESET_MS`).
 pub const RESET_DELAY: Duration = Duration::from_millis(250);
@@ -42,85 +38,6 @@ pub const MAX_GROUPS: usize = 16;
 
 /// Download chunk buffer of the FS group: the chunk is `min(buf_size - 50, this)`.
 const FS_CHUNK: usize = 65_536;
-
-/// How often the work queue wakes up without work, to close idle files.
-const IDLE_POLL: Duration = Duration::from_millis(500);
-
-/// Where a response goes.
-#[derive(Clone)]
-pub enum Reply {
-    /// Back to a UDP peer.
-    Udp {
-        /// The socket the request came in on.
-        sock: Arc<UdpSocket>,
-        /// The request's source.
-        peer: SocketAddr,
-    },
-    /// Back onto a serial console, framed.
-    Console(Arc<Console>),
-}
-
-impl Reply {
-    fn send(&self, packet: &[u8]) {
-        match self {
-            Reply::Udp { sock, peer } => {
-                if let Err(e) = sock.send_to(packet, peer) {
-                    log::warn!("udp send to {peer} failed: {e}");
-                }
-            }
-            Reply::Console(c) => c.write_smp(packet),
-        }
-    }
-}
-
-/// Work for the SMP work queue.
-pub enum Job {
-    /// An SMP packet (or several back to back) from a transport.
-    Smp {
-        /// Transport number.
-        transport: u8,
-        /// The received bytes.
-        data: Vec<u8>,
-        /// Where the responses go.
-        reply: Reply,
-        /// The transport's counters.
-        stats: TransportStats,
-    },
-    /// A line typed on a console's shell.
-    Shell {
-        /// The console it came from.
-        console: Arc<Console>,
-        /// The line, without its terminator.
-        line: String,
-    },
-}
-
-/// The sending side of the work queue, shared by every transport.
-#[derive(Clone)]
-pub struct Queue {
-    tx: SyncSender<Job>,
-}
-
-impl Queue {
-    /// Wraps the sender of a bounded channel.
-    pub fn new(tx: SyncSender<Job>) -> Self {
-        Queue { tx }
-    }
-
-    /// Queues a job, dropping it when every buffer is in use.
-    pub fn submit(&self, job: Job) {
-        match self.tx.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(job)) => {
-                log::warn!("all SMP buffers busy: packet dropped");
-                if let Job::Smp { stats, .. } = job {
-                    stats.dropped();
-                }
-            }
-            Err(TrySendError::Disconnected(_)) => {}
-        }
-    }
-}
 
 /// Everything the device needs to boot.
 pub struct DeviceConfig {
@@ -142,8 +59,6 @@ pub struct DeviceConfig {
     pub image: Option<PathBuf>,
     /// Image group options.
     pub img: img::Config,
-    /// Consoles that print the boot banner and prompt.
-    pub consoles: Vec<Arc<Console>>,
     /// The state directory (settings live here).
     pub state: PathBuf,
     /// The file-system root served as /lfs1.
@@ -155,24 +70,6 @@ pub struct DeviceConfig {
     pub rtc_from_host: bool,
     /// The roots settings handlers registered (`--settings-root`).
     pub settings_roots: Vec<String>,
-    /// Told after every boot (banner printed, groups registered), and of a failure.
-    pub events: std::sync::mpsc::Sender<Event>,
-}
-
-/// What the device thread tells the main thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// A boot finished: every group answers. The boot number counts every boot of the state
-    /// directory.
-    Ready {
-        /// Boot number (1 for the first boot of a fresh state directory).
-        boot: u32,
-    },
-    /// The device stopped: it cannot boot, or its storage failed. The text says why and
-    /// what to do.
-    Failed(String),
-    /// SIGINT or SIGTERM arrived (sent by the main thread's signal watcher).
-    Signal(i32),
 }
 
 /// The file in the state directory that counts boots.
@@ -193,22 +90,17 @@ fn write_boots(state: &std::path::Path, n: u32) -> std::io::Result<()> {
     std::fs::rename(&tmp, state.join(BOOTS_FILE))
 }
 
-/// Runs the device until the queue closes: boots, serves, and boots again after every reset.
-/// A failure (the device cannot boot, its storage cannot be opened) is sent as
-/// [`Event::Failed`].
+/// Runs the device on `engine` until a signal stops it (returns the signal): boots, serves,
+/// and boots again after every reset. `ready` is told each boot's number once every group
+/// answers. A failure (the device cannot boot, its storage cannot be opened) is returned as
+/// what happened and what to do.
 ///
 /// `W` and `E` are the flash write and erase granularity.
-pub fn run<const W: usize, const E: usize>(mut cfg: DeviceConfig, rx: Receiver<Job>) {
-    let events = cfg.events.clone();
-    if let Err(e) = run_inner::<W, E>(&mut cfg, &rx) {
-        let _ = events.send(Event::Failed(e));
-    }
-}
-
-fn run_inner<const W: usize, const E: usize>(
+pub fn run<const W: usize, const E: usize>(
     cfg: &mut DeviceConfig,
-    rx: &Receiver<Job>,
-) -> Result<(), String> {
+    engine: &mut Engine,
+    ready: &mut dyn FnMut(u32),
+) -> Result<i32, String> {
     let persist = Rc::new(Persist::default());
     persist.rtc_valid.set(cfg.rtc_from_host);
     persist.boots.set(read_boots(&cfg.state));
@@ -252,8 +144,14 @@ fn run_inner<const W: usize, const E: usize>(
         None => {}
     }
     loop {
-        if !boot_and_serve(cfg, &parts, &persist, rx, &hint)? {
-            return Ok(());
+        match boot_and_serve(cfg, &parts, &persist, engine, ready, &hint)? {
+            Ended::Signal(sig) => return Ok(sig),
+            Ended::Reset => {
+                std::thread::sleep(RESET_DELAY);
+                // The board goes down: whatever arrived meanwhile is lost.
+                engine.discard_input();
+                log::info!("resetting");
+            }
         }
     }
 }
@@ -283,14 +181,15 @@ fn flash_hint(cfg: &DeviceConfig, ignored: Option<&std::path::Path>) -> String {
 }
 
 /// One boot of the device: builds every group over the host platforms and serves requests
-/// until a reset (returns `Ok(true)`) or until the queue closes (`Ok(false)`).
+/// until a reset or a signal.
 fn boot_and_serve<const W: usize, const E: usize>(
     cfg: &mut DeviceConfig,
     parts: &Partitions<W, E>,
     persist: &Rc<Persist>,
-    rx: &Receiver<Job>,
+    engine: &mut Engine,
+    ready: &mut dyn FnMut(u32),
     hint: &str,
-) -> Result<bool, String> {
+) -> Result<Ended, String> {
     // The bootloader runs first: swaps, reverts, rejections.
     let boots = boot::reset(parts, &cfg.boot).map_err(|e| format!("MCUboot: {e}"))?;
     let mut identity = cfg.identity.clone();
@@ -365,7 +264,7 @@ fn boot_and_serve<const W: usize, const E: usize>(
     let mut enum_grp = EnumGroup::new();
     let mut basic = BasicGroup::new(SettingsStorage::new(&cfg.state));
     // The console's shell: the same command table as the shell group's.
-    let mut console_shell = HostShell::new(board.clone());
+    let console_shell = HostShell::new(board.clone());
 
     let mut server: Server<'_, MAX_GROUPS> = Server::new(Config {
         params: cfg.params,
@@ -388,67 +287,104 @@ fn boot_and_serve<const W: usize, const E: usize>(
             .register(g)
             .map_err(|_| "group registry full: raise MAX_GROUPS".to_string())?;
     }
-    for c in &cfg.consoles {
-        c.write_text(&format!(
-            "*** Booting Zephyr OS build smp-svr v{} ***\r\n{}",
-            env!("CARGO_PKG_VERSION"),
-            crate::console::PROMPT
-        ));
+    let out = engine.outputs();
+    for c in 0..out.consoles() {
+        out.console_text(
+            c,
+            &format!(
+                "*** Booting Zephyr OS build smp-svr v{} ***\r\n{}",
+                env!("CARGO_PKG_VERSION"),
+                crate::console::PROMPT
+            ),
+        );
     }
 
-    let _ = cfg.events.send(Event::Ready { boot: boot_no });
-    let mut tx = vec![0u8; cfg.params.buf_size as usize];
-    let mut progress = Progress::default();
-    loop {
-        let job = match rx.recv_timeout(IDLE_POLL) {
-            Ok(job) => job,
-            Err(RecvTimeoutError::Timeout) => {
-                server.poll(board.uptime_ms());
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => return Ok(false),
-        };
-        match job {
-            Job::Smp {
+    ready(boot_no);
+    let board_boot = board.booted_at();
+    let mut booted = Booted {
+        server,
+        board,
+        console_shell,
+        stats: cfg.stats.clone(),
+        tx: vec![0u8; cfg.params.buf_size as usize],
+        progress: Progress::default(),
+        boot: board_boot,
+    };
+    engine
+        .serve(&mut booted)
+        .map_err(|e| format!("event loop failed: {e}"))
+}
+
+/// One boot of the device, as the engine drives it.
+struct Booted<'a> {
+    server: Server<'a, MAX_GROUPS>,
+    board: Rc<Board>,
+    console_shell: HostShell,
+    stats: HostStats,
+    /// The response buffer, reused by every request.
+    tx: Vec<u8>,
+    progress: Progress,
+    /// When `board.uptime_ms()` was 0 (turns the core's deadlines into instants).
+    boot: Instant,
+}
+
+impl Booted<'_> {
+    /// What the device does after each input: a requested reset ends the boot.
+    fn flow(&self) -> Flow {
+        if self.board.pending_reset().is_some() {
+            Flow::Reset
+        } else {
+            Flow::Continue
+        }
+    }
+}
+
+impl Device for Booted<'_> {
+    fn input(&mut self, out: &mut Outputs, input: Input<'_>) -> Flow {
+        match input {
+            Input::Smp {
                 transport,
                 data,
-                reply,
-                stats,
+                peer,
             } => {
                 let meta = Meta {
                     transport,
-                    now_ms: board.uptime_ms(),
+                    now_ms: self.board.uptime_ms(),
                 };
-                progress.request(&data);
-                let out = server.process(meta, &data, &mut tx, |rsp| {
+                self.progress.request(data);
+                let progress = &mut self.progress;
+                let result = self.server.process(meta, data, &mut self.tx, |rsp| {
                     progress.response(rsp);
                     log_packet("->", transport, rsp);
-                    stats.tx(rsp.len());
-                    reply.send(rsp);
+                    out.send(peer, rsp);
                 });
-                if out.aborted {
-                    stats.error();
+                if result.aborted {
+                    out.error(peer);
                 }
-                cfg.stats.record_groups(server.groups());
+                self.stats.record_groups(self.server.groups());
             }
-            Job::Shell { console, line } => {
-                let mut out = String::new();
-                let rc = console_shell.exec(&line, &mut out);
+            Input::Line { console, line } => {
+                let mut text = String::new();
+                let rc = self.console_shell.exec(&line, &mut text);
                 log::debug!("shell `{line}` -> {rc}");
                 // A reboot prints no prompt: the next one follows the boot banner.
-                if board.pending_reset().is_none() {
-                    out.push_str(crate::console::PROMPT);
+                if self.board.pending_reset().is_none() {
+                    text.push_str(crate::console::PROMPT);
                 }
-                console.write_text(&out);
+                out.console_text(console, &text);
             }
         }
-        if board.pending_reset().is_some() {
-            std::thread::sleep(RESET_DELAY);
-            // The board goes down: whatever arrived meanwhile is lost.
-            while rx.try_recv().is_ok() {}
-            log::info!("resetting");
-            return Ok(true);
-        }
+        self.flow()
+    }
+
+    fn deadline(&self) -> Option<Instant> {
+        let ms = self.server.next_deadline()?;
+        Some(self.boot + Duration::from_millis(ms))
+    }
+
+    fn timer(&mut self, _out: &mut Outputs) -> Flow {
+        self.server.poll(self.board.uptime_ms());
+        self.flow()
     }
 }
 

@@ -6,6 +6,7 @@ mod civil;
 mod cli;
 mod console;
 mod device;
+mod engine;
 mod flash;
 mod fs;
 mod os;
@@ -19,16 +20,14 @@ use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
 use nix::fcntl::{Flock, FlockArg};
-use signal_hook::consts::{SIGINT, SIGTERM};
 use smp::server::Params;
 
 use crate::board::Identity;
-use crate::console::Console;
-use crate::device::{DeviceConfig, Queue};
+use crate::device::DeviceConfig;
+use crate::engine::Engine;
 
 fn main() -> ExitCode {
     let args = cli::Args::parse();
@@ -266,8 +265,8 @@ fn run(args: cli::Args) -> Result<(), String> {
         log::warn!("--key without --image: the built-in image is unsigned and will not boot on a blank state");
     }
     // Before anything can announce readiness: a signal must always mean a clean stop.
-    let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
+    let mut engine = Engine::new(args.buf_size as usize)
+        .map_err(|e| format!("cannot start the event loop: {e}"))?;
     let _lock = lock_state(&args.state)?;
     log::info!(
         "smp-svr {} starting: state {}, buf_size {}, buf_count {}",
@@ -277,9 +276,6 @@ fn run(args: cli::Args) -> Result<(), String> {
         args.buf_count
     );
     let stats = stats::HostStats::new();
-    let (tx, rx) = std::sync::mpsc::sync_channel(args.buf_count as usize);
-    let queue = Queue::new(tx);
-    let buf_size = args.buf_size as usize;
     let mut next_transport = 0u8;
 
     // UDP.
@@ -300,8 +296,14 @@ fn run(args: cli::Args) -> Result<(), String> {
                 let local = sock.local_addr().map_err(|e| e.to_string())?;
                 log::info!("udp transport t{next_transport} on {local}");
                 announce(&format!("udp {local}"));
-                let ts = stats.add_transport(&format!("smp_udp{next_transport}"));
-                udp::spawn(sock, next_transport, buf_size, queue.clone(), ts);
+                let stats = stats.add_transport(&format!("smp_udp{next_transport}"));
+                engine
+                    .add_udp(udp::UdpPort {
+                        sock,
+                        transport: next_transport,
+                        stats,
+                    })
+                    .map_err(|e| format!("cannot serve udp {local}: {e}"))?;
                 next_transport += 1;
             }
             Err(e) if !explicit && addr.is_ipv6() => {
@@ -318,15 +320,13 @@ fn run(args: cli::Args) -> Result<(), String> {
     }
 
     // Serial consoles.
-    let mut consoles = Vec::new();
+    let mut consoles = 0;
     let mut _ptys = Vec::new();
     let mut links = Links(Vec::new());
     if let Some(link) = &args.pty {
         let pty = console::open_pty(link)
             .map_err(|e| format!("cannot open pty for {}: {e}", link.display()))?;
-        let out = pty.master.try_clone().map_err(|e| e.to_string())?;
-        let input = pty.master.try_clone().map_err(|e| e.to_string())?;
-        let c = Arc::new(Console::new("pty", out, args.raw));
+        let line = pty.master.try_clone().map_err(|e| e.to_string())?;
         log::info!(
             "console t{next_transport} on pty {} (link {})",
             pty.slave_path.display(),
@@ -334,31 +334,26 @@ fn run(args: cli::Args) -> Result<(), String> {
         );
         announce(&format!("pty {}", pty.slave_path.display()));
         let ts = stats.add_transport(&format!("smp_uart{next_transport}"));
-        console::spawn_reader(
-            c.clone(),
-            input,
-            next_transport,
-            buf_size,
-            queue.clone(),
-            ts,
-        );
+        engine
+            .add_console("pty".into(), line, args.raw, next_transport, ts)
+            .map_err(|e| format!("cannot serve the pty: {e}"))?;
         next_transport += 1;
-        consoles.push(c);
+        consoles += 1;
         links.0.push(link.clone());
         _ptys.push(pty);
     }
     if let Some(dev) = &args.serial {
         let f = console::open_serial(dev)
             .map_err(|e| format!("cannot open serial {}: {e}", dev.display()))?;
-        let out = f.try_clone().map_err(|e| e.to_string())?;
-        let c = Arc::new(Console::new(dev.display().to_string(), out, args.raw));
         log::info!("console t{next_transport} on serial {}", dev.display());
         announce(&format!("serial {}", dev.display()));
         let ts = stats.add_transport(&format!("smp_uart{next_transport}"));
-        console::spawn_reader(c.clone(), f, next_transport, buf_size, queue.clone(), ts);
-        consoles.push(c);
+        engine
+            .add_console(dev.display().to_string(), f, args.raw, next_transport, ts)
+            .map_err(|e| format!("cannot serve serial {}: {e}", dev.display()))?;
+        consoles += 1;
     }
-    if next_transport == 0 && consoles.is_empty() {
+    if next_transport == 0 && consoles == 0 {
         return Err("no transport: give --udp, --pty or --serial".into());
     }
 
@@ -368,7 +363,6 @@ fn run(args: cli::Args) -> Result<(), String> {
             .and_then(|h| h.into_string().ok())
             .unwrap_or_else(|| "unknown".into())
     });
-    let (events_tx, events) = std::sync::mpsc::channel();
     let cfg = DeviceConfig {
         params: Params {
             buf_size: args.buf_size,
@@ -397,47 +391,29 @@ fn run(args: cli::Args) -> Result<(), String> {
             direct_upload: args.direct_upload,
             ..Default::default()
         },
-        consoles,
         state: args.state.clone(),
         fs_root: fs_root(&args),
         stats,
         rtc_from_host: args.rtc == cli::RtcMode::Host,
         settings_roots: args.settings_roots.clone(),
-        events: events_tx.clone(),
     };
-    let failed = events_tx.clone();
-    std::thread::Builder::new()
-        .name("smp_work".into())
-        .spawn(move || {
-            let run = std::panic::AssertUnwindSafe(|| {
-                with_geometry!(w, e, run_device(cfg, rx)).expect("geometry checked")
-            });
-            if std::panic::catch_unwind(run).is_err() {
-                let _ = failed.send(device::Event::Failed("the device thread panicked".into()));
-            }
-        })
-        .map_err(|e| e.to_string())?;
-    drop(queue);
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            if let Some(sig) = signals.forever().next() {
-                let _ = events_tx.send(device::Event::Signal(sig));
-            }
-        })
-        .map_err(|e| e.to_string())?;
     // "ready" means booted: the banner is out and every group answers. It is printed after
     // every boot, with the boot number, so that a script can wait for it after a reset.
-    for event in events {
-        match event {
-            device::Event::Ready { boot } => announce(&format!("ready (boot #{boot})")),
-            device::Event::Failed(e) => return Err(e),
-            device::Event::Signal(sig) => {
-                log::info!("signal {sig}: stopping");
-                break;
-            }
-        }
-    }
+    // The engine runs on a thread of its own, named as Zephyr's SMP work queue is named
+    // in this device's task list; the main thread only waits for it.
+    let device = std::thread::Builder::new()
+        .name("smp_work".into())
+        .spawn(move || {
+            let mut cfg = cfg;
+            let mut ready = |boot: u32| announce(&format!("ready (boot #{boot})"));
+            with_geometry!(w, e, run_device(&mut cfg, &mut engine, &mut ready))
+                .expect("geometry checked")
+        })
+        .map_err(|e| format!("cannot start the device thread: {e}"))?;
+    let sig = device
+        .join()
+        .map_err(|_| "the device thread panicked".to_string())??;
+    log::info!("signal {sig}: stopping");
     drop(links);
     Ok(())
 }

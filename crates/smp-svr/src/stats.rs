@@ -11,8 +11,8 @@
 //!   without a name);
 //! - `flash`: `bytes_written`, `erases`.
 //!
-//! Counters are atomics behind an [`Arc`]: transport threads update theirs through a
-//! [`TransportStats`] handle while the SMP work queue reads them.
+//! Counters are atomics behind an [`Arc`]: each transport updates its own through a
+//! [`TransportStats`] handle, and the statistics group reads them all.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
@@ -63,6 +63,12 @@ impl TransportStats {
     /// Counts a dropped packet.
     pub fn dropped(&self) {
         self.0.dropped.fetch_add(1, Relaxed);
+    }
+
+    /// The counters.
+    #[cfg(test)]
+    pub fn counters(&self) -> &TransportCounters {
+        &self.0
     }
 }
 
@@ -125,6 +131,14 @@ impl HostStats {
     /// with `Server::groups()`).
     pub fn record_groups(&self, groups: &[GroupInfo]) {
         let mut g = self.0.groups.lock().unwrap();
+        // The same registry as last time (every request but the first of a boot): only the
+        // counts change, and nothing is allocated.
+        if g.len() == groups.len() && g.iter().zip(groups).all(|(s, i)| name_is(&s.0, i)) {
+            for (slot, i) in g.iter_mut().zip(groups) {
+                slot.1 = u64::from(i.requests);
+            }
+            return;
+        }
         g.clear();
         g.extend(
             groups
@@ -146,6 +160,21 @@ impl HostStats {
     /// Seconds since boot.
     pub fn ticks(&self) -> u64 {
         self.0.boot.lock().unwrap().elapsed().as_secs()
+    }
+}
+
+/// Whether `name` is `g`'s counter name (compared without building it).
+fn name_is(name: &str, g: &GroupInfo) -> bool {
+    if g.name.is_empty() {
+        name.strip_prefix("grp_")
+            .and_then(|n| n.parse::<u16>().ok())
+            == Some(g.id)
+    } else {
+        name.len() == g.name.len()
+            && name
+                .bytes()
+                .zip(g.name.bytes())
+                .all(|(a, b)| a == if b == b' ' { b'_' } else { b })
     }
 }
 
