@@ -136,9 +136,15 @@ pub fn flash_image<const W: usize, const E: usize>(
         )));
     }
     f.erase(0, cap as u32).map_err(flash_err)?;
-    let mut data = bytes.to_vec();
-    data.resize(bytes.len().div_ceil(W) * W, f.erased());
-    f.write(0, &data).map_err(flash_err)
+    // Whole words straight from `bytes`, then the last partial word padded with erased bytes.
+    let whole = bytes.len() / W * W;
+    f.write(0, &bytes[..whole]).map_err(flash_err)?;
+    if whole < bytes.len() {
+        let mut tail = [f.erased(); W];
+        tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
+        f.write(whole as u32, &tail).map_err(flash_err)?;
+    }
+    Ok(())
 }
 
 /// Checks an image file the way MCUboot will check it at boot (it must fit the slot of
@@ -196,14 +202,16 @@ pub fn install_if_blank<const W: usize, const E: usize>(
     cfg: &BootConfig,
 ) -> io::Result<Install> {
     let bytes = read_named(path, "image")?;
-    let current = parts.slot(2 * image as usize)?.read_all()?;
-    let erased = parts.slot(2 * image as usize)?.erased();
-    if current.iter().all(|&b| b == erased) {
-        check_image(&bytes, current.len(), cfg)?;
+    let slot = parts.slot(2 * image as usize)?;
+    let erased = slot.erased();
+    let (blank, present) =
+        slot.with_bytes(|cur| (cur.iter().all(|&b| b == erased), cur.starts_with(&bytes)))?;
+    if blank {
+        check_image(&bytes, slot.capacity(), cfg)?;
         flash_image(parts, image, &bytes)?;
         return Ok(Install::Flashed);
     }
-    if current.starts_with(&bytes) {
+    if present {
         Ok(Install::Present)
     } else {
         Ok(Install::Other)
@@ -217,7 +225,7 @@ pub fn primary_is_blank<const W: usize, const E: usize>(
 ) -> io::Result<bool> {
     let f = parts.slot(2 * image as usize)?;
     let erased = f.erased();
-    Ok(f.read_all()?.iter().all(|&b| b == erased))
+    f.with_bytes(|b| b.iter().all(|&x| x == erased))
 }
 
 /// What the emulated bootloader did with one image.
@@ -444,17 +452,16 @@ fn do_swap<const W: usize, const E: usize>(
 ) -> io::Result<()> {
     let region = (swap_size.div_ceil(E as u32) * E as u32) as usize;
     let t = trailer_start as usize;
-    let pa = p.read_all()?;
-    let sa = s.read_all()?;
     let erased = p.erased();
     let moved = |from: &[u8], stay: &[u8]| {
         let mut v = from[..region].to_vec();
         v.extend_from_slice(&stay[region..t]);
-        v.resize(pa.len(), erased);
+        v.resize(stay.len(), erased);
         v
     };
-    let mut np = VecFlash::<W, E>(moved(&sa, &pa));
-    let ns = moved(&pa, &sa);
+    // Both results computed from the mapped slots in place, before either is touched.
+    let (np, ns) = p.with_bytes(|pa| s.with_bytes(|sa| (moved(sa, pa), moved(pa, sa))))??;
+    let mut np = VecFlash::<W, E>(np);
     // Trailer initialisation (magic last), then the post-swap flags.
     let f = &mut np;
     trailer::write_swap_info(f, l, image, swap).map_err(flash_err)?;

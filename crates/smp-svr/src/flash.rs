@@ -1,25 +1,63 @@
-//! File-backed flash: one file per slot partition under the device's state directory.
+//! File-backed flash: one file per slot partition under the device's state directory,
+//! mapped into memory.
 //!
 //! Each slot is a [`FileFlash`], an `embedded-storage` [`NorFlash`] whose write and erase
 //! granularity are the const parameters `W` and `E` (the image group and the trailer code
 //! round to them at compile time). It enforces what real NOR flash does: aligned writes and
-//! erases, and no write over bytes that are not erased. Every operation goes straight to
-//! the file (no cache), so several handles on one slot (the image group's, the boot
-//! control's, the boot emulator's) always agree.
+//! erases, and no write over bytes that are not erased.
 //!
-//! Files: `<state>/slot<N>.bin`, N = 0 .. 2 × images (image `i` owns slots `2i`, `2i+1`).
-//! [`with_geometry!`](crate::with_geometry) turns runtime `W`/`E` values into the const
-//! parameters.
+//! Files: `<state>/flash/slot<N>.bin`, N = 0 .. 2 × images (image `i` owns slots `2i`,
+//! `2i+1`). [`with_geometry!`](crate::with_geometry) turns runtime `W`/`E` values into the
+//! const parameters.
+//!
+//! # Memory-mapped, one mapping per slot
+//!
+//! [`Partitions::open`] maps every slot file once (`mmap`, `MAP_SHARED`, read and write)
+//! and every handle that [`Partitions::slot`] hands out (the image group's, the boot
+//! control's, the boot emulator's) shares that one mapping through an `Rc<RefCell<_>>`.
+//! A read is a `memcpy` out of the mapping, a write an erased-check and a `memcpy` into it,
+//! an erase a fill: no system call per access. Sharing one mapping (rather than mapping
+//! the file once per handle, which the page cache would also keep coherent) makes the
+//! handles agree by construction, keeps every access inside Rust's borrow rules (the
+//! `RefCell` borrow lasts for one copy), keeps the handles on one thread (`Rc` is not
+//! `Send`, so two threads can never copy into one slot at once) and costs one `mmap` per
+//! slot per process instead of one per handle. One [`Partitions`] per state directory is
+//! meant to exist in a process (a second one would map the files again; the page cache
+//! keeps the two coherent, but the borrow rules no longer cover both).
+//!
+//! # Crashes and power loss
+//!
+//! Stores into a `MAP_SHARED` mapping are in the kernel's page cache the moment they are
+//! made, so a process killed with SIGKILL loses nothing that it wrote: the next process
+//! maps the same pages. A kill can land in the middle of one write's copy and leave a
+//! prefix of it written, as a power cut during programming does on NOR flash (a `pwrite`
+//! cut short by SIGKILL could too). Nothing is synced (no `msync`, as
+//! there was no `fsync` when every access was a `pwrite`): on a loss of power of the host
+//! itself, what reaches the disk is what the kernel had written back, in no particular
+//! order.
+//!
+//! # What must not happen to a slot file
+//!
+//! The mappings assume that while a device runs its slot files are modified only through
+//! these mappings, by this process. The state directory's lock (`<state>/lock`, taken by
+//! `smp-svr` for as long as it runs) keeps other `smp-svr` processes off them. Another
+//! program that writes or truncates a slot file meanwhile is undefined behaviour here:
+//! bytes change under a borrow, and after a truncation an access past the new end takes
+//! SIGBUS. Replacing a file (a rename over it) is harmless but unseen: the device keeps
+//! the old file's pages until it restarts.
 
 use crate::stats::HostStats;
-use std::fs::{File, OpenOptions};
+use std::cell::RefCell;
+use std::fs::OpenOptions;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
+use memmap2::MmapMut;
 use smp::mcuboot::trailer::Layout;
 
 /// Most images a host device has (Zephyr's `UPDATABLE_IMAGE_NUMBER` is 1..=3).
@@ -52,7 +90,8 @@ impl Default for Geometry {
 /// Failures of a [`FileFlash`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFlashError {
-    /// The file could not be read or written.
+    /// The slot could not be reached: the mapping is borrowed by an access in progress
+    /// (a write on a slot from inside [`FileFlash::with_bytes`] of the same slot).
     Io,
     /// Offset or length not a multiple of the write or erase size.
     NotAligned,
@@ -72,63 +111,88 @@ impl NorFlashError for FileFlashError {
     }
 }
 
-/// One slot partition kept in a file.
+/// A slot file's mapping, shared by every handle on that slot.
+type SlotMap = Rc<RefCell<MmapMut>>;
+
+/// One slot partition kept in a file (see the [module documentation](self)).
 #[derive(Debug)]
 pub struct FileFlash<const W: usize = 8, const E: usize = 4096> {
-    file: Option<File>,
+    map: Option<SlotMap>,
     size: u32,
     erased: u8,
     stats: Option<HostStats>,
 }
 
+/// Opens (creating it erased if missing) the slot file `path`, makes it `size` bytes long
+/// (growing it with erased bytes or cutting it) and maps it.
+fn map_slot(path: &Path, size: u32, erased: u8) -> io::Result<SlotMap> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    let len = file.metadata()?.len();
+    if len < u64::from(size) {
+        let fill = vec![erased; (u64::from(size) - len) as usize];
+        file.write_all_at(&fill, len)?;
+    } else if len > u64::from(size) {
+        file.set_len(size.into())?;
+    }
+    // SAFETY: `MmapMut::map_mut` is unsafe because the mapped bytes can change, or vanish,
+    // behind the program's back. The invariant that excludes it: while this process runs,
+    // the slot file is `size` bytes long (just made so) and is modified only through this
+    // mapping, by this process. Within the process, `Partitions` maps each slot file once
+    // and every handle shares that map, each access borrowing it through the `RefCell` for
+    // one copy, so no two references to the bytes overlap. Other smp-svr processes are kept
+    // off the slot files by the state directory's lock (main.rs `lock_state`, held for the
+    // whole run). Another program that writes or truncates a slot file meanwhile breaks the
+    // invariant: a write changes bytes under a borrow, a truncation makes accesses past the
+    // new end fault (SIGBUS); both are undefined behaviour, which is why the module
+    // documentation makes leaving the files alone a rule of the state directory.
+    let map = unsafe { MmapMut::map_mut(&file)? };
+    Ok(Rc::new(RefCell::new(map)))
+}
+
 impl<const W: usize, const E: usize> FileFlash<W, E> {
-    /// Opens (creating it erased if missing) the slot file `path` of `size` bytes. A file
-    /// of another size is grown (erased bytes) or cut to `size`.
-    pub fn open(path: &Path, size: u32, erased: u8) -> io::Result<Self> {
+    fn check_geometry(size: u32) -> io::Result<()> {
         if E.checked_rem(W) != Some(0) || (size as usize).checked_rem(E) != Some(0) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("slot size {size:#x} must be a multiple of the erase size {E}, itself a multiple of the write size {W}"),
             ));
         }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
-        let len = file.metadata()?.len();
-        if len < u64::from(size) {
-            let fill = vec![erased; (u64::from(size) - len) as usize];
-            file.write_all_at(&fill, len)?;
-        } else if len > u64::from(size) {
-            file.set_len(size.into())?;
-        }
-        Ok(FileFlash {
-            file: Some(file),
-            size,
-            erased,
-            stats: None,
-        })
+        Ok(())
     }
 
     /// A slot that does not exist (capacity 0; every access fails).
     pub fn absent() -> Self {
         FileFlash {
-            file: None,
+            map: None,
             size: 0,
             erased: 0xff,
             stats: None,
         }
     }
 
-    /// The whole slot's bytes.
+    /// A copy of the whole slot's bytes (see [`FileFlash::with_bytes`] for no copy).
+    #[cfg(test)]
     pub fn read_all(&self) -> io::Result<Vec<u8>> {
-        let mut v = vec![0u8; self.size as usize];
-        if let Some(f) = &self.file {
-            f.read_exact_at(&mut v, 0)?;
+        self.with_bytes(<[u8]>::to_vec)
+    }
+
+    /// Calls `f` with the whole slot's bytes, in place (empty for an absent slot). A write
+    /// or erase on the same slot from inside `f` fails with [`FileFlashError::Io`].
+    pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
+        match &self.map {
+            None => Ok(f(&[])),
+            Some(m) => {
+                let m = m
+                    .try_borrow()
+                    .map_err(|_| io::Error::other("slot mapping in use"))?;
+                Ok(f(&m))
+            }
         }
-        Ok(v)
     }
 
     /// The erased value.
@@ -136,13 +200,19 @@ impl<const W: usize, const E: usize> FileFlash<W, E> {
         self.erased
     }
 
-    fn check(&self, off: u32, len: usize, align: usize) -> Result<&File, FileFlashError> {
-        let file = self.file.as_ref().ok_or(FileFlashError::OutOfBounds)?;
+    /// Checks the access `off .. off + len` and returns the slot's mapping and the range.
+    fn check(
+        &self,
+        off: u32,
+        len: usize,
+        align: usize,
+    ) -> Result<(&SlotMap, std::ops::Range<usize>), FileFlashError> {
+        let map = self.map.as_ref().ok_or(FileFlashError::OutOfBounds)?;
         if (off as usize).checked_rem(align) != Some(0) || len.checked_rem(align) != Some(0) {
             return Err(FileFlashError::NotAligned);
         }
         match (off as usize).checked_add(len) {
-            Some(end) if end <= self.size as usize => Ok(file),
+            Some(end) if end <= self.size as usize => Ok((map, off as usize..end)),
             _ => Err(FileFlashError::OutOfBounds),
         }
     }
@@ -156,9 +226,10 @@ impl<const W: usize, const E: usize> ReadNorFlash for FileFlash<W, E> {
     const READ_SIZE: usize = 1;
 
     fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), FileFlashError> {
-        let f = self.check(offset, bytes.len(), 1)?;
-        f.read_exact_at(bytes, offset.into())
-            .map_err(|_| FileFlashError::Io)
+        let (map, range) = self.check(offset, bytes.len(), 1)?;
+        let m = map.try_borrow().map_err(|_| FileFlashError::Io)?;
+        bytes.copy_from_slice(&m[range]);
+        Ok(())
     }
 
     fn capacity(&self) -> usize {
@@ -172,10 +243,9 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
 
     fn erase(&mut self, from: u32, to: u32) -> Result<(), FileFlashError> {
         let len = to.checked_sub(from).ok_or(FileFlashError::OutOfBounds)? as usize;
-        let f = self.check(from, len, E)?;
-        let fill = vec![self.erased; len];
-        f.write_all_at(&fill, from.into())
-            .map_err(|_| FileFlashError::Io)?;
+        let (map, range) = self.check(from, len, E)?;
+        let mut m = map.try_borrow_mut().map_err(|_| FileFlashError::Io)?;
+        m[range].fill(self.erased);
         if let Some(s) = &self.stats {
             s.flash_erase();
         }
@@ -183,15 +253,15 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
     }
 
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), FileFlashError> {
-        let f = self.check(offset, bytes.len(), W)?;
-        let mut cur = vec![0u8; bytes.len()];
-        f.read_exact_at(&mut cur, offset.into())
-            .map_err(|_| FileFlashError::Io)?;
-        if cur.iter().any(|&b| b != self.erased) {
+        let (map, range) = self.check(offset, bytes.len(), W)?;
+        let mut m = map.try_borrow_mut().map_err(|_| FileFlashError::Io)?;
+        let dst = &mut m[range];
+        // OR of every byte's difference from the erased value: no early exit, so the
+        // compiler vectorises it.
+        if dst.iter().fold(0u8, |acc, &b| acc | (b ^ self.erased)) != 0 {
             return Err(FileFlashError::NotErased);
         }
-        f.write_all_at(bytes, offset.into())
-            .map_err(|_| FileFlashError::Io)?;
+        dst.copy_from_slice(bytes);
         if let Some(s) = &self.stats {
             s.flash_write(bytes.len());
         }
@@ -199,16 +269,19 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
     }
 }
 
-/// The slot files of one device.
+/// The slot files of one device, each mapped once; the handles share the mappings.
 #[derive(Debug, Clone)]
 pub struct Partitions<const W: usize = 8, const E: usize = 4096> {
     dir: PathBuf,
     geometry: Geometry,
     stats: Option<HostStats>,
+    /// One mapping per configured slot (`2 * images` of them).
+    maps: Vec<SlotMap>,
 }
 
 impl<const W: usize, const E: usize> Partitions<W, E> {
-    /// Creates the state directory and every slot file that is missing (erased).
+    /// Creates the state directory and every slot file that is missing (erased), and maps
+    /// every slot file.
     pub fn open(dir: &Path, geometry: Geometry) -> io::Result<Self> {
         if !(1..=MAX_IMAGES as u8).contains(&geometry.images) {
             return Err(io::Error::new(
@@ -224,16 +297,23 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
                 "max align must be 8, 16 or 32, and at least the write size",
             ));
         }
+        FileFlash::<W, E>::check_geometry(geometry.slot_size)?;
         std::fs::create_dir_all(dir)?;
-        let p = Partitions {
+        let maps = (0..2 * geometry.images as usize)
+            .map(|n| {
+                map_slot(
+                    &dir.join(slot_name(n)),
+                    geometry.slot_size,
+                    geometry.layout.erased,
+                )
+            })
+            .collect::<io::Result<_>>()?;
+        Ok(Partitions {
             dir: dir.to_owned(),
             geometry,
             stats: None,
-        };
-        for s in 0..2 * geometry.images as usize {
-            p.slot(s)?;
-        }
-        Ok(p)
+            maps,
+        })
     }
 
     /// Counts every later write and erase through handles of these slots in `stats`
@@ -248,8 +328,9 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
     }
 
     /// The file of slot `n`.
+    #[cfg(test)]
     pub fn path(&self, n: usize) -> PathBuf {
-        self.dir.join(format!("slot{n}.bin"))
+        self.dir.join(slot_name(n))
     }
 
     /// The journal of a swap of `image` in progress (see [`crate::boot::reset`]).
@@ -257,18 +338,18 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
         self.dir.join(format!("swap{image}.journal"))
     }
 
-    /// A new handle on slot `n` (absolute: image `n / 2`, slot `n % 2`).
+    /// A new handle on slot `n` (absolute: image `n / 2`, slot `n % 2`), sharing the
+    /// slot's mapping with every other handle on it.
     pub fn slot(&self, n: usize) -> io::Result<FileFlash<W, E>> {
-        if n >= 2 * self.geometry.images as usize {
+        let Some(map) = self.maps.get(n) else {
             return Ok(FileFlash::absent());
-        }
-        let mut f = FileFlash::open(
-            &self.path(n),
-            self.geometry.slot_size,
-            self.geometry.layout.erased,
-        )?;
-        f.stats = self.stats.clone();
-        Ok(f)
+        };
+        Ok(FileFlash {
+            map: Some(map.clone()),
+            size: self.geometry.slot_size,
+            erased: self.geometry.layout.erased,
+            stats: self.stats.clone(),
+        })
     }
 
     /// Handles on every slot, `SLOTS` of them (absent beyond the configured images), in the
@@ -280,6 +361,10 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
         }
         v.try_into().map_err(|_| io::Error::other("slot count"))
     }
+}
+
+fn slot_name(n: usize) -> String {
+    format!("slot{n}.bin")
 }
 
 /// Calls the generic item `$f::<W, E>($args...)` with const parameters picked from the
@@ -354,6 +439,146 @@ mod tests {
         s.write(0, &[0; 8]).unwrap();
         let mut absent = FileFlash::<8, 1024>::absent();
         assert!(absent.read(0, &mut [0u8; 1]).is_err());
+    }
+
+    #[test]
+    fn write_over_non_erased_bytes_is_refused_byte_by_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        let mut s = p.slot(0).unwrap();
+        // One programmed byte anywhere in the 8 refuses the write, and changes nothing.
+        for k in 0..8u32 {
+            s.erase(0, 1024).unwrap();
+            // Writing erased values over erased bytes is allowed, and leaves them erased.
+            s.write(16, &[0xff; 8]).unwrap();
+            s.write(16, &[0xff; 8]).unwrap();
+            let mut one = [0xffu8; 8];
+            one[k as usize] = 0x7f;
+            s.write(32, &one).unwrap();
+            assert_eq!(s.write(32, &[0x55; 8]), Err(FileFlashError::NotErased));
+            let mut back = [0u8; 8];
+            s.read(32, &mut back).unwrap();
+            assert_eq!(back, one, "refused write changed byte(s), k = {k}");
+        }
+        // The neighbouring words are still writable.
+        s.write(24, &[1; 8]).unwrap();
+        s.write(40, &[2; 8]).unwrap();
+        let bytes = s.read_all().unwrap();
+        assert_eq!(&bytes[24..32], &[1; 8]);
+        assert_eq!(&bytes[40..48], &[2; 8]);
+    }
+
+    #[test]
+    fn erase_fills_exactly_the_sectors_with_the_erased_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Geometry {
+            layout: Layout {
+                erased: 0x00,
+                ..Layout::default()
+            },
+            ..geom()
+        };
+        let p = Partitions::<8, 1024>::open(dir.path(), g).unwrap();
+        let mut s = p.slot(2).unwrap();
+        assert_eq!(s.erased(), 0);
+        // A fresh file is erased with this layout's value.
+        assert!(s.read_all().unwrap().iter().all(|&b| b == 0));
+        let data: Vec<u8> = (0..0x4000u32).map(|i| (i % 251) as u8 | 1).collect();
+        s.write(0, &data).unwrap();
+        s.erase(1024, 3072).unwrap();
+        let bytes = s.read_all().unwrap();
+        assert_eq!(&bytes[..1024], &data[..1024]);
+        assert!(bytes[1024..3072].iter().all(|&b| b == 0));
+        assert_eq!(&bytes[3072..], &data[3072..]);
+        // The fill is in the file itself.
+        assert_eq!(std::fs::read(p.path(2)).unwrap(), bytes);
+        assert_eq!(s.erase(1024, 1000), Err(FileFlashError::OutOfBounds));
+        assert_eq!(s.erase(0, 0x4400), Err(FileFlashError::OutOfBounds));
+    }
+
+    #[test]
+    fn handles_on_one_slot_see_each_others_writes_and_erases() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        let [mut a, mut b, ..] = [p.slot(3).unwrap(), p.slot(3).unwrap(), p.slot(2).unwrap()];
+        let mut other = p.slot(2).unwrap();
+        a.write(0x100, b"ABCDEFGH").unwrap();
+        let mut got = [0u8; 8];
+        b.read(0x100, &mut got).unwrap();
+        assert_eq!(&got, b"ABCDEFGH");
+        // b cannot write over what a wrote, until b erases it; then a sees the erase.
+        assert_eq!(b.write(0x100, b"12345678"), Err(FileFlashError::NotErased));
+        b.erase(0, 1024).unwrap();
+        a.read(0x100, &mut got).unwrap();
+        assert_eq!(got, [0xff; 8]);
+        b.write(0x100, b"12345678").unwrap();
+        assert_eq!(&a.read_all().unwrap()[0x100..0x108], b"12345678");
+        // A clone of the Partitions hands out handles on the same mappings.
+        let q = p.clone();
+        assert_eq!(
+            &q.slot(3).unwrap().read_all().unwrap()[0x100..0x108],
+            b"12345678"
+        );
+        // Slot 2 is another file.
+        assert!(other.read_all().unwrap().iter().all(|&b| b == 0xff));
+        other.write(0x100, b"slot two").unwrap();
+        assert_eq!(&a.read_all().unwrap()[0x100..0x108], b"12345678");
+        // Written through the mapping: already in the file, no flush needed.
+        assert_eq!(
+            &std::fs::read(p.path(3)).unwrap()[0x100..0x108],
+            b"12345678"
+        );
+        assert_eq!(
+            &std::fs::read(p.path(2)).unwrap()[0x100..0x108],
+            b"slot two"
+        );
+    }
+
+    #[test]
+    fn a_write_inside_with_bytes_of_the_same_slot_fails_instead_of_aliasing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        let mut w = p.slot(0).unwrap();
+        let mut w1 = p.slot(1).unwrap();
+        let r = p.slot(0).unwrap();
+        let (same, other) = r
+            .with_bytes(|b| {
+                assert_eq!(b.len(), 0x4000);
+                (w.write(0, &[0; 8]), w1.write(0, &[0; 8]))
+            })
+            .unwrap();
+        assert_eq!(same, Err(FileFlashError::Io));
+        assert_eq!(other, Ok(()));
+        w.write(0, &[0; 8]).unwrap();
+    }
+
+    #[test]
+    fn flash_statistics_count_writes_and_erases() {
+        use smp::platform::Stats;
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        let stats = HostStats::default();
+        p.count_into(stats.clone());
+        let mut s = p.slot(0).unwrap();
+        s.write(0, &[0; 16]).unwrap();
+        assert_eq!(s.write(0, &[0; 8]), Err(FileFlashError::NotErased));
+        s.erase(0, 2048).unwrap();
+        assert!(s.erase(0, 100).is_err());
+        let mut t = p.slot(1).unwrap();
+        t.write(8, &[0; 8]).unwrap();
+        // Refused and failed operations count nothing.
+        let mut got = Vec::new();
+        let mut st = stats.clone();
+        assert!(st
+            .counters(crate::stats::FLASH, &mut |n, v| {
+                got.push((n.to_owned(), v));
+                Ok(())
+            })
+            .unwrap());
+        assert_eq!(
+            got,
+            [("bytes_written".to_owned(), 24), ("erases".to_owned(), 1)]
+        );
     }
 
     #[test]
