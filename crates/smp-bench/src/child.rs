@@ -67,6 +67,10 @@ pub fn handle_signals() -> io::Result<()> {
                 std::thread::sleep(Duration::from_millis(300));
                 for &pid in &pids {
                     signal(pid, libc::SIGKILL);
+                    // SAFETY: waitpid(2) on our own child, with no status pointer.
+                    unsafe {
+                        libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+                    }
                 }
                 if let Some(dir) = SCRATCH.lock().unwrap_or_else(|e| e.into_inner()).take() {
                     let _ = std::fs::remove_dir_all(dir);

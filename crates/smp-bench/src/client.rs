@@ -467,3 +467,92 @@ impl PtyClient {
         Ok(lost)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_request_is_an_os_echo_write_with_its_text() {
+        let mut req = echo_request("hi there");
+        set_seq(&mut req, 42);
+        let h = Header::new_checked(&req[..]).unwrap();
+        assert_eq!((h.op(), h.version()), (OP_WRITE, SMP_V2));
+        assert_eq!((h.group(), h.id(), h.seq()), (GROUP_OS, OS_ECHO, 42));
+        assert_eq!(HEADER_LEN + h.len() as usize, req.len());
+        assert_eq!(field_str(&req, "d").as_deref(), Some("hi there"));
+        assert_eq!(field_str(&req, "r"), None);
+    }
+
+    fn reply_to(req: &[u8], indefinite: bool) -> Vec<u8> {
+        let mut buf = vec![0u8; 256];
+        let len = {
+            let mut e = Encoder::new(Cursor::new(&mut buf[HEADER_LEN..]));
+            if indefinite {
+                e.begin_map().unwrap();
+            } else {
+                e.map(3).unwrap();
+            }
+            e.str("x")
+                .unwrap()
+                .array(2)
+                .unwrap()
+                .u8(1)
+                .unwrap()
+                .u8(2)
+                .unwrap();
+            e.str("off").unwrap().u32(70_000).unwrap();
+            e.str("r").unwrap().str("yes").unwrap();
+            if indefinite {
+                e.end().unwrap();
+            }
+            e.writer().position()
+        };
+        buf[..HEADER_LEN].copy_from_slice(&req[..HEADER_LEN]);
+        let mut h = Header::new_unchecked(&mut buf[..HEADER_LEN]);
+        h.set_op_version(OP_WRITE_RSP, SMP_V2);
+        h.set_len(len as u16);
+        buf.truncate(HEADER_LEN + len);
+        buf
+    }
+
+    #[test]
+    fn fields_are_found_in_definite_and_indefinite_maps() {
+        let req = echo_request("a");
+        for indefinite in [false, true] {
+            let r = reply_to(&req, indefinite);
+            assert_eq!(
+                field_u64(&r, "off"),
+                Some(70_000),
+                "indefinite {indefinite}"
+            );
+            assert_eq!(field_str(&r, "r").as_deref(), Some("yes"));
+            assert_eq!(field_u64(&r, "rc"), None);
+            assert_eq!(rc_error(&r), None);
+        }
+    }
+
+    #[test]
+    fn a_reply_answers_only_its_own_request() {
+        let mut req = echo_request("a");
+        set_seq(&mut req, 7);
+        let reply = reply_to(&req, false);
+        assert!(answers(&req, &reply, false));
+        // The bare echo returns the request itself: a write, not a write response.
+        assert!(!answers(&req, &reply, true));
+        assert!(answers(&req, &req, true));
+        let mut other = req.clone();
+        set_seq(&mut other, 8);
+        assert!(!answers(&other, &reply, false));
+        assert!(!answers(&req, &reply[..reply.len() - 1], false));
+    }
+
+    #[test]
+    fn a_nonzero_rc_is_an_error() {
+        let req = request(GROUP_IMG, IMG_UPLOAD, 0, |e| {
+            e.map(1)?.str("rc")?.u8(3)?;
+            Ok(())
+        });
+        assert_eq!(rc_error(&req).as_deref(), Some("rc 3"));
+    }
+}

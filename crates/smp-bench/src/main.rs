@@ -628,3 +628,57 @@ fn run(args: RunArgs) -> Result<(), String> {
     println!("\nload average at end: {}", loadavg());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use embedded_storage::nor_flash::{ErrorType, NorFlashError, NorFlashErrorKind, ReadNorFlash};
+
+    struct Rom<'a>(&'a [u8]);
+    #[derive(Debug)]
+    struct OutOfBounds;
+    impl NorFlashError for OutOfBounds {
+        fn kind(&self) -> NorFlashErrorKind {
+            NorFlashErrorKind::OutOfBounds
+        }
+    }
+    impl ErrorType for Rom<'_> {
+        type Error = OutOfBounds;
+    }
+    impl ReadNorFlash for Rom<'_> {
+        const READ_SIZE: usize = 1;
+        fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), OutOfBounds> {
+            let src = self
+                .0
+                .get(offset as usize..offset as usize + bytes.len())
+                .ok_or(OutOfBounds)?;
+            bytes.copy_from_slice(src);
+            Ok(())
+        }
+        fn capacity(&self) -> usize {
+            self.0.len()
+        }
+    }
+
+    #[test]
+    fn the_built_image_passes_the_cores_hash_check() {
+        let img = built_image();
+        let info = smp::mcuboot::image::check_hash(&mut Rom(&img)).unwrap();
+        assert_eq!(info.header.version.major, 1);
+        assert!(img.len() > 1 << 20);
+        // A flipped payload byte fails the same check.
+        let mut bad = img.clone();
+        bad[0x300] ^= 1;
+        assert!(smp::mcuboot::image::check_hash(&mut Rom(&bad)).is_err());
+    }
+
+    #[test]
+    fn percentiles_pick_the_sorted_sample() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(pct(&v, 50), 50.0);
+        assert_eq!(pct(&v, 99), 99.0);
+        assert_eq!(pct(&v, 0), 1.0);
+        assert_eq!(pct(&[], 50), 0.0);
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+    }
+}
