@@ -16,6 +16,14 @@ use smp::wire::{Header, HEADER_LEN};
 
 /// How long a request may wait for its reply before it counts as lost.
 pub const REPLY_TIMEOUT: Duration = Duration::from_secs(1);
+/// Sequential requests lost in a row after which the server counts as stuck (an error).
+const STUCK_AFTER: usize = 5;
+
+fn stuck() -> io::Error {
+    io::Error::other(format!(
+        "{STUCK_AFTER} requests in a row got no reply within {REPLY_TIMEOUT:?}: server stuck or gone"
+    ))
+}
 
 const OP_WRITE: u8 = 2;
 const OP_WRITE_RSP: u8 = 3;
@@ -171,13 +179,22 @@ pub fn udp_rtts(
     let sock = udp_client(server, REPLY_TIMEOUT)?;
     let mut req = req.to_vec();
     let mut buf = vec![0u8; 4096];
-    let mut lost = 0;
+    let (mut lost, mut in_a_row) = (0, 0);
     for i in 0..n {
         set_seq(&mut req, i as u8);
         let t0 = Instant::now();
         match udp_call(&sock, &req, &mut buf, bare)? {
-            Some(_) => rtts.push(t0.elapsed().as_nanos() as u64),
-            None => lost += 1,
+            Some(_) => {
+                rtts.push(t0.elapsed().as_nanos() as u64);
+                in_a_row = 0;
+            }
+            None => {
+                lost += 1;
+                in_a_row += 1;
+                if in_a_row == STUCK_AFTER {
+                    return Err(stuck());
+                }
+            }
         }
     }
     Ok(lost)
@@ -454,14 +471,19 @@ impl PtyClient {
         rtts: &mut Vec<u64>,
     ) -> io::Result<usize> {
         let mut req = req.to_vec();
-        let mut lost = 0;
+        let (mut lost, mut in_a_row) = (0, 0);
         for i in 0..n {
             set_seq(&mut req, i as u8);
             let t0 = Instant::now();
             if self.call(&req, bare)? {
                 rtts.push(t0.elapsed().as_nanos() as u64);
+                in_a_row = 0;
             } else {
                 lost += 1;
+                in_a_row += 1;
+                if in_a_row == STUCK_AFTER {
+                    return Err(stuck());
+                }
             }
         }
         Ok(lost)
