@@ -104,12 +104,18 @@ impl Kid {
     pub fn spawn(name: &str, mut cmd: Command, log: &Path) -> Result<Kid, String> {
         let err = File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
         cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(err);
-        // SAFETY: the closure runs in the forked child before exec and calls only prctl(2),
-        // which is async-signal-safe; it touches no memory of the parent.
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: the closure runs in the forked child before exec and calls only prctl(2)
+        // and getppid(2), which are async-signal-safe, and allocates nothing; it reads a
+        // copied integer only.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
                     return Err(io::Error::last_os_error());
+                }
+                // The parent died before prctl took effect: nobody would end this child.
+                if libc::getppid() != parent {
+                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
                 }
                 Ok(())
             });
