@@ -1,24 +1,35 @@
 #!/usr/bin/env bash
-# Host-device benchmark: prints throughput and latency figures measured with real clients
-# against a release build of smp-svr on loopback. Measures; asserts nothing. Needs the tools
-# the test command installs (.ci/tools, .venv): run scripts/test-all.sh once first.
+# Host-device benchmark. Measures; asserts nothing. Needs the tools the test command installs
+# (.ci/tools, .venv): run scripts/test-all.sh once first.
+#  1. smp-bench (crates/smp-bench): smp-svr side by side with bare UDP and PTY echo servers it
+#     starts itself, everything pinned to CPU 0, in one run (round trips, server CPU from
+#     /proc, pipelined throughput and loss, 1 MiB image upload against its floor, engines);
+#  2. throughput and latency with real clients (mcumgrctl, mcumgr-toolkit) on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH="$ROOT/.ci/tools/bin:$ROOT/.venv/bin:$PATH"
-cargo build --release -q -p smp-svr
+nice -n 10 cargo build --release -q -p smp-svr -p smp-bench
+release="${CARGO_TARGET_DIR:-target}/release"
 work=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-./target/release/smp-svr --state "$work/state" --udp 127.0.0.1:0 --pty "$work/tty" \
+pid=""
+trap '[ -z "$pid" ] || kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+head -c 1048576 /dev/urandom >"$work/app.bin"
+imgtool sign --header-size 0x200 --pad-header --align 8 --version 2.0.0 \
+    --slot-size 0x140000 "$work/app.bin" "$work/app.img" >/dev/null
+
+echo "== smp-bench"
+"$release/smp-bench" --image "$work/app.img"
+
+echo
+echo "== real clients"
+"$release/smp-svr" --state "$work/state" --udp 127.0.0.1:0 --pty "$work/tty" \
     --slot-size 0x140000 >"$work/out" 2>"$work/log" &
 pid=$!
 until grep -q "ready" "$work/out" 2>/dev/null; do sleep 0.05; done
 port=$(sed -n 's/^smp-svr: udp 127.0.0.1://p' "$work/out")
 udp="--udp 127.0.0.1:$port"
-
-head -c 1048576 /dev/urandom >"$work/app.bin"
-imgtool sign --header-size 0x200 --pad-header --align 8 --version 2.0.0 \
-    --slot-size 0x140000 "$work/app.bin" "$work/app.img" >/dev/null
 
 rate() { # label bytes seconds
     python3 -c "import sys; b,s=int(sys.argv[2]),float(sys.argv[3]); print(f'{sys.argv[1]:<44} {s:7.2f} s {b/s/1024:9.1f} KiB/s')" "$@"

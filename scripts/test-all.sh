@@ -47,7 +47,7 @@ step "Zephyr port checks (ci/zephyr.sh: bindings, C glue, Kconfig, devicetree, h
 ci/zephyr.sh
 
 step "unit tests"
-cargo test -p smp -p smp-svr
+cargo test -p smp -p smp-svr -p smp-bench
 
 step "fuzz smoke (scripts/fuzz-smoke.sh)"
 scripts/fuzz-smoke.sh
