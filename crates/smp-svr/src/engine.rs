@@ -101,6 +101,11 @@ struct ConsoleSource {
     input: ConsoleIn,
     transport: u8,
     stats: TransportStats,
+    /// The line's descriptor, as registered with the poll.
+    fd: std::os::fd::RawFd,
+    /// Whether the poll also waits for the line to become writable (only while output
+    /// is queued: a writable line wakes nobody otherwise).
+    writable: bool,
 }
 
 /// The sending side of every transport, handed to the device with each input.
@@ -233,15 +238,16 @@ impl Engine {
             nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
         )?;
         let token = self.token();
-        self.poll.registry().register(
-            &mut SourceFd(&file.as_raw_fd()),
-            token,
-            Interest::READABLE | Interest::WRITABLE,
-        )?;
+        let fd = file.as_raw_fd();
+        self.poll
+            .registry()
+            .register(&mut SourceFd(&fd), token, Interest::READABLE)?;
         self.consoles.push(ConsoleSource {
             input: ConsoleIn::new(raw, self.buf_size),
             transport,
             stats: stats.clone(),
+            fd,
+            writable: false,
         });
         self.out.consoles.push(ConsoleOut::new(name, file, raw));
         self.out.console_stats.push(stats);
@@ -257,28 +263,32 @@ impl Engine {
     /// Serves `dev` until it resets or a signal arrives.
     pub fn serve(&mut self, dev: &mut impl Device) -> io::Result<Ended> {
         loop {
-            // Serve what is ready, in turns, until every source would block.
-            let mut more = true;
-            while more {
-                more = false;
-                for i in 0..self.ready.len() {
-                    if !self.ready[i] || self.paused(i) {
-                        continue;
-                    }
-                    let (drained, flow) = self.serve_source(i, dev)?;
-                    if flow == Flow::Reset {
-                        return Ok(Ended::Reset);
-                    }
-                    self.ready[i] = !drained;
-                    more |= !drained;
+            // One turn: each ready source serves a batch. A source that is not drained
+            // stays ready; the poll below then only collects what became ready meanwhile
+            // (timeout 0), so a source that turns ready while others are busy waits one
+            // turn, never until they all drain.
+            let mut more = false;
+            for i in 0..self.ready.len() {
+                if !self.ready[i] || self.paused(i) {
+                    continue;
                 }
-                if self.timer_due(dev) && dev.timer(&mut self.out) == Flow::Reset {
+                let (drained, flow) = self.serve_source(i, dev)?;
+                if flow == Flow::Reset {
                     return Ok(Ended::Reset);
                 }
+                self.ready[i] = !drained;
+                more |= !drained && !self.paused(i);
             }
-            let timeout = dev
-                .deadline()
-                .map(|d| d.saturating_duration_since(Instant::now()));
+            if self.timer_due(dev) && dev.timer(&mut self.out) == Flow::Reset {
+                return Ok(Ended::Reset);
+            }
+            self.watch_output()?;
+            let timeout = if more {
+                Some(std::time::Duration::ZERO)
+            } else {
+                dev.deadline()
+                    .map(|d| d.saturating_duration_since(Instant::now()))
+            };
             match self.poll.poll(&mut self.events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -306,6 +316,28 @@ impl Engine {
                 return Ok(Ended::Reset);
             }
         }
+    }
+
+    /// Waits for a console's line to become writable exactly while it has output queued.
+    fn watch_output(&mut self) -> io::Result<()> {
+        let first = 1 + self.out.udp.len();
+        for (c, src) in self.consoles.iter_mut().enumerate() {
+            let want = self.out.consoles[c].backlog() > 0;
+            if want != src.writable {
+                let interest = if want {
+                    Interest::READABLE | Interest::WRITABLE
+                } else {
+                    Interest::READABLE
+                };
+                self.poll.registry().reregister(
+                    &mut SourceFd(&src.fd),
+                    Token(first + c),
+                    interest,
+                )?;
+                src.writable = want;
+            }
+        }
+        Ok(())
     }
 
     fn timer_due(&self, dev: &impl Device) -> bool {
@@ -621,5 +653,91 @@ mod tests {
         }
         assert_eq!(&got[..6], b"help\r\n");
         assert_eq!(&got[6..], &frame[..]);
+    }
+
+    /// Answers UDP input; on the 12th datagram (the second turn: the console was found
+    /// empty in the first) types a frame on the console's far end.
+    /// Records when the console packet was served.
+    struct Typist {
+        seen: usize,
+        client: std::fs::File,
+        frame: Vec<u8>,
+        console_at: Option<usize>,
+    }
+
+    impl Device for Typist {
+        fn input(&mut self, out: &mut Outputs, input: Input<'_>) -> Flow {
+            self.seen += 1;
+            match input {
+                Input::Smp {
+                    peer: Peer::Console(_),
+                    ..
+                } => {
+                    self.console_at = Some(self.seen);
+                    return Flow::Reset;
+                }
+                Input::Smp { data, peer, .. } => out.send(peer, data),
+                Input::Line { .. } => {}
+            }
+            if self.seen == 12 {
+                std::io::Write::write_all(&mut self.client, &self.frame).unwrap();
+                // Long enough for the tty layer to deliver the bytes and wake the poll.
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Flow::Continue
+        }
+        fn deadline(&self) -> Option<Instant> {
+            None
+        }
+        fn timer(&mut self, _: &mut Outputs) -> Flow {
+            Flow::Continue
+        }
+    }
+
+    /// A source that becomes ready while another is busy is served within a turn, not
+    /// after the busy one drains.
+    #[test]
+    fn a_newly_ready_source_is_not_starved_by_a_busy_one() {
+        use smp::codec::serial;
+        let dir = tempfile::tempdir().unwrap();
+        let pty = console::open_pty(&dir.path().join("tty")).unwrap();
+        let (mut e, addr, _) = udp_engine(256);
+        e.add_console(
+            "pty".into(),
+            pty.master.try_clone().unwrap(),
+            false,
+            1,
+            HostStats::new().add_transport("smp_uart1"),
+        )
+        .unwrap();
+        let client = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&pty.slave_path)
+            .unwrap();
+        let c = client_socket_burst(addr, 150);
+        let mut frame = Vec::new();
+        serial::encode(&[0x02u8, 0, 0, 2, 0, 0, 9, 0, 0xbf, 0xff], |l| {
+            frame.extend_from_slice(l)
+        });
+        let mut dev = Typist {
+            seen: 0,
+            client,
+            frame,
+            console_at: None,
+        };
+        e.serve(&mut dev).unwrap();
+        let at = dev.console_at.expect("console packet served");
+        assert!(at <= 12 + 2 * BATCH + 1, "console served only at input {at}");
+        drop(c);
+    }
+
+    /// A client socket that has sent `n` datagrams to `addr`.
+    fn client_socket_burst(addr: SocketAddr, n: u32) -> UdpSocket {
+        let c = client();
+        for i in 0..n {
+            c.send_to(&i.to_be_bytes(), addr).unwrap();
+        }
+        c
     }
 }

@@ -77,6 +77,8 @@ struct Inner {
     boot: Mutex<Instant>,
     transports: Mutex<Vec<(String, Arc<TransportCounters>)>>,
     groups: Mutex<Vec<(String, u64)>>,
+    /// The ids of `groups`, in order: a registry with the same ids needs no new names.
+    group_ids: Mutex<Vec<u16>>,
     flash_bytes_written: AtomicU64,
     flash_erases: AtomicU64,
 }
@@ -105,6 +107,7 @@ impl HostStats {
             boot: Mutex::new(Instant::now()),
             transports: Mutex::new(Vec::new()),
             groups: Mutex::new(Vec::new()),
+            group_ids: Mutex::new(Vec::new()),
             flash_bytes_written: AtomicU64::new(0),
             flash_erases: AtomicU64::new(0),
         }))
@@ -131,14 +134,17 @@ impl HostStats {
     /// with `Server::groups()`).
     pub fn record_groups(&self, groups: &[GroupInfo]) {
         let mut g = self.0.groups.lock().unwrap();
+        let mut ids = self.0.group_ids.lock().unwrap();
         // The same registry as last time (every request but the first of a boot): only the
         // counts change, and nothing is allocated.
-        if g.len() == groups.len() && g.iter().zip(groups).all(|(s, i)| name_is(&s.0, i)) {
+        if ids.len() == groups.len() && ids.iter().zip(groups).all(|(&id, i)| id == i.id) {
             for (slot, i) in g.iter_mut().zip(groups) {
                 slot.1 = u64::from(i.requests);
             }
             return;
         }
+        ids.clear();
+        ids.extend(groups.iter().map(|i| i.id));
         g.clear();
         g.extend(
             groups
@@ -160,21 +166,6 @@ impl HostStats {
     /// Seconds since boot.
     pub fn ticks(&self) -> u64 {
         self.0.boot.lock().unwrap().elapsed().as_secs()
-    }
-}
-
-/// Whether `name` is `g`'s counter name (compared without building it).
-fn name_is(name: &str, g: &GroupInfo) -> bool {
-    if g.name.is_empty() {
-        name.strip_prefix("grp_")
-            .and_then(|n| n.parse::<u16>().ok())
-            == Some(g.id)
-    } else {
-        name.len() == g.name.len()
-            && name
-                .bytes()
-                .zip(g.name.bytes())
-                .all(|(a, b)| a == if b == b' ' { b'_' } else { b })
     }
 }
 
