@@ -734,7 +734,10 @@ mod tests {
         };
         e.serve(&mut dev).unwrap();
         let at = dev.console_at.expect("console packet served");
-        assert!(at <= 12 + 2 * BATCH + 1, "console served only at input {at}");
+        assert!(
+            at <= 12 + 2 * BATCH + 1,
+            "console served only at input {at}"
+        );
         drop(c);
     }
 
