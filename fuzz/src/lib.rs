@@ -160,10 +160,9 @@ pub fn records(mut data: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
 /// messages as the dispatcher does.
 pub fn force_v1(buf: &mut [u8]) {
     let mut off = 0;
-    while buf.len() - off >= HEADER_LEN {
-        buf[off] &= !0x18;
-        let len = u16::from_be_bytes([buf[off + 2], buf[off + 3]]) as usize;
-        off += HEADER_LEN + len;
+    while let Ok(mut h) = Header::new_checked(&mut buf[off..]) {
+        h.set_op_version(h.op(), u8::from(smp::wire::Version::V1));
+        off += HeaderRepr::parse(&h).unwrap().packet_len();
         if off > buf.len() {
             break;
         }

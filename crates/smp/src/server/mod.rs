@@ -376,11 +376,10 @@ impl<'g, const N: usize> Server<'g, N> {
                 Some((group, rc)) if req.version == Version::V1 => {
                     fail(self.translate(group, rc), tx)
                 }
-                _ => {
-                    req.response(len as u16)
-                        .emit(&mut Header::new_unchecked(head));
-                    (HEADER_LEN + len, true)
-                }
+                _ => match emit_response_header(req, len, head) {
+                    Some(n) => (n, true),
+                    None => fail(Rc::MsgSize, tx),
+                },
             },
             Err(Error::Rc(rc)) => fail(rc, tx),
             Err(Error::Group { group, rc }) => {
@@ -399,10 +398,10 @@ impl<'g, const N: usize> Server<'g, N> {
                     return fail(Rc::MsgSize, tx);
                 }
                 let len = rsp.position();
-
-                req.response(len as u16)
-                    .emit(&mut Header::new_unchecked(&mut tx[..HEADER_LEN]));
-                (HEADER_LEN + len, true)
+                match emit_response_header(req, len, &mut tx[..HEADER_LEN]) {
+                    Some(n) => (n, true),
+                    None => fail(Rc::MsgSize, tx),
+                }
             }
         }
     }
@@ -438,8 +437,16 @@ pub fn encode_rc(req: &HeaderRepr, rc: Rc, tx: &mut [u8]) -> Option<usize> {
     })();
     r.ok()?;
     let len = enc.writer().position();
-    req.response(len as u16)
-        .emit(&mut Header::new_unchecked(head));
+    emit_response_header(req, len, head)
+}
+
+/// Writes into `head` the header of the response to `req` whose body is `len` bytes long;
+/// returns the packet length, or `None` when `len` does not fit the header's 16-bit length
+/// field (a transport buffer above 64 KiB: the caller answers `rc` 7 instead).
+fn emit_response_header(req: &HeaderRepr, len: usize, head: &mut [u8]) -> Option<usize> {
+    let len16 = u16::try_from(len).ok()?;
+    req.response(len16)
+        .emit(&mut Header::new_checked(head).ok()?);
     Some(HEADER_LEN + len)
 }
 

@@ -214,3 +214,41 @@ fn no_input_panics_the_dispatcher() {
         }
     }
 }
+
+#[test]
+fn body_beyond_the_length_field_is_rc7() {
+    // A 64 KiB+ transport buffer: the echo of a 65529-byte string has a 65536-byte body
+    // (map, key, 3-byte string head, break), one more than the header's length field holds.
+    let cfg = Config {
+        params: Params {
+            buf_size: 70_000,
+            buf_count: 1,
+        },
+        support_v1: true,
+    };
+    let n: u16 = 65_529;
+    let mut req = std::vec![0x0a, 0, 0xff, 0xff, 0, 0, 5, 0, 0xa1, 0x61, b'd', 0x79];
+    req.extend_from_slice(&n.to_be_bytes());
+    req.resize(req.len() + usize::from(n), b'x');
+    assert_eq!(req.len(), HEADER_LEN + 0xffff);
+    let mut os = OsGroup::new(FakeOs::default(), Default::default());
+    let mut server: Server<'_, 4> = Server::new(cfg);
+    server.register(&mut os).unwrap();
+    let mut tx = std::vec![0u8; 70_000];
+    let mut out = std::vec::Vec::new();
+    let outcome = server.process(Meta::default(), &req, &mut tx, |r| out.push(r.to_vec()));
+    assert_eq!(
+        out,
+        [hex("0b 00 00 06 00 00 05 00 bf 62 72 63 07 ff").to_vec()]
+    );
+    assert!(outcome.aborted);
+    // One byte shorter fits: the whole echo comes back with its exact length.
+    req[3] = 0xfe;
+    req[13] -= 1;
+    req.pop();
+    out.clear();
+    server.process(Meta::default(), &req, &mut tx, |r| out.push(r.to_vec()));
+    assert_eq!(out.len(), 1);
+    assert_eq!(&out[0][..4], &[0x0b, 0, 0xff, 0xff]);
+    assert_eq!(out[0].len(), HEADER_LEN + 0xffff);
+}
