@@ -67,6 +67,38 @@ impl<E> From<minicbor::encode::Error<E>> for Error {
     }
 }
 
+/// One group's error codes (Zephyr's `*_mgmt_err_code_t`): the type knows its group, so a
+/// handler names only the code, whether it returns it (`Err(FsMgmtErr::X.into())`) or
+/// writes it next to other keys ([`Response::group_err`]).
+pub trait GroupError: Copy {
+    /// The id of the group that defines these codes.
+    const GROUP: u16;
+    /// The code's number in the group's table (never 0: 0 is success).
+    fn code(self) -> u16;
+}
+
+impl<E: GroupError> From<E> for Error {
+    fn from(e: E) -> Error {
+        Error::Group {
+            group: E::GROUP,
+            rc: e.code(),
+        }
+    }
+}
+
+/// Implements [`GroupError`] for a fieldless `#[repr(u16)]` enum of one group.
+macro_rules! group_error {
+    ($ty:ty, $group:expr) => {
+        impl $crate::server::GroupError for $ty {
+            const GROUP: u16 = $group;
+            fn code(self) -> u16 {
+                self as u16
+            }
+        }
+    };
+}
+pub(crate) use group_error;
+
 /// Buffer configuration, as reported by `os mcumgr params`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Params {
@@ -140,7 +172,11 @@ impl<'b> Response<'b> {
     /// Writes `"err": {"group": g, "rc": r}` in place, next to whatever keys the handler
     /// writes before or after it (Zephyr's `smp_add_cmd_err`). For an SMP v1 request the
     /// dispatcher replaces the whole reply with the translated `rc`.
-    pub fn group_err(&mut self, group: u16, rc: u16) -> Result<(), Error> {
+    pub fn group_err<E: GroupError>(&mut self, e: E) -> Result<(), Error> {
+        self.write_group_err(E::GROUP, e.code())
+    }
+
+    fn write_group_err(&mut self, group: u16, rc: u16) -> Result<(), Error> {
         self.enc
             .str("err")?
             .begin_map()?
@@ -390,7 +426,7 @@ impl<'g, const N: usize> Server<'g, N> {
                 let mut rsp = Response::new(&mut tx[HEADER_LEN..]);
                 let enc = (|| -> Result<(), Error> {
                     rsp.enc().begin_map()?;
-                    rsp.group_err(group, rc)?;
+                    rsp.write_group_err(group, rc)?;
                     rsp.enc().end()?;
                     Ok(())
                 })();
