@@ -50,9 +50,9 @@ use embedded_storage::nor_flash::NorFlash;
 use sha2::{Digest, Sha256};
 
 use crate::cbor::{for_each_entry, once};
-use crate::mcuboot::image::{self, IMAGE_MAGIC};
+use crate::mcuboot::image::{self, ImageHeader, IMAGE_MAGIC};
 use crate::mcuboot::trailer::{self, Layout};
-use crate::mcuboot::{ImageInfo, Version};
+use crate::mcuboot::ImageInfo;
 use crate::platform::{BootControl, BootError, SwapType};
 use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
@@ -448,7 +448,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
                 return Err(ImgMgmtErr::InvalidImageHeader.into());
             }
             let len = r.len.ok_or(ImgMgmtErr::InvalidLength)?;
-            if u32::from_le_bytes([data[0], data[1], data[2], data[3]]) != IMAGE_MAGIC {
+            if ImageHeader::raw_magic(data) != Some(IMAGE_MAGIC) {
                 return Err(ImgMgmtErr::InvalidImageHeaderMagic.into());
             }
             let sha = r.sha.unwrap_or(&[]);
@@ -473,12 +473,8 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             if r.upgrade == Some(true) {
                 // As Zephyr, read `ih_ver` straight from the first chunk (at least 32
                 // bytes): nothing of the header but its magic is checked here.
-                let version = Version {
-                    major: data[20],
-                    minor: data[21],
-                    revision: u16::from_le_bytes([data[22], data[23]]),
-                    build: u32::from_le_bytes([data[24], data[25], data[26], data[27]]),
-                };
+                let version =
+                    ImageHeader::raw_version(data).ok_or(ImgMgmtErr::InvalidImageHeader)?;
                 let image = (slot / 2) as u8;
                 let running = self.active_slot(image);
                 let cur = self.inspect(running).ok_or(ImgMgmtErr::VersionGetFailed)?;
