@@ -1,0 +1,123 @@
+//! [`check_response`]: what every response packet must be, whatever the request.
+
+use minicbor::data::Type;
+use minicbor::Decoder;
+
+use crate::wire::{HeaderRepr, Op, Version, HEADER_LEN};
+
+/// Checks one response packet to `req`: no larger than `limit`, header length equal to the
+/// body length, the header echoing the request's group, sequence and command with the
+/// response op and version, and the body one well-formed CBOR map with text keys. An
+/// SMP v1 response never carries `err`; an SMP v2 `err` is `{"group": uint, "rc": uint}`.
+pub fn check_response(req: &HeaderRepr, rsp: &[u8], limit: usize) {
+    assert!(rsp.len() > HEADER_LEN, "short response {rsp:02x?}");
+    assert!(rsp.len() <= limit, "response of {} > {limit}", rsp.len());
+    let h = HeaderRepr::from_bytes(rsp).unwrap();
+    assert_eq!(h.len as usize, rsp.len() - HEADER_LEN, "header length");
+    assert_eq!(h.op, req.op.response());
+    assert!(h.op == Op::ReadRsp || h.op == Op::WriteRsp);
+    assert_eq!(h.version, req.version.response());
+    assert_eq!(h.flags, 0);
+    assert_eq!((h.group, h.seq, h.id), (req.group, req.seq, req.id));
+    let body = &rsp[HEADER_LEN..];
+    let mut d = Decoder::new(body);
+    let mut saw_err = false;
+    let mut saw_rc = false;
+    map_entries(&mut d, 0, &mut |k, d| match k {
+        "err" => {
+            saw_err = true;
+            let mut group = None;
+            let mut rc = None;
+            map_entries(d, 1, &mut |k, d| match k {
+                "group" => group = Some(d.u16().expect("err.group not a uint")),
+                "rc" => rc = Some(d.u16().expect("err.rc not a uint")),
+                _ => item(d, 2),
+            });
+            assert!(group.is_some() && rc.is_some_and(|r| r != 0), "bad err");
+        }
+        "rc" => {
+            saw_rc = true;
+            d.u16().expect("rc not a uint");
+        }
+        _ => item(d, 1),
+    });
+    assert_eq!(d.position(), body.len(), "bytes after the response map");
+    if h.version == Version::V1 {
+        assert!(!saw_err, "err in an SMP v1 response");
+    }
+    let _ = saw_rc;
+}
+
+/// Walks one CBOR map (definite or indefinite) with text keys, calling `f` with each key
+/// and the decoder positioned at its value, which `f` must consume.
+pub fn map_entries(d: &mut Decoder<'_>, depth: usize, f: &mut dyn FnMut(&str, &mut Decoder<'_>)) {
+    assert!(depth < 16, "nesting too deep");
+    let n = d.map().expect("not a CBOR map");
+    let mut i = 0u64;
+    loop {
+        match n {
+            Some(n) if i == n => break,
+            None if d.datatype().expect("truncated map") == Type::Break => {
+                d.skip().unwrap();
+                break;
+            }
+            _ => {}
+        }
+        let k = d.str().expect("map key not a text string");
+        f(k, d);
+        i += 1;
+    }
+}
+
+/// Consumes one well-formed CBOR item (text strings must be UTF-8).
+pub fn item(d: &mut Decoder<'_>, depth: usize) {
+    assert!(depth < 16, "nesting too deep");
+    match d.datatype().expect("truncated item") {
+        Type::Map | Type::MapIndef => {
+            let n = d.map().unwrap();
+            let mut i = 0u64;
+            loop {
+                match n {
+                    Some(n) if i == n => break,
+                    None if d.datatype().expect("truncated map") == Type::Break => {
+                        d.skip().unwrap();
+                        break;
+                    }
+                    _ => {}
+                }
+                item(d, depth + 1);
+                item(d, depth + 1);
+                i += 1;
+            }
+        }
+        Type::Array | Type::ArrayIndef => {
+            let n = d.array().unwrap();
+            let mut i = 0u64;
+            loop {
+                match n {
+                    Some(n) if i == n => break,
+                    None if d.datatype().expect("truncated array") == Type::Break => {
+                        d.skip().unwrap();
+                        break;
+                    }
+                    _ => {}
+                }
+                item(d, depth + 1);
+                i += 1;
+            }
+        }
+        Type::String => {
+            d.str().expect("bad text string");
+        }
+        Type::StringIndef => {
+            for s in d.str_iter().unwrap() {
+                s.expect("bad text string chunk");
+            }
+        }
+        Type::Bytes => {
+            d.bytes().expect("bad byte string");
+        }
+        Type::Break => panic!("stray break"),
+        _ => d.skip().expect("bad CBOR item"),
+    }
+}
