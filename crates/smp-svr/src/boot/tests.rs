@@ -114,7 +114,7 @@ fn test_swap_revert_and_confirm() {
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(r[0].swap, SwapType::Test);
     assert_eq!(booted(&r), hash(&b));
-    // The primary trailer as MCUboot leaves it after a test swap (§12).
+    // The primary trailer as MCUboot leaves it after a test swap (docs/mcuboot.md, reset).
     let pri = slot(&p, 0);
     let s = SLOT as usize;
     let mut want = [0xffu8; 48];

@@ -1,5 +1,5 @@
 //! Image management group (1), after Zephyr's `img_mgmt.c`, `img_mgmt_state.c` and
-//! `zephyr_img_mgmt.c` (`spec/smp-protocol.md` §3.2).
+//! `zephyr_img_mgmt.c`; the slot and trailer rules it applies are in docs/mcuboot.md.
 //!
 //! | id | command | op | request | response |
 //! |---|---|---|---|---|
@@ -15,8 +15,8 @@
 //! [`BootControl`]. Uploads stream: each chunk is hashed and written straight to flash,
 //! buffering only the bytes short of a whole flash write unit.
 //!
-//! Group error codes ([`ImgMgmtErr`]) and their SMP v1 translation follow the spec's table
-//! ([`v1_rc`]).
+//! Group error codes ([`ImgMgmtErr`]) and their SMP v1 translation follow Zephyr's table
+//! ([`v1_rc`]; docs/protocol.md, "Errors").
 //!
 //! Wiring, here over RAM flash shared with a trailer-based boot control (a Zephyr port
 //! passes its flash areas and a `BootControl` over MCUboot's `boot_*` calls instead):

@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn exec_kernel_uptime() {
         let mut g: ShellGroup<FakeShell> = ShellGroup::new(FakeShell::default(), Config::default());
-        // the spec's request vector
+        // the request vector of a Zephyr-compatible client
         let req = hex("0a 00 00 17 00 09 06 00 bf 64 61 72 67 76 9f 66 6b 65 72 6e 65 6c 66 75 70 74 69 6d 65 ff ff");
         assert_eq!(req, argv(&["kernel", "uptime"], 0x0a));
         // {"o":"Uptime: 1234 ms\n","ret":0}

@@ -1,4 +1,5 @@
-//! Image header, version, TLV area and image hash (`spec/mcuboot.md` §2–§4, §10).
+//! Image header, version, TLV area and image hash (docs/mcuboot.md: "Image header", "TLVs",
+//! "Hash and signatures").
 
 use core::cmp::Ordering;
 use core::fmt;

@@ -6,7 +6,7 @@
 //! handler, and hands every response packet to the caller, encoded into the caller's
 //! transmit buffer. Nothing is allocated.
 //!
-//! Errors follow Zephyr exactly (see `spec/smp-protocol.md` §1.4 and §2):
+//! Errors follow Zephyr exactly (see docs/protocol.md, "One receive buffer" and "Errors"):
 //! - framework failures (truncated packet, unknown group/command/op, version) and handler
 //!   `rc` failures are answered `{"rc": N}` in either protocol version;
 //! - group errors travel as `"err": {"group": g, "rc": r}` to SMP v2 requests, and are

@@ -1,4 +1,4 @@
-//! Dispatcher tests: the spec's vectors and the framework error rules.
+//! Dispatcher tests: byte vectors of Zephyr's replies (TV1..TV7) and the framework error rules.
 
 use super::*;
 use crate::groups::os::OsGroup;

@@ -1,4 +1,4 @@
-//! Image group tests: spec vectors, upload/resume/confirm/revert over RAM flash, rejects.
+//! Image group tests: byte vectors, upload/resume/confirm/revert over RAM flash, rejects.
 
 use core::cell::RefCell;
 
@@ -228,7 +228,7 @@ fn upload_test_swap_confirm_and_revert() {
         err(&send(&mut strict, false, true, cmd::ERASE, &[0xa0])),
         Some(9)
     );
-    // The bootloader swaps (trailer bytes as MCUboot leaves them, §8.2).
+    // The bootloader swaps (trailer bytes as MCUboot leaves them: docs/mcuboot.md, reset).
     swap(&c, true);
     let mut g = group(&c, Config::default());
     let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
@@ -308,7 +308,7 @@ fn permanent_request_and_set_state_errors() {
         field(&send(&mut g, false, true, cmd::STATE, &bad), "rc"),
         Some(3)
     );
-    // Confirm slot 1 = permanent request: bytes of §7.1.
+    // Confirm slot 1 = permanent request: the bytes of `boot_set_next` (docs/mcuboot.md).
     let hb = hash_of(&b);
     let perm = body(|e| {
         e.str("hash")?.bytes(&hb)?;
