@@ -38,6 +38,14 @@ fn group<'a>(c: &'a [RefCell<Flash>; 4], config: Config) -> Img<'a> {
     )
 }
 
+/// Four empty slots but the first, which holds a factory image (1.0.0, 100 bytes of
+/// payload) as a fresh board does.
+fn factory() -> [RefCell<Flash>; 4] {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    c
+}
+
 /// Factory-programs `image` into slot `slot`.
 fn program(c: &[RefCell<Flash>; 4], slot: usize, image: &[u8]) {
     c[slot].borrow_mut().program(0, image);
@@ -334,8 +342,7 @@ fn permanent_request_and_set_state_errors() {
 
 #[test]
 fn out_of_order_and_resume() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 2000, 2);
     let sha: [u8; 32] = Sha256::digest(&b).into();
@@ -507,8 +514,7 @@ fn upload_rejects() {
 
 #[test]
 fn garbage_never_panics() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let img = image("1.1.0", 600, 2);
     let mut x = 0x1234_5678u32;
@@ -562,8 +568,7 @@ fn garbage_never_panics() {
 
 #[test]
 fn power_cut_during_upload_then_retry() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 3000, 2);
     c[1].borrow_mut().cut_power_after(1000);
@@ -577,8 +582,7 @@ fn power_cut_during_upload_then_retry() {
 
 #[test]
 fn erase_slot() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     program(&c, 1, &image("1.1.0", 100, 8));
     let mut g = group(&c, Config::default());
     let s0 = body(|e| {
@@ -602,8 +606,7 @@ fn erase_slot() {
 
 #[test]
 fn slot_info_and_two_images() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     program(&c, 2, &image("3.0.0", 100, 7));
     let mut g = group(
         &c,
@@ -682,8 +685,7 @@ fn slot_info_and_two_images() {
 
 #[test]
 fn direct_upload() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(
         &c,
         Config {
@@ -716,8 +718,7 @@ fn direct_upload() {
 
 #[test]
 fn frugal_list_and_unsupported_commands() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(
         &c,
         Config {
@@ -752,8 +753,7 @@ fn v1_translation() {
 
 #[test]
 fn power_cut_during_test_request_is_repaired_by_a_new_upload() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 1000, 2);
     upload(&mut g, &b, 512, |_| Ok(()));
@@ -778,8 +778,7 @@ fn erase_pending_slot_is_allowed_by_default() {
     // scheduled test or permanent swap: `img_mgmt_slot_in_use` then only refuses the
     // active slot and a revert target.
     for confirm in [false, true] {
-        let c = cells();
-        program(&c, 0, &image("1.0.0", 100, 9));
+        let c = factory();
         let mut g = group(&c, Config::default());
         let b = image("1.1.0", 1000, 2);
         upload(&mut g, &b, 512, |_| Ok(()));
@@ -804,8 +803,7 @@ fn erase_pending_slot_is_allowed_by_default() {
 #[test]
 fn set_state_empty_hash_counts_as_absent() {
     // Zephyr tests `zhash.len == 0`: an empty `hash` is the same as none.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let confirm = body(|e| {
         e.str("hash")?.bytes(&[])?;
@@ -823,8 +821,7 @@ fn set_state_empty_hash_counts_as_absent() {
 fn erase_of_an_unknown_slot_still_ends_the_upload() {
     // Zephyr's img_mgmt_erase calls img_mgmt_reset_upload() after img_mgmt_erase_slot()
     // whatever it returned, so an upload in progress ends even on err 14.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 1000, 2);
     let first = body(|e| {
@@ -853,8 +850,7 @@ fn erase_of_an_unknown_slot_still_ends_the_upload() {
 fn direct_upload_to_a_missing_slot_has_no_slot() {
     // Zephyr's img_mgmt_get_unused_slot_area_id returns -1 for a slot without a flash
     // area, which img_mgmt_upload_inspect answers with err 9 (no free slot).
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let img = image("1.1.0", 700, 3);
     for (images, id) in [(1u8, 3u32), (2, 5)] {
         let mut g = group(
@@ -878,8 +874,7 @@ fn upload_checks_only_the_header_magic() {
     // img_mgmt_upload_inspect looks at nothing in the header but `ih_magic` (and
     // `ih_ver` for `upgrade`): flags MCUboot would refuse, a short `ih_hdr_size` or
     // overflowing sizes are for the bootloader to judge, not errors of the upload.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let mut img = image("1.1.0", 700, 3);
     img[16] = 0x0c; // ENCRYPTED_AES128 | ENCRYPTED_AES256
@@ -899,8 +894,7 @@ fn padded_image_of_slot_size_uploads() {
     // Zephyr's default (`MCUMGR_GRP_IMG_TOO_LARGE_DISABLED`) refuses only `len` > slot
     // size, so an imgtool `--pad`ded image (slot-sized, trailer magic included) uploads
     // and is then pending for a test without any set-state request.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 1000, 2);
     let mut padded = vec![0xffu8; SLOT];
@@ -913,8 +907,7 @@ fn padded_image_of_slot_size_uploads() {
     let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
     assert_eq!(st[1].flags, "bootable pending ");
     // With the trailer check on, the same upload is too large.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(
         &c,
         Config {
@@ -931,8 +924,7 @@ fn padded_image_of_slot_size_uploads() {
 /// and answered with its end offset; the next chunk is the overrun (err {1, 31}).
 #[test]
 fn first_chunk_larger_than_len_is_not_an_overrun() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let img = image("1.1.0", 100, 3);
     let first = body(|e| {
