@@ -12,7 +12,7 @@
 //!
 //! | module | platform | built with | C file |
 //! |---|---|---|---|
-//! | here | uptime, logging, start-up, panic | always | `smp_queue.c` |
+//! | here | uptime, logging, start-up; panic | always | `smp_queue.c`; the panic ends in zephyr-lang-rust's `rust_panic_wrap()` (its `main.c`) |
 //! | `os` | `ZephyrOs`: [`smp::platform::Os`] | OS group | `smp_port_os.c` |
 //! | `boot` | `bootloader_info`; `ZephyrBoot`: [`smp::platform::BootControl`] | OS or image group (`ZephyrBoot`: image) | `smp_port_boot.c` |
 //! | `flash` | `FlashArea`: `embedded-storage` NOR flash; `ZephyrStorage`: [`smp::platform::StorageErase`] | image or Zephyr basic group | `smp_port_flash.c` |

@@ -12,8 +12,6 @@
 
 use core::cell::RefCell;
 
-use minicbor::data::Type;
-use minicbor::Decoder;
 use smp::groups::{
     basic::BasicGroup, enum_::EnumGroup, fs::FsGroup, img, img::ImgGroup, os::OsGroup,
     settings::SettingsGroup, shell::ShellGroup, stat::StatGroup,
@@ -25,7 +23,8 @@ use smp::server::{Config, Meta, Params, Server};
 use smp::testing::{
     build_image, FakeOs, FakeSettings, FakeShell, FakeStats, FakeStorage, MemFs, RamFlash,
 };
-use smp::wire::{Header, HeaderRepr, Op, Version as SmpVersion, HEADER_LEN};
+pub use smp::testing::{check_response, item, map_entries};
+use smp::wire::{Header, HeaderRepr, HEADER_LEN};
 
 /// Size of each image slot of the fake device.
 pub const SLOT: usize = 0x1000;
@@ -160,10 +159,9 @@ pub fn records(mut data: &[u8]) -> impl Iterator<Item = (u8, &[u8])> {
 /// messages as the dispatcher does.
 pub fn force_v1(buf: &mut [u8]) {
     let mut off = 0;
-    while buf.len() - off >= HEADER_LEN {
-        buf[off] &= !0x18;
-        let len = u16::from_be_bytes([buf[off + 2], buf[off + 3]]) as usize;
-        off += HEADER_LEN + len;
+    while let Ok(mut h) = Header::new_checked(&mut buf[off..]) {
+        h.set_op_version(h.op(), u8::from(smp::wire::Version::V1));
+        off += HeaderRepr::parse(&h).unwrap().packet_len();
         if off > buf.len() {
             break;
         }
@@ -247,121 +245,4 @@ pub fn run_dispatch_with(data: &[u8], v1: bool, seen: &mut dyn FnMut(&HeaderRepr
     }
     dev.fs.poll(now + 1_000_000);
     assert_eq!(dev.fs.fs().open_handles, 0, "file left open");
-}
-
-/// Checks one response packet to `req`: no larger than `limit`, header length equal to the
-/// body length, the header echoing the request's group, sequence and command with the
-/// response op and version, and the body one well-formed CBOR map with text keys. An
-/// SMP v1 response never carries `err`; an SMP v2 `err` is `{"group": uint, "rc": uint}`.
-pub fn check_response(req: &HeaderRepr, rsp: &[u8], limit: usize) {
-    assert!(rsp.len() > HEADER_LEN, "short response {rsp:02x?}");
-    assert!(rsp.len() <= limit, "response of {} > {limit}", rsp.len());
-    let h = HeaderRepr::parse(&Header::new_checked(rsp).unwrap()).unwrap();
-    assert_eq!(h.len as usize, rsp.len() - HEADER_LEN, "header length");
-    assert_eq!(h.op, req.op.response());
-    assert!(h.op == Op::ReadRsp || h.op == Op::WriteRsp);
-    assert_eq!(h.version, req.version.response());
-    assert_eq!(h.flags, 0);
-    assert_eq!((h.group, h.seq, h.id), (req.group, req.seq, req.id));
-    let body = &rsp[HEADER_LEN..];
-    let mut d = Decoder::new(body);
-    let mut saw_err = false;
-    let mut saw_rc = false;
-    map_entries(&mut d, 0, &mut |k, d| match k {
-        "err" => {
-            saw_err = true;
-            let mut group = None;
-            let mut rc = None;
-            map_entries(d, 1, &mut |k, d| match k {
-                "group" => group = Some(d.u16().expect("err.group not a uint")),
-                "rc" => rc = Some(d.u16().expect("err.rc not a uint")),
-                _ => item(d, 2),
-            });
-            assert!(group.is_some() && rc.is_some_and(|r| r != 0), "bad err");
-        }
-        "rc" => {
-            saw_rc = true;
-            d.u16().expect("rc not a uint");
-        }
-        _ => item(d, 1),
-    });
-    assert_eq!(d.position(), body.len(), "bytes after the response map");
-    if h.version == SmpVersion::V1 {
-        assert!(!saw_err, "err in an SMP v1 response");
-    }
-    let _ = saw_rc;
-}
-
-/// Walks one CBOR map (definite or indefinite) with text keys, calling `f` with each key
-/// and the decoder positioned at its value, which `f` must consume.
-pub fn map_entries(d: &mut Decoder<'_>, depth: usize, f: &mut dyn FnMut(&str, &mut Decoder<'_>)) {
-    assert!(depth < 16, "nesting too deep");
-    let n = d.map().expect("not a CBOR map");
-    let mut i = 0u64;
-    loop {
-        match n {
-            Some(n) if i == n => break,
-            None if d.datatype().expect("truncated map") == Type::Break => {
-                d.skip().unwrap();
-                break;
-            }
-            _ => {}
-        }
-        let k = d.str().expect("map key not a text string");
-        f(k, d);
-        i += 1;
-    }
-}
-
-/// Consumes one well-formed CBOR item (text strings must be UTF-8).
-pub fn item(d: &mut Decoder<'_>, depth: usize) {
-    assert!(depth < 16, "nesting too deep");
-    match d.datatype().expect("truncated item") {
-        Type::Map | Type::MapIndef => {
-            let n = d.map().unwrap();
-            let mut i = 0u64;
-            loop {
-                match n {
-                    Some(n) if i == n => break,
-                    None if d.datatype().expect("truncated map") == Type::Break => {
-                        d.skip().unwrap();
-                        break;
-                    }
-                    _ => {}
-                }
-                item(d, depth + 1);
-                item(d, depth + 1);
-                i += 1;
-            }
-        }
-        Type::Array | Type::ArrayIndef => {
-            let n = d.array().unwrap();
-            let mut i = 0u64;
-            loop {
-                match n {
-                    Some(n) if i == n => break,
-                    None if d.datatype().expect("truncated array") == Type::Break => {
-                        d.skip().unwrap();
-                        break;
-                    }
-                    _ => {}
-                }
-                item(d, depth + 1);
-                i += 1;
-            }
-        }
-        Type::String => {
-            d.str().expect("bad text string");
-        }
-        Type::StringIndef => {
-            for s in d.str_iter().unwrap() {
-                s.expect("bad text string chunk");
-            }
-        }
-        Type::Bytes => {
-            d.bytes().expect("bad byte string");
-        }
-        Type::Break => panic!("stray break"),
-        _ => d.skip().expect("bad CBOR item"),
-    }
 }

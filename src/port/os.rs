@@ -105,7 +105,7 @@ impl Os for ZephyrOs {
                 Err(PortError::NoEnt) => break,
                 Err(PortError::NotSup) => return Err(Rc::NotSup.into()),
                 Err(_) => {
-                    return Err(smp::groups::os::Err::HeapStatsFetchFailed.into());
+                    return Err(smp::groups::os::OsMgmtErr::HeapStatsFetchFailed.into());
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! boot control.
 //!
 //! [`reset`] does for each image what MCUboot's swap modes do at boot
-//! (`spec/mcuboot.md` §8): read both trailers, decide the swap type with the same table the
+//! (docs/mcuboot.md, "What the bootloader does at reset"): read both trailers, decide the swap type with the same table the
 //! application uses, validate the secondary image (hash, and signature when keys are
 //! given) before a test, permanent or revert swap, refuse downgrades when configured, swap
 //! the slot contents (as one step, not sector by sector) and leave exactly the trailer

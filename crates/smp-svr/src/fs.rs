@@ -18,13 +18,17 @@
 //!
 //! Every refusal is logged with `log::warn!`.
 //!
-//! Uploads follow the [`Fs`] session contract, as LittleFS behaves: a session writes a
-//! file in `<root>/.smp-upload/` (invisible to clients) that is synced and renamed over the
-//! target when the group closes the session with commit (whenever a transfer that wrote
-//! data ends, is abandoned or times out). Until then clients see the file as last synced,
-//! and a crash (SIGKILL, power cut) leaves it so: leftover session files are removed at
-//! start, as LittleFS forgets unsynced writes. An upload to a directory, the mount point
-//! included, fails as LittleFS's `-EISDIR` does ([`FsError::Io`]: FS error 1).
+//! Uploads follow the [`Fs`] session contract, as LittleFS behaves. Each session writes a
+//! file in `<root>/.smp-upload/` (invisible to clients): empty for [`UploadStart::New`], a
+//! copy of the visible file for [`UploadStart::Resume`] (an append). Closing it with commit
+//! syncs it and renames it over the target (relative to a verified directory descriptor);
+//! closing without commit removes it and leaves the target as it was. When the group
+//! commits is the contract's business (whenever a context that wrote data closes, and at
+//! once for a new file, which so becomes visible at its first chunk); until then clients see
+//! the file as last committed. The announced total is not stored: a resumed session reports
+//! 0. A crash (SIGKILL, power cut) loses the open sessions, as LittleFS forgets unsynced
+//! writes: their files are removed at the next start. An upload to a directory, the mount
+//! point included, fails as LittleFS's `-EISDIR` does ([`FsError::Io`]: FS error 1).
 
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};

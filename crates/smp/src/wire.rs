@@ -22,6 +22,8 @@ pub const HEADER_LEN: usize = 8;
 mod field {
     use core::ops::Range;
     pub const OP_VER: usize = 0;
+    /// The op bits of byte 0.
+    pub const OP_MASK: u8 = 0x07;
     pub const FLAGS: usize = 1;
     pub const LEN: Range<usize> = 2..4;
     pub const GROUP: Range<usize> = 4..6;
@@ -76,7 +78,7 @@ impl<T: AsRef<[u8]>> Header<T> {
 
     /// Operation code (bits 2..0 of byte 0).
     pub fn op(&self) -> u8 {
-        self.buffer.as_ref()[field::OP_VER] & 0x07
+        self.buffer.as_ref()[field::OP_VER] & field::OP_MASK
     }
     /// Protocol version (bits 4..3 of byte 0).
     pub fn version(&self) -> u8 {
@@ -137,46 +139,67 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Header<T> {
     }
 }
 
-/// SMP operation codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// 0: read request.
-    Read,
-    /// 1: read response.
-    ReadRsp,
-    /// 2: write request.
-    Write,
-    /// 3: write response.
-    WriteRsp,
+/// Declares a protocol number enum whose named variants stand for fixed values and whose
+/// `other` variant carries every other value, with the two lossless conversions to and from the
+/// number type: each value is written once, in the table.
+macro_rules! numbered {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident: $ty:ty {
+            $( $(#[$vmeta:meta])* $var:ident = $val:literal, )*
+        }
+        $(#[$ometa:meta])* other $other:ident;
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $( $(#[$vmeta])* $var, )*
+            $(#[$ometa])* $other($ty),
+        }
+
+        impl From<$ty> for $name {
+            fn from(v: $ty) -> Self {
+                match v {
+                    $( $val => $name::$var, )*
+                    n => $name::$other(n),
+                }
+            }
+        }
+
+        impl From<$name> for $ty {
+            fn from(v: $name) -> $ty {
+                match v {
+                    $( $name::$var => $val, )*
+                    $name::$other(n) => n,
+                }
+            }
+        }
+    };
+}
+
+numbered! {
+    /// SMP operation codes.
+    pub enum Op: u8 {
+        /// 0: read request.
+        Read = 0,
+        /// 1: read response.
+        ReadRsp = 1,
+        /// 2: write request.
+        Write = 2,
+        /// 3: write response.
+        WriteRsp = 3,
+    }
     /// 4..7: not defined.
-    Unknown(u8),
-}
-
-impl From<u8> for Op {
-    fn from(v: u8) -> Self {
-        match v {
-            0 => Op::Read,
-            1 => Op::ReadRsp,
-            2 => Op::Write,
-            3 => Op::WriteRsp,
-            n => Op::Unknown(n),
-        }
-    }
-}
-
-impl From<Op> for u8 {
-    fn from(op: Op) -> u8 {
-        match op {
-            Op::Read => 0,
-            Op::ReadRsp => 1,
-            Op::Write => 2,
-            Op::WriteRsp => 3,
-            Op::Unknown(n) => n,
-        }
-    }
+    other Unknown;
 }
 
 impl Op {
+    /// The op of a packet whose first byte is `byte0` (the rest of the header not yet
+    /// received): for a stream framing that must reject an undefined op early.
+    pub fn of_first_byte(byte0: u8) -> Op {
+        Op::from(byte0 & field::OP_MASK)
+    }
+
     /// The response op Zephyr sends for a request with this op: 1 for a read, 3 for
     /// everything else (error replies to odd ops included).
     pub fn response(self) -> Op {
@@ -187,35 +210,16 @@ impl Op {
     }
 }
 
-/// SMP protocol versions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Version {
-    /// 0: the original protocol ("SMP v1"); group errors are translated to `rc`.
-    V1,
-    /// 1: SMP v2; group errors travel as `err {group, rc}`.
-    V2,
+numbered! {
+    /// SMP protocol versions.
+    pub enum Version: u8 {
+        /// 0: the original protocol ("SMP v1"); group errors are translated to `rc`.
+        V1 = 0,
+        /// 1: SMP v2; group errors travel as `err {group, rc}`.
+        V2 = 1,
+    }
     /// 2 or 3: reserved; answered with `rc` 13 and version clamped to 1.
-    Unknown(u8),
-}
-
-impl From<u8> for Version {
-    fn from(v: u8) -> Self {
-        match v {
-            0 => Version::V1,
-            1 => Version::V2,
-            n => Version::Unknown(n),
-        }
-    }
-}
-
-impl From<Version> for u8 {
-    fn from(v: Version) -> u8 {
-        match v {
-            Version::V1 => 0,
-            Version::V2 => 1,
-            Version::Unknown(n) => n,
-        }
-    }
+    other Unknown;
 }
 
 impl Version {
@@ -275,6 +279,19 @@ impl HeaderRepr {
         })
     }
 
+    /// Parses the header at the start of `packet` (the bytes after it are not looked at):
+    /// the one entry point for code that holds raw bytes, such as a transport or a packet
+    /// log. Fails only when `packet` is shorter than [`HEADER_LEN`].
+    pub fn from_bytes(packet: &[u8]) -> Result<Self, ParseError> {
+        let h = Header::new_checked(packet).map_err(|_| ParseError)?;
+        Self::parse(&h)
+    }
+
+    /// Length of the payload plus the header: the bytes this packet takes in a stream.
+    pub const fn packet_len(&self) -> usize {
+        HEADER_LEN + self.len as usize
+    }
+
     /// Length of the emitted header.
     pub const fn buffer_len(&self) -> usize {
         HEADER_LEN
@@ -299,6 +316,23 @@ impl HeaderRepr {
             len,
             ..*self
         }
+    }
+}
+
+/// The header as one log line: `op 2 ver 1 group 0 cmd 0 seq 1 len 46` (numbers as on the
+/// wire; an undefined op or version prints its number too).
+impl fmt::Display for HeaderRepr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "op {} ver {} group {} cmd {} seq {} len {}",
+            u8::from(self.op),
+            u8::from(self.version),
+            self.group,
+            self.id,
+            self.seq,
+            self.len
+        )
     }
 }
 
@@ -332,83 +366,40 @@ pub mod group {
     pub const PERUSER: u16 = 64;
 }
 
-/// SMP-level result codes (`mcumgr_err_t`), sent as the top-level `rc`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rc {
-    /// 0: success.
-    Ok,
-    /// 1: unknown error.
-    Unknown,
-    /// 2: no memory / buffer.
-    NoMem,
-    /// 3: invalid request.
-    Inval,
-    /// 4: timeout.
-    Timeout,
-    /// 5: no such entry.
-    NoEnt,
-    /// 6: state forbids the command.
-    BadState,
-    /// 7: response does not fit.
-    MsgSize,
-    /// 8: unknown group, command or op.
-    NotSup,
-    /// 9: corrupt (truncated) packet.
-    Corrupt,
-    /// 10: busy.
-    Busy,
-    /// 11: access denied.
-    AccessDenied,
-    /// 12: SMP v1 request and legacy support disabled.
-    TooOld,
-    /// 13: header version newer than supported.
-    TooNew,
+numbered! {
+    /// SMP-level result codes (`mcumgr_err_t`), sent as the top-level `rc`.
+    pub enum Rc: u16 {
+        /// 0: success.
+        Ok = 0,
+        /// 1: unknown error.
+        Unknown = 1,
+        /// 2: no memory / buffer.
+        NoMem = 2,
+        /// 3: invalid request.
+        Inval = 3,
+        /// 4: timeout.
+        Timeout = 4,
+        /// 5: no such entry.
+        NoEnt = 5,
+        /// 6: state forbids the command.
+        BadState = 6,
+        /// 7: response does not fit.
+        MsgSize = 7,
+        /// 8: unknown group, command or op.
+        NotSup = 8,
+        /// 9: corrupt (truncated) packet.
+        Corrupt = 9,
+        /// 10: busy.
+        Busy = 10,
+        /// 11: access denied.
+        AccessDenied = 11,
+        /// 12: SMP v1 request and legacy support disabled.
+        TooOld = 12,
+        /// 13: header version newer than supported.
+        TooNew = 13,
+    }
     /// Any other value (256 and up are application defined).
-    Other(u16),
-}
-
-impl From<Rc> for u16 {
-    fn from(rc: Rc) -> u16 {
-        match rc {
-            Rc::Ok => 0,
-            Rc::Unknown => 1,
-            Rc::NoMem => 2,
-            Rc::Inval => 3,
-            Rc::Timeout => 4,
-            Rc::NoEnt => 5,
-            Rc::BadState => 6,
-            Rc::MsgSize => 7,
-            Rc::NotSup => 8,
-            Rc::Corrupt => 9,
-            Rc::Busy => 10,
-            Rc::AccessDenied => 11,
-            Rc::TooOld => 12,
-            Rc::TooNew => 13,
-            Rc::Other(n) => n,
-        }
-    }
-}
-
-impl From<u16> for Rc {
-    fn from(v: u16) -> Rc {
-        match v {
-            0 => Rc::Ok,
-            1 => Rc::Unknown,
-            2 => Rc::NoMem,
-            3 => Rc::Inval,
-            4 => Rc::Timeout,
-            5 => Rc::NoEnt,
-            6 => Rc::BadState,
-            7 => Rc::MsgSize,
-            8 => Rc::NotSup,
-            9 => Rc::Corrupt,
-            10 => Rc::Busy,
-            11 => Rc::AccessDenied,
-            12 => Rc::TooOld,
-            13 => Rc::TooNew,
-            n => Rc::Other(n),
-        }
-    }
+    other Other;
 }
 
 impl fmt::Display for Rc {
@@ -481,6 +472,58 @@ mod tests {
         let mut h = Header::new_unchecked(&mut b[..]);
         h.set_op_version(3, 1);
         assert_eq!(b[0], 0x0b);
+    }
+
+    #[test]
+    fn display_is_one_log_line_of_wire_numbers() {
+        let repr = HeaderRepr::from_bytes(&REQ).unwrap();
+        let mut line = heapless::String::<64>::new();
+        core::fmt::write(&mut line, format_args!("{repr}")).unwrap();
+        assert_eq!(line, "op 2 ver 0 group 0 cmd 0 seq 1 len 46");
+        // Undefined op and version, largest group and length.
+        let odd = [0x1f, 0, 0xff, 0xff, 0xff, 0xff, 0xfe, 0x09];
+        line.clear();
+        let repr = HeaderRepr::from_bytes(&odd).unwrap();
+        core::fmt::write(&mut line, format_args!("{repr}")).unwrap();
+        assert_eq!(line, "op 7 ver 3 group 65535 cmd 9 seq 254 len 65535");
+        assert_eq!(repr.packet_len(), 8 + 65535);
+    }
+
+    #[test]
+    fn from_bytes_needs_a_whole_header_and_ignores_the_rest() {
+        assert_eq!(HeaderRepr::from_bytes(&REQ[..7]), Err(ParseError));
+        assert_eq!(HeaderRepr::from_bytes(&[]), Err(ParseError));
+        let mut long = [0u8; 12];
+        long[..8].copy_from_slice(&REQ);
+        assert_eq!(
+            HeaderRepr::from_bytes(&long),
+            HeaderRepr::parse(&Header::new_checked(&REQ[..]).unwrap())
+        );
+    }
+
+    #[test]
+    fn op_and_version_tables() {
+        let ops = [Op::Read, Op::ReadRsp, Op::Write, Op::WriteRsp];
+        for n in 0u8..=255 {
+            let op = Op::from(n);
+            assert_eq!(u8::from(op), n);
+            match ops.get(usize::from(n)) {
+                Some(&named) => assert_eq!(op, named),
+                None => assert_eq!(op, Op::Unknown(n)),
+            }
+        }
+        let versions = [Version::V1, Version::V2];
+        for n in 0u8..=255 {
+            let v = Version::from(n);
+            assert_eq!(u8::from(v), n);
+            match versions.get(usize::from(n)) {
+                Some(&named) => assert_eq!(v, named),
+                None => assert_eq!(v, Version::Unknown(n)),
+            }
+        }
+        assert_eq!(Rc::from(7), Rc::MsgSize);
+        assert_eq!(Rc::from(13), Rc::TooNew);
+        assert_eq!(Rc::from(14), Rc::Other(14));
     }
 
     #[test]

@@ -9,6 +9,22 @@ use smp::testing::build_image;
 const SLOT: u32 = 0x8000;
 type Parts = Partitions<8, 1024>;
 
+/// A board's slot files in a fresh temporary directory (kept while the first value
+/// lives), and the default boot configuration.
+fn rig() -> (tempfile::TempDir, Parts, BootConfig) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = parts(dir.path());
+    (dir, p, BootConfig::default())
+}
+
+/// Requests an upgrade of image 0 (a test, or `permanent`), as `image test`/`confirm` would.
+fn request(p: &Parts, cfg: &BootConfig, permanent: bool) {
+    boot_control(p, cfg)
+        .unwrap()
+        .request_upgrade(0, permanent)
+        .unwrap();
+}
+
 fn parts(dir: &Path) -> Parts {
     Parts::open(
         dir,
@@ -60,9 +76,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 #[test]
 fn first_boot_installs_and_boots() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
-    let cfg = BootConfig::default();
+    let (_dir, p, cfg) = rig();
     assert_eq!(reset(&p, &cfg).unwrap()[0].outcome, Outcome::NoImage);
     let a = img("1.0.0", 3000, 1);
     flash_image(&p, 0, &a).unwrap();
@@ -74,10 +88,8 @@ fn first_boot_installs_and_boots() {
 
 #[test]
 fn install_only_on_a_blank_slot() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
+    let (_dir, p, cfg) = rig();
     let f = Path::new(DATA).join("ecdsa-p256.bin");
-    let cfg = BootConfig::default();
     assert_eq!(install_if_blank(&p, 0, &f, &cfg).unwrap(), Install::Flashed);
     assert_eq!(install_if_blank(&p, 0, &f, &cfg).unwrap(), Install::Present);
     let other = Path::new(DATA).join("ed25519.bin");
@@ -91,9 +103,7 @@ fn install_only_on_a_blank_slot() {
 
 #[test]
 fn test_swap_revert_and_confirm() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
-    let cfg = BootConfig::default();
+    let (_dir, p, cfg) = rig();
     let a = img("1.0.0", 3000, 1);
     let b = img("1.1.0", 5000, 2);
     flash_image(&p, 0, &a).unwrap();
@@ -104,7 +114,7 @@ fn test_swap_revert_and_confirm() {
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(r[0].swap, SwapType::Test);
     assert_eq!(booted(&r), hash(&b));
-    // The primary trailer as MCUboot leaves it after a test swap (§12).
+    // The primary trailer as MCUboot leaves it after a test swap (docs/mcuboot.md, reset).
     let pri = slot(&p, 0);
     let s = SLOT as usize;
     let mut want = [0xffu8; 48];
@@ -143,26 +153,18 @@ fn test_swap_revert_and_confirm() {
 
 #[test]
 fn interrupted_swap_finishes_at_next_reset() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
-    let cfg = BootConfig::default();
+    let (_dir, p, cfg) = rig();
     let a = img("1.0.0", 3000, 1);
     let b = img("1.1.0", 5000, 2);
     flash_image(&p, 0, &a).unwrap();
     put(&p, 1, &b);
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, false)
-        .unwrap();
+    request(&p, &cfg, false);
     reset(&p, &cfg).unwrap();
     let (pri, sec) = (slot(&p, 0), slot(&p, 1));
     // Replay: put the pre-swap state back with half the journal applied.
     flash_image(&p, 0, &a).unwrap();
     put(&p, 1, &b);
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, false)
-        .unwrap();
+    request(&p, &cfg, false);
     let mut journal = pri.clone();
     journal.extend_from_slice(&sec);
     std::fs::write(p.journal_path(0), &journal).unwrap();
@@ -181,17 +183,12 @@ fn interrupted_swap_finishes_at_next_reset() {
 
 #[test]
 fn permanent_swap() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
-    let cfg = BootConfig::default();
+    let (_dir, p, cfg) = rig();
     let a = img("1.0.0", 3000, 1);
     let b = img("2.0.0", 1000, 2);
     flash_image(&p, 0, &a).unwrap();
     put(&p, 1, &b);
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, true)
-        .unwrap();
+    request(&p, &cfg, true);
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(r[0].swap, SwapType::Perm);
     assert_eq!(booted(&r), hash(&b));
@@ -209,18 +206,13 @@ fn permanent_swap() {
 
 #[test]
 fn bad_secondary_is_erased() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
-    let cfg = BootConfig::default();
+    let (_dir, p, cfg) = rig();
     let a = img("1.0.0", 3000, 1);
     let mut b = img("1.1.0", 1000, 2);
     b[100] ^= 1; // breaks the hash
     flash_image(&p, 0, &a).unwrap();
     put(&p, 1, &b);
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, false)
-        .unwrap();
+    request(&p, &cfg, false);
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(r[0].swap, SwapType::None);
     assert_eq!(
@@ -233,9 +225,7 @@ fn bad_secondary_is_erased() {
 
 #[test]
 fn signatures_and_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
-    let mut cfg = BootConfig::default();
+    let (_dir, p, mut cfg) = rig();
     cfg.add_key_file(Path::new(&format!("{DATA}ecdsa-p256.pub.pem")))
         .unwrap();
     assert!(cfg
@@ -244,10 +234,7 @@ fn signatures_and_keys() {
     flash_image(&p, 0, &fixture("sc-ecdsa-p256.bin")).unwrap();
     // Signed by another key: refused.
     put(&p, 1, &fixture("ed25519.bin"));
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, false)
-        .unwrap();
+    request(&p, &cfg, false);
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(r[0].rejected, Some(Rejection::Invalid(ImageError::NoKey)));
     // Bad signature by the right key: refused.
@@ -255,10 +242,7 @@ fn signatures_and_keys() {
     let n = bad.len();
     bad[n - 3] ^= 0x10;
     put(&p, 1, &bad);
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, false)
-        .unwrap();
+    request(&p, &cfg, false);
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(
         r[0].rejected,
@@ -267,10 +251,7 @@ fn signatures_and_keys() {
     // Properly signed: swapped in.
     let good = fixture("ecdsa-p256.bin");
     put(&p, 1, &good);
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, false)
-        .unwrap();
+    request(&p, &cfg, false);
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(r[0].swap, SwapType::Test);
     assert_eq!(booted(&r), hash(&good));
@@ -286,8 +267,7 @@ fn signatures_and_keys() {
 
 #[test]
 fn downgrade_prevention() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
+    let (_dir, p, _) = rig();
     let a = img("1.2.0", 1000, 1);
     let b = img("1.1.9+99", 1000, 2);
     for prevent in [true, false] {
@@ -297,10 +277,7 @@ fn downgrade_prevention() {
         };
         flash_image(&p, 0, &a).unwrap();
         put(&p, 1, &b);
-        boot_control(&p, &cfg)
-            .unwrap()
-            .request_upgrade(0, true)
-            .unwrap();
+        request(&p, &cfg, true);
         let r = reset(&p, &cfg).unwrap();
         if prevent {
             assert_eq!(r[0].rejected, Some(Rejection::Downgrade));
@@ -313,25 +290,17 @@ fn downgrade_prevention() {
 
 #[test]
 fn stale_trailer_and_no_space() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
-    let cfg = BootConfig::default();
+    let (_dir, p, cfg) = rig();
     flash_image(&p, 0, &img("1.0.0", 100, 1)).unwrap();
     // A test request on an empty secondary: trailer scrubbed, nothing swapped.
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, false)
-        .unwrap();
+    request(&p, &cfg, false);
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(r[0].rejected, Some(Rejection::Stale));
     assert!(slot(&p, 1).iter().all(|&x| x == 0xff));
     // An image that would reach the trailer sectors is not swapped.
     let big = img("1.1.0", SLOT - 3000, 2);
     put(&p, 1, &big);
-    boot_control(&p, &cfg)
-        .unwrap()
-        .request_upgrade(0, false)
-        .unwrap();
+    request(&p, &cfg, false);
     let r = reset(&p, &cfg).unwrap();
     assert_eq!(r[0].rejected, Some(Rejection::NoSpace));
     assert_eq!(r[0].swap, SwapType::None);
@@ -372,9 +341,7 @@ fn image_info_of_fixtures() {
 
 #[test]
 fn install_checks_the_image_before_writing() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = parts(dir.path());
-    let cfg = BootConfig::default();
+    let (dir, p, cfg) = rig();
     let not_an_image = Path::new(DATA).join("README.md");
     let e = install_if_blank(&p, 0, &not_an_image, &cfg).unwrap_err();
     assert_eq!(
@@ -484,10 +451,10 @@ fn rejections_read_as_words() {
 /// the emulator at each reset.
 mod end_to_end {
     use super::*;
-    use minicbor::encode::write::Cursor;
-    use minicbor::Encoder;
     use smp::groups::img::{self, ImgGroup};
-    use smp::server::{Config, Meta, Params, Server};
+    use smp::server::{Config, Enc, Params};
+    use smp::testing::{body, Bytes, Client, EncResult};
+    use smp::wire::Op;
 
     type Group = ImgGroup<FileFlash<8, 4096>, HostBoot<8, 4096>, SLOTS>;
 
@@ -503,34 +470,23 @@ mod end_to_end {
         )
     }
 
+    /// One request through the test client (checked as a well-formed reply).
     fn send(
         g: &mut Group,
         write: bool,
         id: u8,
-        body: impl FnOnce(&mut Encoder<Cursor<&mut [u8]>>),
-    ) -> Vec<u8> {
-        let mut b = vec![0u8; 4096];
-        let mut e = Encoder::new(Cursor::new(&mut b[..]));
-        e.begin_map().unwrap();
-        body(&mut e);
-        e.end().unwrap();
-        let n = e.writer().position();
-        let mut req = vec![if write { 0x0a } else { 0x08 }, 0];
-        req.extend_from_slice(&(n as u16).to_be_bytes());
-        req.extend_from_slice(&[0, 1, 0, id]);
-        req.extend_from_slice(&b[..n]);
-        let mut server: Server<'_, 1> = Server::new(Config {
+        f: impl FnOnce(&mut Enc<'_>) -> EncResult,
+    ) -> Bytes {
+        let mut client: Client<'_, 1> = Client::new(Config {
             params: Params {
                 buf_size: 2048,
                 buf_count: 2,
             },
             support_v1: true,
         });
-        server.register(g).unwrap();
-        let mut tx = [0u8; 2048];
-        let mut out = Vec::new();
-        server.process(Meta::default(), &req, &mut tx, |r| out.extend_from_slice(r));
-        out
+        client.register(g);
+        let op = if write { Op::Write } else { Op::Read };
+        client.request(op, smp::wire::group::IMAGE, id, &body(f))
     }
 
     fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -559,18 +515,20 @@ mod end_to_end {
         while off < b.len() {
             let n = 1000.min(b.len() - off);
             let rsp = send(&mut g, true, 1, |e| {
-                e.str("off").unwrap().u32(off as u32).unwrap();
-                e.str("data").unwrap().bytes(&b[off..off + n]).unwrap();
+                e.str("off")?.u32(off as u32)?;
+                e.str("data")?.bytes(&b[off..off + n])?;
                 if off == 0 {
-                    e.str("len").unwrap().u32(b.len() as u32).unwrap();
+                    e.str("len")?.u32(b.len() as u32)?;
                 }
+                Ok(())
             });
             assert!(!contains(&rsp, b"err"), "{rsp:x?}");
             off += n;
         }
         let hb = hash(&b);
         let rsp = send(&mut g, true, 0, |e| {
-            e.str("hash").unwrap().bytes(&hb).unwrap();
+            e.str("hash")?.bytes(&hb)?;
+            Ok(())
         });
         assert!(contains(&rsp, b"pending\xf5"));
         // Reset: the emulator swaps; a new group sees B running, unconfirmed.
@@ -578,12 +536,13 @@ mod end_to_end {
         let r = reset(&p, &cfg).unwrap();
         assert_eq!(r[0].swap, SwapType::Test);
         let mut g = group(&p, &cfg);
-        let rsp = send(&mut g, false, 0, |_| {});
+        let rsp = send(&mut g, false, 0, |_| Ok(()));
         assert!(contains(&rsp, b"1.1.0"));
         assert!(contains(&rsp, b"confirmed\xf4\x66active\xf5"));
         // Confirm; reset: B stays.
         let rsp = send(&mut g, true, 0, |e| {
-            e.str("confirm").unwrap().bool(true).unwrap();
+            e.str("confirm")?.bool(true)?;
+            Ok(())
         });
         assert!(contains(&rsp, b"confirmed\xf5\x66active\xf5"));
         drop(g);

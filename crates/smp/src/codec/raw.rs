@@ -3,7 +3,7 @@
 //! than the buffer, or with an op ≥ 4, is discarded. The port calls [`Decoder::reset`] after
 //! an idle gap to drop a half-received packet (Zephyr's optional input timeout).
 
-use crate::wire::HEADER_LEN;
+use crate::wire::{HeaderRepr, Op, HEADER_LEN};
 
 /// What one byte fed to a [`Decoder`] produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,15 +69,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         }
         self.buf.as_mut()[self.len] = b;
         self.len += 1;
-        if self.len == 1 && b & 0x07 >= 4 {
+        if self.len == 1 && matches!(Op::of_first_byte(b), Op::Unknown(_)) {
             self.len = 0;
             return Event::Dropped;
         }
         if self.len < HEADER_LEN {
             return Event::None;
         }
-        let h = self.buf.as_ref();
-        let total = HEADER_LEN + u16::from_be_bytes([h[2], h[3]]) as usize;
+        let total = match HeaderRepr::from_bytes(&self.buf.as_ref()[..self.len]) {
+            Ok(h) => h.packet_len(),
+            // Unreachable: `self.len >= HEADER_LEN` here.
+            Err(_) => return Event::None,
+        };
         if total > cap {
             self.skip = total - self.len;
             self.len = 0;

@@ -318,7 +318,7 @@ mod tests {
 
     #[test]
     fn line_lengths_match_zephyr() {
-        // 222-byte packet -> lines of 127, 123 and 63 bytes (spec §4.2).
+        // 222-byte packet -> lines of 127, 123 and 63 bytes, as Zephyr's sender cuts them.
         let p: [u8; 222] = core::array::from_fn(|i| i as u8);
         let (_, lens, n) = encode_lines(&p);
         assert_eq!(&lens[..n], &[127, 123, 63]);

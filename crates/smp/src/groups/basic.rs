@@ -6,13 +6,13 @@
 //!
 //! Erases the whole storage partition through the platform's [`StorageErase`].
 //!
-//! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 flash open
+//! Group error codes ([`BasicMgmtErr`]) and their SMP v1 translation: 1 unknown → 1, 2 flash open
 //! failed → 5, 3 flash config query failed → 1, 4 flash erase failed → 1. (Zephyr
 //! translates 3 and 4 to 0, which makes a malformed v1 reply; an error must never read as
 //! success, so they become 1 here.)
 
 use crate::platform::{EraseError, StorageErase};
-use crate::server::{Ctx, Error, Group, Response};
+use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
 /// Command ids.
@@ -24,7 +24,7 @@ pub mod cmd {
 /// Zephyr basic group error codes (`zephyr_basic_group_err_code_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
-pub enum Err {
+pub enum BasicMgmtErr {
     /// Unknown error.
     Unknown = 1,
     /// The storage area could not be opened.
@@ -35,14 +35,7 @@ pub enum Err {
     FlashEraseFailed = 4,
 }
 
-impl From<Err> for Error {
-    fn from(e: Err) -> Error {
-        Error::Group {
-            group: group::ZEPHYR_BASIC,
-            rc: e as u16,
-        }
-    }
-}
+group_error!(BasicMgmtErr, group::ZEPHYR_BASIC);
 
 /// Translates a basic group error for SMP v1 (never to 0).
 pub fn v1_rc(rc: u16) -> Rc {
@@ -91,9 +84,9 @@ impl<P: StorageErase> Group for BasicGroup<P> {
         match (ctx.header.id, ctx.is_read()) {
             (cmd::ERASE_STORAGE, false) => self.storage.erase_storage().map_err(|e| {
                 match e {
-                    EraseError::Open => Err::FlashOpenFailed,
-                    EraseError::ConfigQuery => Err::FlashConfigQueryFail,
-                    EraseError::Erase => Err::FlashEraseFailed,
+                    EraseError::Open => BasicMgmtErr::FlashOpenFailed,
+                    EraseError::ConfigQuery => BasicMgmtErr::FlashConfigQueryFail,
+                    EraseError::Erase => BasicMgmtErr::FlashEraseFailed,
                 }
                 .into()
             }),

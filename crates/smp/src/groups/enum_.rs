@@ -12,13 +12,13 @@
 //! group is group error 4; a filter of more than 16 entries is group error 2. Encoding
 //! failures answer `rc` 9 (ECORRUPT), not 7, as in Zephyr.
 //!
-//! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 too many
+//! Group error codes ([`EnumMgmtErr`]) and their SMP v1 translation: 1 unknown → 1, 2 too many
 //! group entries → 3, 3 insufficient heap → 1, 4 index too large → 1.
 
 use minicbor::data::Type;
 
 use crate::cbor::{for_each_entry, once};
-use crate::server::{Ctx, Error, Group, Response};
+use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
 /// Command ids.
@@ -36,7 +36,7 @@ pub mod cmd {
 /// Enumeration group error codes (`enum_mgmt_err_code_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
-pub enum Err {
+pub enum EnumMgmtErr {
     /// Unknown error.
     Unknown = 1,
     /// The details filter has too many entries.
@@ -47,14 +47,7 @@ pub enum Err {
     IndexTooLarge = 4,
 }
 
-impl From<Err> for Error {
-    fn from(e: Err) -> Error {
-        Error::Group {
-            group: group::ENUM,
-            rc: e as u16,
-        }
-    }
-}
+group_error!(EnumMgmtErr, group::ENUM);
 
 /// Translates an enumeration group error for SMP v1.
 pub fn v1_rc(rc: u16) -> Rc {
@@ -103,7 +96,7 @@ impl EnumGroup {
             return Err(Rc::Inval.into());
         }
         let Some(g) = ctx.groups.get(index as usize) else {
-            return Err(Err::IndexTooLarge.into());
+            return Err(EnumMgmtErr::IndexTooLarge.into());
         };
         let enc = rsp.enc();
         enc.str("group")?.u16(g.id)?;
@@ -147,7 +140,7 @@ impl EnumGroup {
             Ok(true)
         })?;
         if too_many {
-            return Err(Err::TooManyGroupEntries.into());
+            return Err(EnumMgmtErr::TooManyGroupEntries.into());
         }
         let enc = rsp.enc();
         enc.str("groups")?.begin_array()?;

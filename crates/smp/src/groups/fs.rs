@@ -46,7 +46,7 @@
 //! A failed sync at the end of a transfer is reported as error 10 (write failed); Zephyr
 //! ignores `fs_close`'s result.
 //!
-//! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid name
+//! Group error codes ([`FsMgmtErr`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid name
 //! → 3, 3 not found → 5, 4 is a directory → 1, 5 open failed → 1, 6 seek failed → 1, 7 read
 //! failed → 1, 8 truncate failed → 1, 9 delete failed → 1, 10 write failed → 1, 11 offset
 //! not valid → 1, 12 offset larger than file → 1, 13 hash type not found → 3, 14 mount point
@@ -57,7 +57,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cbor::{for_each_entry, once};
 use crate::platform::{Fs, FsError, FsStat, UploadStart};
-use crate::server::{Ctx, Error, Group, Response};
+use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
 /// Command ids.
@@ -77,7 +77,7 @@ pub mod cmd {
 /// FS group error codes (`fs_mgmt_err_code_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
-pub enum Err {
+pub enum FsMgmtErr {
     /// Unknown error.
     Unknown = 1,
     /// The name is not valid.
@@ -114,14 +114,7 @@ pub enum Err {
     FileCloseFailed = 17,
 }
 
-impl From<Err> for Error {
-    fn from(e: Err) -> Error {
-        Error::Group {
-            group: group::FS,
-            rc: e as u16,
-        }
-    }
-}
+group_error!(FsMgmtErr, group::FS);
 
 /// Translates an FS group error for SMP v1 (`fs_mgmt_translate_error_code`).
 pub fn v1_rc(rc: u16) -> Rc {
@@ -257,7 +250,7 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         };
         self.fs.close(t.file, t.upload && t.dirty).map_err(|e| {
             log::warn!("fs: sync of {} failed: {e}", t.path.as_str());
-            Err::FileWriteFailed.into()
+            FsMgmtErr::FileWriteFailed.into()
         })
     }
 
@@ -317,7 +310,7 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         if self.open.is_none() {
             let st = self.stat(name).map_err(stat_err)?;
             if st.is_dir {
-                return Err(Err::FileIsDirectory.into());
+                return Err(FsMgmtErr::FileIsDirectory.into());
             }
             let file = self.fs.open_read(name).map_err(read_open_err)?;
             self.open = Some(Transfer {
@@ -339,7 +332,7 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
             Ok(n) => n,
             Err(_) => {
                 self.abandon();
-                return Err(Err::FileReadFailed.into());
+                return Err(FsMgmtErr::FileReadFailed.into());
             }
         };
         t.off = off + n as u64;
@@ -388,10 +381,10 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
                 UploadStart::Resume
             };
             let file = self.open_upload(name, start).map_err(|e| match e {
-                FsError::Inval => Err::FileInvalidName,
-                FsError::NoEnt => Err::MountPointNotFound,
-                FsError::RoFs => Err::ReadOnlyFilesystem,
-                _ => Err::Unknown,
+                FsError::Inval => FsMgmtErr::FileInvalidName,
+                FsError::NoEnt => FsMgmtErr::MountPointNotFound,
+                FsError::RoFs => FsMgmtErr::ReadOnlyFilesystem,
+                _ => FsMgmtErr::Unknown,
             })?;
             // A context that starts at off > 0 continues at the file's size
             // (`fs_mgmt_filelen`); a new one at 0.
@@ -429,14 +422,14 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         if off > 0 && off != t.off {
             let expected = t.off;
             self.abandon();
-            rsp.group_err(group::FS, Err::FileOffsetNotValid as u16)?;
+            rsp.group_err(FsMgmtErr::FileOffsetNotValid)?;
             rsp.enc().str("len")?.u64(expected)?;
             return Ok(());
         }
         if !data.is_empty() {
             if self.fs.write(&mut t.file, t.off, data).is_err() {
                 self.abandon();
-                return Err(Err::FileWriteFailed.into());
+                return Err(FsMgmtErr::FileWriteFailed.into());
             }
             t.off += data.len() as u64;
             t.dirty = true;
@@ -459,7 +452,7 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         let name = self.check_name(name)?;
         let st = self.stat(name).map_err(stat_err)?;
         if st.is_dir {
-            return Err(Err::FileIsDirectory.into());
+            return Err(FsMgmtErr::FileIsDirectory.into());
         }
         rsp.enc().str("len")?.u64(st.len)?;
         Ok(())
@@ -485,17 +478,17 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
             "" if self.config.sha256 => "sha256",
             "crc32" if self.config.crc32 => "crc32",
             "sha256" if self.config.sha256 => "sha256",
-            _ => return Err(Err::ChecksumHashNotFound.into()),
+            _ => return Err(FsMgmtErr::ChecksumHashNotFound.into()),
         };
         let st = self.stat(name).map_err(stat_err)?;
         if st.is_dir {
-            return Err(Err::FileIsDirectory.into());
+            return Err(FsMgmtErr::FileIsDirectory.into());
         }
         if st.len <= off {
             return Err(if st.len == 0 {
-                Err::FileEmpty
+                FsMgmtErr::FileEmpty
             } else {
-                Err::FileOffsetLargerThanFile
+                FsMgmtErr::FileOffsetLargerThanFile
             }
             .into());
         }
@@ -525,7 +518,7 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         }
         let _ = self.fs.close(file, false);
         if failed {
-            return Err(Err::FileReadFailed.into());
+            return Err(FsMgmtErr::FileReadFailed.into());
         }
         let enc = rsp.enc();
         enc.str("type")?.str(ty)?;
@@ -569,9 +562,9 @@ fn vfs_name(name: &str) -> Result<(), FsError> {
 /// Errors of `fs_mgmt_filelen` (a stat).
 fn stat_err(e: FsError) -> Error {
     match e {
-        FsError::Inval => Err::FileInvalidName,
-        FsError::NoEnt => Err::FileNotFound,
-        _ => Err::Unknown,
+        FsError::Inval => FsMgmtErr::FileInvalidName,
+        FsError::NoEnt => FsMgmtErr::FileNotFound,
+        _ => FsMgmtErr::Unknown,
     }
     .into()
 }

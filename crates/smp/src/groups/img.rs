@@ -1,5 +1,5 @@
 //! Image management group (1), after Zephyr's `img_mgmt.c`, `img_mgmt_state.c` and
-//! `zephyr_img_mgmt.c` (`spec/smp-protocol.md` §3.2).
+//! `zephyr_img_mgmt.c`; the slot and trailer rules it applies are in docs/mcuboot.md.
 //!
 //! | id | command | op | request | response |
 //! |---|---|---|---|---|
@@ -15,8 +15,8 @@
 //! [`BootControl`]. Uploads stream: each chunk is hashed and written straight to flash,
 //! buffering only the bytes short of a whole flash write unit.
 //!
-//! Group error codes ([`Err`]) and their SMP v1 translation follow the spec's table
-//! ([`v1_rc`]).
+//! Group error codes ([`ImgMgmtErr`]) and their SMP v1 translation follow Zephyr's table
+//! ([`v1_rc`]; docs/protocol.md, "Errors").
 //!
 //! Wiring, here over RAM flash shared with a trailer-based boot control (a Zephyr port
 //! passes its flash areas and a `BootControl` over MCUboot's `boot_*` calls instead):
@@ -50,11 +50,11 @@ use embedded_storage::nor_flash::NorFlash;
 use sha2::{Digest, Sha256};
 
 use crate::cbor::{for_each_entry, once};
-use crate::mcuboot::image::{self, IMAGE_MAGIC};
+use crate::mcuboot::image::{self, ImageHeader, IMAGE_MAGIC};
 use crate::mcuboot::trailer::{self, Layout};
-use crate::mcuboot::{ImageInfo, Version};
+use crate::mcuboot::ImageInfo;
 use crate::platform::{BootControl, BootError, SwapType};
-use crate::server::{Ctx, Error, Group, Response};
+use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
 /// Command ids.
@@ -79,7 +79,7 @@ pub mod cmd {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
 #[allow(missing_docs)]
-pub enum Err {
+pub enum ImgMgmtErr {
     Unknown = 1,
     FlashConfigQueryFail = 2,
     NoImage = 3,
@@ -116,14 +116,7 @@ pub enum Err {
     ActiveSlotNotKnown = 34,
 }
 
-impl From<Err> for Error {
-    fn from(e: Err) -> Error {
-        Error::Group {
-            group: group::IMAGE,
-            rc: e as u16,
-        }
-    }
-}
+group_error!(ImgMgmtErr, group::IMAGE);
 
 /// Translates an image group error for SMP v1 (`img_mgmt_translate_error_code`).
 pub fn v1_rc(rc: u16) -> Rc {
@@ -363,11 +356,11 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         // As in Zephyr (`zhash.len == 0`), an empty `hash` counts as none.
         let slot = match hash.filter(|h: &&[u8]| !h.is_empty()) {
             None if confirm => self.active_slot(0),
-            None => return Err(Err::InvalidHash.into()),
-            Some(h) if h.len() != 32 => return Err(Err::InvalidHash.into()),
+            None => return Err(ImgMgmtErr::InvalidHash.into()),
+            Some(h) if h.len() != 32 => return Err(ImgMgmtErr::InvalidHash.into()),
             Some(h) => (0..2 * self.config.images as usize)
                 .find(|&s| self.inspect(s).is_some_and(|i| i.hash[..] == *h))
-                .ok_or(Err::HashNotFound)?,
+                .ok_or(ImgMgmtErr::HashNotFound)?,
         };
         let image = (slot / 2) as u8;
         let active = self.active_slot(image);
@@ -375,10 +368,10 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         // Image 0 is the running application; another image's running slot may only be
         // confirmed with `..._ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`.
         if confirm && image != 0 && is_active && !self.config.confirm_any_image {
-            return Err(Err::ImageConfirmationDenied.into());
+            return Err(ImgMgmtErr::ImageConfirmationDenied.into());
         }
         if !confirm && is_active {
-            return Err(Err::ImageSettingTestToActiveDenied.into());
+            return Err(ImgMgmtErr::ImageSettingTestToActiveDenied.into());
         }
         let swap = self.swap_type(image);
         let next = if swap == SwapType::None {
@@ -386,7 +379,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         } else {
             active ^ 1
         };
-        let busy = Error::from(Err::ImageAlreadyPending);
+        let busy = Error::from(ImgMgmtErr::ImageAlreadyPending);
         let write = match swap {
             SwapType::Test => {
                 if !confirm && slot == next {
@@ -419,10 +412,10 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             };
             r.map_err(|e| {
                 Error::from(match e {
-                    BootError::Flash => Err::FlashWriteFailed,
-                    BootError::BadVector => Err::InvalidImageVectorTable,
-                    BootError::BadImage => Err::InvalidImageHeaderMagic,
-                    BootError::NoImage => Err::FlashOpenFailed,
+                    BootError::Flash => ImgMgmtErr::FlashWriteFailed,
+                    BootError::BadVector => ImgMgmtErr::InvalidImageVectorTable,
+                    BootError::BadImage => ImgMgmtErr::InvalidImageHeaderMagic,
+                    BootError::NoImage => ImgMgmtErr::FlashOpenFailed,
                 })
             })?;
         }
@@ -448,19 +441,19 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
     }
 
     fn upload_inner(&mut self, r: &UploadReq<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
-        let off = r.off.ok_or(Err::InvalidOffset)?;
+        let off = r.off.ok_or(ImgMgmtErr::InvalidOffset)?;
         let data = r.data.unwrap_or(&[]);
         if off == 0 {
             if data.len() < image::HEADER_LEN {
-                return Err(Err::InvalidImageHeader.into());
+                return Err(ImgMgmtErr::InvalidImageHeader.into());
             }
-            let len = r.len.ok_or(Err::InvalidLength)?;
-            if u32::from_le_bytes([data[0], data[1], data[2], data[3]]) != IMAGE_MAGIC {
-                return Err(Err::InvalidImageHeaderMagic.into());
+            let len = r.len.ok_or(ImgMgmtErr::InvalidLength)?;
+            if ImageHeader::raw_magic(data) != Some(IMAGE_MAGIC) {
+                return Err(ImgMgmtErr::InvalidImageHeaderMagic.into());
             }
             let sha = r.sha.unwrap_or(&[]);
             if sha.len() > 32 {
-                return Err(Err::InvalidHash.into());
+                return Err(ImgMgmtErr::InvalidHash.into());
             }
             if !sha.is_empty()
                 && self.up.slot.is_some()
@@ -475,24 +468,20 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             let cap = self.slots[slot].capacity() as u32;
             let limit = self.config.layout.status_offset(cap).unwrap_or(0);
             if len > cap || (self.config.reject_trailer_overlap && len > limit) {
-                return Err(Err::InvalidImageTooLarge.into());
+                return Err(ImgMgmtErr::InvalidImageTooLarge.into());
             }
             if r.upgrade == Some(true) {
                 // As Zephyr, read `ih_ver` straight from the first chunk (at least 32
                 // bytes): nothing of the header but its magic is checked here.
-                let version = Version {
-                    major: data[20],
-                    minor: data[21],
-                    revision: u16::from_le_bytes([data[22], data[23]]),
-                    build: u32::from_le_bytes([data[24], data[25], data[26], data[27]]),
-                };
+                let version =
+                    ImageHeader::raw_version(data).ok_or(ImgMgmtErr::InvalidImageHeader)?;
                 let image = (slot / 2) as u8;
                 let running = self.active_slot(image);
-                let cur = self.inspect(running).ok_or(Err::VersionGetFailed)?;
+                let cur = self.inspect(running).ok_or(ImgMgmtErr::VersionGetFailed)?;
                 if version.compare(&cur.header.version, self.config.use_build_number)
                     != Ordering::Greater
                 {
-                    return Err(Err::CurrentVersionIsNewer.into());
+                    return Err(ImgMgmtErr::CurrentVersionIsNewer.into());
                 }
             }
             self.up.slot = Some(slot);
@@ -525,7 +514,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         let end = off
             .checked_add(data.len() as u32)
             .filter(|&e| off == 0 || e <= self.up.size)
-            .ok_or(Err::InvalidImageDataOverrun)?;
+            .ok_or(ImgMgmtErr::InvalidImageDataOverrun)?;
         self.write_chunk(slot, data)?;
         self.up.hasher.update(data);
         self.up.off = end;
@@ -551,19 +540,19 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             let s = (image - 1) as usize;
             if s >= 2 * self.config.images as usize {
                 // No flash area for it: Zephyr answers "no slot".
-                return Err(Err::NoFreeSlot.into());
+                return Err(ImgMgmtErr::NoFreeSlot.into());
             }
             s
         } else {
             // Single-image builds ignore `image`.
             let image = if self.config.images == 1 { 0 } else { image };
             if image >= u32::from(self.config.images) {
-                return Err(Err::NoFreeSlot.into());
+                return Err(ImgMgmtErr::NoFreeSlot.into());
             }
             self.active_slot(image as u8) ^ 1
         };
         if self.in_use(slot, !self.config.allow_erase_pending) {
-            return Err(Err::NoFreeSlot.into());
+            return Err(ImgMgmtErr::NoFreeSlot.into());
         }
         Ok(slot)
     }
@@ -590,7 +579,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         let e = F::ERASE_SIZE.max(1) as u32;
         let f = &mut self.slots[slot];
         let cap = f.capacity() as u32;
-        let fail = |_| Error::from(Err::FlashEraseFailed);
+        let fail = |_| Error::from(ImgMgmtErr::FlashEraseFailed);
         let body_end = len.div_ceil(e).saturating_mul(e).min(cap);
         let trailer = self.config.layout.status_offset(cap).unwrap_or(0);
         let trailer = trailer - trailer % e;
@@ -607,9 +596,9 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
     fn write_chunk(&mut self, slot: usize, mut data: &[u8]) -> Result<(), Error> {
         let w = F::WRITE_SIZE.max(1);
         if w > WBUF {
-            return Err(Err::FlashWriteFailed.into());
+            return Err(ImgMgmtErr::FlashWriteFailed.into());
         }
-        let fail = |_| Error::from(Err::FlashWriteFailed);
+        let fail = |_| Error::from(ImgMgmtErr::FlashWriteFailed);
         let f = &mut self.slots[slot];
         let up = &mut self.up;
         if up.wlen > 0 {
@@ -643,7 +632,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         up.wbuf[up.wlen..w].fill(self.config.layout.erased);
         self.slots[slot]
             .write(up.woff, &up.wbuf[..w])
-            .map_err(|_| Error::from(Err::FlashWriteFailed))?;
+            .map_err(|_| Error::from(ImgMgmtErr::FlashWriteFailed))?;
         up.woff += w as u32;
         up.wlen = 0;
         Ok(())
@@ -662,7 +651,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         }
         let e = F::ERASE_SIZE.max(1) as u32;
         let _ = self.slots[slot].erase(0, e);
-        Err(Err::ImageAlreadyPending.into())
+        Err(ImgMgmtErr::ImageAlreadyPending.into())
     }
 
     fn erase(&mut self, ctx: &Ctx<'_>) -> Result<(), Error> {
@@ -678,11 +667,11 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         if slot >= 2 * self.config.images as usize {
             // Zephyr resets the upload after any erase attempt past the in-use check.
             self.up.close();
-            return Err(Err::InvalidSlot.into());
+            return Err(ImgMgmtErr::InvalidSlot.into());
         }
         let pending_counts = !self.config.allow_erase_pending;
         if self.inspect(slot).is_some() && self.in_use(slot, pending_counts) {
-            return Err(Err::NoFreeSlot.into());
+            return Err(ImgMgmtErr::NoFreeSlot.into());
         }
         self.up.close();
         let f = &mut self.slots[slot];
@@ -693,13 +682,13 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         while off < cap && blank {
             let n = (cap - off).min(buf.len());
             f.read(off as u32, &mut buf[..n])
-                .map_err(|_| Error::from(Err::FlashReadFailed))?;
+                .map_err(|_| Error::from(ImgMgmtErr::FlashReadFailed))?;
             blank = buf[..n].iter().all(|&b| b == self.config.layout.erased);
             off += n;
         }
         if !blank {
             f.erase(0, cap as u32)
-                .map_err(|_| Error::from(Err::FlashEraseFailed))?;
+                .map_err(|_| Error::from(ImgMgmtErr::FlashEraseFailed))?;
         }
         Ok(())
     }

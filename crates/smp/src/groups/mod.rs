@@ -4,6 +4,7 @@
 //! | group | id | module | platform trait |
 //! |---|---|---|---|
 //! | OS | 0 | [`os`] | [`Os`](crate::platform::Os) |
+//! | image | 1 | [`img`] | one `embedded-storage` NOR flash per slot, and [`BootControl`](crate::platform::BootControl) |
 //! | statistics | 2 | [`stat`] | [`Stats`](crate::platform::Stats) |
 //! | settings | 3 | [`settings`] | [`Settings`](crate::platform::Settings) |
 //! | file system | 8 | [`fs`] | [`Fs`](crate::platform::Fs) |
@@ -19,11 +20,18 @@
 //! the groups here; ports register in it:
 //!
 //! ```
-//! use smp::groups::{basic::BasicGroup, enum_::EnumGroup, fs::FsGroup, os::OsGroup};
-//! use smp::groups::{settings::SettingsGroup, shell::ShellGroup, stat::StatGroup};
+//! use core::cell::RefCell;
+//! use smp::groups::{basic::BasicGroup, enum_::EnumGroup, fs::FsGroup, img::ImgGroup};
+//! use smp::groups::{os::OsGroup, settings::SettingsGroup, shell::ShellGroup, stat::StatGroup};
+//! use smp::mcuboot::trailer::{Layout, TrailerBoot};
+//! use smp::platform::SharedFlash;
 //! use smp::server::{Config, Meta, Server};
-//! use smp::testing::{FakeOs, FakeSettings, FakeShell, FakeStats, FakeStorage, MemFs};
+//! use smp::testing::{FakeOs, FakeSettings, FakeShell, FakeStats, FakeStorage, MemFs, RamFlash};
 //!
+//! // One image, two slots: the image group and the boot control share the flash.
+//! let flash: [RefCell<RamFlash<0x4000>>; 2] = Default::default();
+//! let slots = || [SharedFlash(&flash[0]), SharedFlash(&flash[1])];
+//! let mut img = ImgGroup::new(slots(), TrailerBoot::new(slots(), Layout::default()), Default::default());
 //! let mut os = OsGroup::new(FakeOs::default(), Default::default());
 //! let mut stat = StatGroup::new(FakeStats::default(), Default::default());
 //! let mut settings: SettingsGroup<_> = SettingsGroup::new(FakeSettings::default(), Default::default());
@@ -36,18 +44,19 @@
 //! let mut server: Server<'_, 8> = Server::new(Config::default());
 //! server.register(&mut enum_).unwrap();
 //! server.register(&mut fs).unwrap();
+//! server.register(&mut img).unwrap();
 //! server.register(&mut os).unwrap();
 //! server.register(&mut settings).unwrap();
 //! server.register(&mut shell).unwrap();
 //! server.register(&mut stat).unwrap();
 //! server.register(&mut basic).unwrap();
 //!
-//! // enum count (v2 read): {"count": 7}
+//! // enum count (v2 read): {"count": 8}
 //! let req = [0x08, 0, 0, 2, 0, 10, 1, 0, 0xbf, 0xff];
 //! let mut tx = [0u8; 384];
 //! let mut rsp = [0u8; 17];
 //! server.process(Meta { transport: 0, now_ms: 0 }, &req, &mut tx, |r| rsp.copy_from_slice(r));
-//! assert_eq!(&rsp[8..], &[0xbf, 0x65, b'c', b'o', b'u', b'n', b't', 7, 0xff]);
+//! assert_eq!(&rsp[8..], &[0xbf, 0x65, b'c', b'o', b'u', b'n', b't', 8, 0xff]);
 //! ```
 
 /// The groups in Zephyr's registration order, with the name each registers its handler

@@ -12,7 +12,7 @@
 //! | 7 | OS/application info | R | opt `format`: tstr | `output`: tstr |
 //! | 8 | bootloader info | R | opt `query`: tstr | `bootloader` or `mode` (+ `no-downgrade`); an unknown query is `{"rc": 3}`, as Zephyr's handler returns its group code 3 as the result |
 //!
-//! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid
+//! Group error codes ([`OsMgmtErr`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid
 //! format → 3, 3 query yields no answer → 5, 4 RTC not set → 5, 5 RTC command failed → 1,
 //! 6 query response value not valid → 1, 7 heap stats fetch failed → 1.
 
@@ -20,7 +20,7 @@ use core::fmt::Write as _;
 
 use crate::cbor::{for_each_entry, once};
 use crate::platform::{DateTime, Os, ResetRequest, RtcError};
-use crate::server::{Ctx, Error, Group, Response};
+use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
 /// Command ids.
@@ -48,7 +48,7 @@ pub mod cmd {
 /// OS group error codes (`os_mgmt_err_code_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
-pub enum Err {
+pub enum OsMgmtErr {
     /// Unknown error.
     Unknown = 1,
     /// A format character of `os info` is not recognised.
@@ -65,14 +65,7 @@ pub enum Err {
     HeapStatsFetchFailed = 7,
 }
 
-impl From<Err> for Error {
-    fn from(e: Err) -> Error {
-        Error::Group {
-            group: group::OS,
-            rc: e as u16,
-        }
-    }
-}
+group_error!(OsMgmtErr, group::OS);
 
 /// Translates an OS group error for SMP v1.
 pub fn v1_rc(rc: u16) -> Rc {
@@ -188,8 +181,8 @@ impl<P: Os> OsGroup<P> {
     fn datetime_get(&mut self, rsp: &mut Response<'_>) -> Result<(), Error> {
         let t = match self.platform.rtc_get() {
             Ok(t) => t,
-            Err(RtcError::NotSet) => return rsp.group_err(group::OS, Err::RtcNotSet as u16),
-            Err(RtcError::Failed) => return rsp.group_err(group::OS, Err::RtcCommandFailed as u16),
+            Err(RtcError::NotSet) => return rsp.group_err(OsMgmtErr::RtcNotSet),
+            Err(RtcError::Failed) => return rsp.group_err(OsMgmtErr::RtcCommandFailed),
         };
         let mut s = heapless::String::<32>::new();
         let _ = write!(
@@ -212,7 +205,7 @@ impl<P: Os> OsGroup<P> {
         })?;
         let t = parse_datetime(s.ok_or(Rc::Inval)?, self.config.datetime_ms)?;
         if self.platform.rtc_set(&t).is_err() {
-            rsp.group_err(group::OS, Err::RtcCommandFailed as u16)?;
+            rsp.group_err(OsMgmtErr::RtcCommandFailed)?;
         }
         Ok(())
     }
@@ -276,7 +269,7 @@ impl<P: Os> OsGroup<P> {
                 b'a' => {
                     S | N | R | V | M | P | I | O | if id.build_date_time.is_some() { B } else { 0 }
                 }
-                _ => return rsp.group_err(group::OS, Err::InvalidFormat as u16),
+                _ => return rsp.group_err(OsMgmtErr::InvalidFormat),
             };
         }
         if mask == 0 {
@@ -333,7 +326,7 @@ impl<P: Os> OsGroup<P> {
             }
             // Zephyr's handler *returns* OS_MGMT_ERR_QUERY_YIELDS_NO_ANSWER (3) as its
             // result, so the wire carries `{"rc": 3}` in v1 and v2 alike, not a group error.
-            Some(_) => return Err(Rc::from(Err::QueryYieldsNoAnswer as u16).into()),
+            Some(_) => return Err(Rc::from(OsMgmtErr::QueryYieldsNoAnswer as u16).into()),
         }
         Ok(())
     }

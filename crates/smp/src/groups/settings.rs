@@ -20,13 +20,13 @@
 //! save; this group reports their failures with the same mapping (a host store that cannot
 //! persist should say so).
 //!
-//! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 key too long
+//! Group error codes ([`SettingsMgmtErr`]) and their SMP v1 translation: 1 unknown → 1, 2 key too long
 //! → 3, 3 key not found → 5, 4 read not supported → 5, 5 root key not found → 1, 6 write
 //! not supported → 1, 7 delete not supported → 1, 8 save not supported → 1.
 
 use crate::cbor::{for_each_entry, once};
 use crate::platform::{Settings, SettingsError};
-use crate::server::{Ctx, Error, Group, Response};
+use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
 /// Command ids.
@@ -44,7 +44,7 @@ pub mod cmd {
 /// Settings group error codes (`settings_mgmt_err_code_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
-pub enum Err {
+pub enum SettingsMgmtErr {
     /// Unknown error.
     Unknown = 1,
     /// The key is too long.
@@ -63,14 +63,7 @@ pub enum Err {
     SaveNotSupported = 8,
 }
 
-impl From<Err> for Error {
-    fn from(e: Err) -> Error {
-        Error::Group {
-            group: group::SETTINGS,
-            rc: e as u16,
-        }
-    }
-}
+group_error!(SettingsMgmtErr, group::SETTINGS);
 
 /// Translates a settings group error for SMP v1.
 pub fn v1_rc(rc: u16) -> Rc {
@@ -95,12 +88,12 @@ impl Default for Config {
 }
 
 /// Maps a store error; `not_sup` is the operation's "not supported" code.
-fn store_err(e: SettingsError, not_sup: Err) -> Error {
+fn store_err(e: SettingsError, not_sup: SettingsMgmtErr) -> Error {
     match e {
-        SettingsError::NoRoot => Err::RootKeyNotFound,
-        SettingsError::NotFound => Err::KeyNotFound,
+        SettingsError::NoRoot => SettingsMgmtErr::RootKeyNotFound,
+        SettingsError::NotFound => SettingsMgmtErr::KeyNotFound,
         SettingsError::NotSup => not_sup,
-        SettingsError::Other => Err::Unknown,
+        SettingsError::Other => SettingsMgmtErr::Unknown,
     }
     .into()
 }
@@ -136,7 +129,7 @@ impl<S: Settings, const V: usize> SettingsGroup<S, V> {
     fn check_name<'n>(&self, name: Option<&'n str>) -> Result<&'n str, Error> {
         match name {
             None | Some("") => Err(Rc::Inval.into()),
-            Some(n) if n.len() >= self.config.name_len => Err(Err::KeyTooLong.into()),
+            Some(n) if n.len() >= self.config.name_len => Err(SettingsMgmtErr::KeyTooLong.into()),
             Some(n) => Ok(n),
         }
     }
@@ -157,7 +150,7 @@ impl<S: Settings, const V: usize> SettingsGroup<S, V> {
         let n = self
             .store
             .get(name, &mut self.buf[..max])
-            .map_err(|e| store_err(e, Err::ReadNotSupported))?;
+            .map_err(|e| store_err(e, SettingsMgmtErr::ReadNotSupported))?;
         let enc = rsp.enc();
         enc.str("val")?.bytes(&self.buf[..n.min(max)])?;
         if limited {
@@ -176,7 +169,7 @@ impl<S: Settings, const V: usize> SettingsGroup<S, V> {
         let name = self.check_name(name)?;
         self.store
             .set(name, val.unwrap_or(&[]))
-            .map_err(|e| store_err(e, Err::WriteNotSupported))
+            .map_err(|e| store_err(e, SettingsMgmtErr::WriteNotSupported))
     }
 
     fn delete(&mut self, ctx: &Ctx<'_>) -> Result<(), Error> {
@@ -188,7 +181,7 @@ impl<S: Settings, const V: usize> SettingsGroup<S, V> {
         let name = self.check_name(name)?;
         self.store
             .delete(name)
-            .map_err(|e| store_err(e, Err::DeleteNotSupported))
+            .map_err(|e| store_err(e, SettingsMgmtErr::DeleteNotSupported))
     }
 
     fn save(&mut self, ctx: &Ctx<'_>) -> Result<(), Error> {
@@ -206,7 +199,7 @@ impl<S: Settings, const V: usize> SettingsGroup<S, V> {
         };
         self.store
             .save(subtree)
-            .map_err(|e| store_err(e, Err::SaveNotSupported))
+            .map_err(|e| store_err(e, SettingsMgmtErr::SaveNotSupported))
     }
 }
 
@@ -228,8 +221,14 @@ impl<S: Settings, const V: usize> Group for SettingsGroup<S, V> {
             (cmd::READ_WRITE, true) => self.read(ctx, rsp),
             (cmd::READ_WRITE, false) => self.write(ctx),
             (cmd::DELETE, false) => self.delete(ctx),
-            (cmd::COMMIT, false) => self.store.commit().map_err(|e| store_err(e, Err::Unknown)),
-            (cmd::LOAD_SAVE, true) => self.store.load().map_err(|e| store_err(e, Err::Unknown)),
+            (cmd::COMMIT, false) => self
+                .store
+                .commit()
+                .map_err(|e| store_err(e, SettingsMgmtErr::Unknown)),
+            (cmd::LOAD_SAVE, true) => self
+                .store
+                .load()
+                .map_err(|e| store_err(e, SettingsMgmtErr::Unknown)),
             (cmd::LOAD_SAVE, false) => self.save(ctx),
             _ => Err(Rc::NotSup.into()),
         }

@@ -16,7 +16,7 @@
 //! shell backend (`CONFIG_SHELL_BACKEND_DUMMY_BUF_SIZE`, 300) does (cut at a UTF-8
 //! character boundary here, so the reply stays a valid text string).
 //!
-//! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 command too
+//! Group error codes ([`ShellMgmtErr`]) and their SMP v1 translation: 1 unknown → 1, 2 command too
 //! long → 3, 3 empty command → 3.
 
 use core::fmt;
@@ -25,7 +25,7 @@ use minicbor::data::Type;
 use minicbor::Decoder;
 
 use crate::platform::Shell;
-use crate::server::{Ctx, Error, Group, Response};
+use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
 /// Command ids.
@@ -37,7 +37,7 @@ pub mod cmd {
 /// Shell group error codes (`shell_mgmt_err_code_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
-pub enum Err {
+pub enum ShellMgmtErr {
     /// Unknown error.
     Unknown = 1,
     /// The joined command line is too long.
@@ -46,14 +46,7 @@ pub enum Err {
     EmptyCommand = 3,
 }
 
-impl From<Err> for Error {
-    fn from(e: Err) -> Error {
-        Error::Group {
-            group: group::SHELL,
-            rc: e as u16,
-        }
-    }
-}
+group_error!(ShellMgmtErr, group::SHELL);
 
 /// Translates a shell group error for SMP v1.
 pub fn v1_rc(rc: u16) -> Rc {
@@ -100,7 +93,7 @@ impl<const OUT: usize> fmt::Write for Capture<'_, OUT> {
 fn compose<const LINE: usize>(
     payload: &[u8],
     line: &mut heapless::String<LINE>,
-) -> Result<Option<Err>, Error> {
+) -> Result<Option<ShellMgmtErr>, Error> {
     line.clear();
     let mut d = Decoder::new(payload);
     let entries = d.map()?;
@@ -131,7 +124,7 @@ fn compose<const LINE: usize>(
         // terminator): `len` counts those separators.
         let len = if args > 1 { line.len() + 1 } else { 0 };
         if len + arg.len() >= LINE {
-            return Ok(Some(Err::CommandTooLong));
+            return Ok(Some(ShellMgmtErr::CommandTooLong));
         }
         if args > 1 {
             let _ = line.push(' ');
@@ -139,7 +132,7 @@ fn compose<const LINE: usize>(
         let _ = line.push_str(arg);
     }
     if args == 0 {
-        return Ok(Some(Err::EmptyCommand));
+        return Ok(Some(ShellMgmtErr::EmptyCommand));
     }
     Ok(None)
 }
@@ -250,7 +243,7 @@ mod tests {
     #[test]
     fn exec_kernel_uptime() {
         let mut g: ShellGroup<FakeShell> = ShellGroup::new(FakeShell::default(), Config::default());
-        // the spec's request vector
+        // the request vector of a Zephyr-compatible client
         let req = hex("0a 00 00 17 00 09 06 00 bf 64 61 72 67 76 9f 66 6b 65 72 6e 65 6c 66 75 70 74 69 6d 65 ff ff");
         assert_eq!(req, argv(&["kernel", "uptime"], 0x0a));
         // {"o":"Uptime: 1234 ms\n","ret":0}

@@ -10,12 +10,12 @@
 //! reproduced). Values are sent as 32-bit unsigned integers, truncated as Zephyr does,
 //! unless [`Config::full_width`] is set.
 //!
-//! Group error codes ([`Err`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid
+//! Group error codes ([`StatMgmtErr`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid
 //! group → 5, 3 invalid stat name → 5, 4 invalid stat size → 3, 5 walk aborted → 1.
 
 use crate::cbor::{for_each_entry, once};
 use crate::platform::Stats;
-use crate::server::{Ctx, Error, Group, Response};
+use crate::server::{group_error, Ctx, Error, Group, Response};
 use crate::wire::{group, Rc};
 
 /// Command ids.
@@ -29,7 +29,7 @@ pub mod cmd {
 /// Statistics group error codes (`stat_mgmt_err_code_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
-pub enum Err {
+pub enum StatMgmtErr {
     /// Unknown error.
     Unknown = 1,
     /// Invalid group.
@@ -42,14 +42,7 @@ pub enum Err {
     WalkAborted = 5,
 }
 
-impl From<Err> for Error {
-    fn from(e: Err) -> Error {
-        Error::Group {
-            group: group::STAT,
-            rc: e as u16,
-        }
-    }
-}
+group_error!(StatMgmtErr, group::STAT);
 
 /// Translates a statistics group error for SMP v1.
 pub fn v1_rc(rc: u16) -> Rc {
@@ -114,7 +107,7 @@ impl<S: Stats> StatGroup<S> {
         // Find the group before writing anything, so an unknown name is a clean error.
         let exists = self.stats.counters(name, &mut |_, _| Ok(()))?;
         if !exists {
-            return Err(Err::InvalidStatName.into());
+            return Err(StatMgmtErr::InvalidStatName.into());
         }
         let full = self.config.full_width;
         let enc = rsp.enc();

@@ -1,4 +1,5 @@
-//! Image header, version, TLV area and image hash (`spec/mcuboot.md` §2–§4, §10).
+//! Image header, version, TLV area and image hash (docs/mcuboot.md: "Image header", "TLVs",
+//! "Hash and signatures").
 
 use core::cmp::Ordering;
 use core::fmt;
@@ -197,20 +198,57 @@ pub struct ImageHeader {
     pub version: Version,
 }
 
-fn le16(b: &[u8], i: usize) -> u16 {
-    u16::from_le_bytes([b[i], b[i + 1]])
+/// Where each field of `struct image_header` sits (all little-endian): the one place the
+/// offsets are written, for [`ImageHeader::parse`], [`ImageHeader::emit`] and the raw
+/// readers the image group uses on a first upload chunk.
+mod field {
+    use core::ops::Range;
+    pub const MAGIC: Range<usize> = 0..4;
+    pub const LOAD_ADDR: Range<usize> = 4..8;
+    pub const HDR_SIZE: Range<usize> = 8..10;
+    pub const PROTECT_TLV_SIZE: Range<usize> = 10..12;
+    pub const IMG_SIZE: Range<usize> = 12..16;
+    pub const FLAGS: Range<usize> = 16..20;
+    pub const VER_MAJOR: usize = 20;
+    pub const VER_MINOR: usize = 21;
+    pub const VER_REVISION: Range<usize> = 22..24;
+    pub const VER_BUILD: Range<usize> = 24..28;
+    /// `_pad1`, written as zeros.
+    pub const PAD: Range<usize> = 28..32;
 }
 
-fn le32(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+fn le16(b: &[u8], r: core::ops::Range<usize>) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(r)?.try_into().ok()?))
+}
+
+fn le32(b: &[u8], r: core::ops::Range<usize>) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(r)?.try_into().ok()?))
 }
 
 impl ImageHeader {
+    /// `ih_magic` of the header at the start of `b`, unchecked; `None` when `b` is shorter
+    /// than the field.
+    pub fn raw_magic(b: &[u8]) -> Option<u32> {
+        le32(b, field::MAGIC)
+    }
+
+    /// `ih_ver` of the header at the start of `b`, read without any other check (as Zephyr
+    /// reads it from a first upload chunk); `None` when `b` is shorter than the field.
+    pub fn raw_version(b: &[u8]) -> Option<Version> {
+        Some(Version {
+            major: *b.get(field::VER_MAJOR)?,
+            minor: *b.get(field::VER_MINOR)?,
+            revision: le16(b, field::VER_REVISION)?,
+            build: le32(b, field::VER_BUILD)?,
+        })
+    }
+
     /// Parses the first 32 bytes of `b`; checks the magic and the header's own
     /// consistency (not the slot size: see [`ImageHeader::check_fits`]).
     pub fn parse(b: &[u8]) -> Result<ImageHeader, ImageError> {
         let b = b.get(..HEADER_LEN).ok_or(ImageError::BadHeader)?;
-        let magic = le32(b, 0);
+        let bad = ImageError::BadHeader;
+        let magic = Self::raw_magic(b).ok_or(bad)?;
         if magic == 0xffff_ffff || magic == 0 {
             return Err(ImageError::Empty);
         }
@@ -218,17 +256,12 @@ impl ImageHeader {
             return Err(ImageError::BadMagic);
         }
         let h = ImageHeader {
-            load_addr: le32(b, 4),
-            hdr_size: le16(b, 8),
-            protect_tlv_size: le16(b, 10),
-            img_size: le32(b, 12),
-            flags: le32(b, 16),
-            version: Version {
-                major: b[20],
-                minor: b[21],
-                revision: le16(b, 22),
-                build: le32(b, 24),
-            },
+            load_addr: le32(b, field::LOAD_ADDR).ok_or(bad)?,
+            hdr_size: le16(b, field::HDR_SIZE).ok_or(bad)?,
+            protect_tlv_size: le16(b, field::PROTECT_TLV_SIZE).ok_or(bad)?,
+            img_size: le32(b, field::IMG_SIZE).ok_or(bad)?,
+            flags: le32(b, field::FLAGS).ok_or(bad)?,
+            version: Self::raw_version(b).ok_or(bad)?,
         };
         let enc = flags::ENCRYPTED_AES128 | flags::ENCRYPTED_AES256;
         let lzma = flags::COMPRESSED_LZMA1 | flags::COMPRESSED_LZMA2;
@@ -245,17 +278,17 @@ impl ImageHeader {
     /// Writes the header into the first 32 bytes of `out` (which must hold them).
     pub fn emit(&self, out: &mut [u8]) -> Option<()> {
         let o = out.get_mut(..HEADER_LEN)?;
-        o[0..4].copy_from_slice(&IMAGE_MAGIC.to_le_bytes());
-        o[4..8].copy_from_slice(&self.load_addr.to_le_bytes());
-        o[8..10].copy_from_slice(&self.hdr_size.to_le_bytes());
-        o[10..12].copy_from_slice(&self.protect_tlv_size.to_le_bytes());
-        o[12..16].copy_from_slice(&self.img_size.to_le_bytes());
-        o[16..20].copy_from_slice(&self.flags.to_le_bytes());
-        o[20] = self.version.major;
-        o[21] = self.version.minor;
-        o[22..24].copy_from_slice(&self.version.revision.to_le_bytes());
-        o[24..28].copy_from_slice(&self.version.build.to_le_bytes());
-        o[28..32].fill(0);
+        o[field::MAGIC].copy_from_slice(&IMAGE_MAGIC.to_le_bytes());
+        o[field::LOAD_ADDR].copy_from_slice(&self.load_addr.to_le_bytes());
+        o[field::HDR_SIZE].copy_from_slice(&self.hdr_size.to_le_bytes());
+        o[field::PROTECT_TLV_SIZE].copy_from_slice(&self.protect_tlv_size.to_le_bytes());
+        o[field::IMG_SIZE].copy_from_slice(&self.img_size.to_le_bytes());
+        o[field::FLAGS].copy_from_slice(&self.flags.to_le_bytes());
+        o[field::VER_MAJOR] = self.version.major;
+        o[field::VER_MINOR] = self.version.minor;
+        o[field::VER_REVISION].copy_from_slice(&self.version.revision.to_le_bytes());
+        o[field::VER_BUILD].copy_from_slice(&self.version.build.to_le_bytes());
+        o[field::PAD].fill(0);
         Some(())
     }
 
@@ -328,7 +361,8 @@ pub fn for_each_tlv<F: ReadNorFlash>(
     let mut info = [0u8; 4];
     if h.protect_tlv_size != 0 {
         read(f, off, &mut info)?;
-        if le16(&info, 0) != TLV_PROT_INFO_MAGIC || le16(&info, 2) != h.protect_tlv_size {
+        let (magic, tot) = tlv_head(&info);
+        if magic != TLV_PROT_INFO_MAGIC || tot != h.protect_tlv_size {
             return Err(ImageError::BadTlv);
         }
         let end = off + u32::from(h.protect_tlv_size);
@@ -336,10 +370,10 @@ pub fn for_each_tlv<F: ReadNorFlash>(
         off = end;
     }
     read(f, off, &mut info)?;
-    if le16(&info, 0) != TLV_INFO_MAGIC {
+    let (magic, tot) = tlv_head(&info);
+    if magic != TLV_INFO_MAGIC {
         return Err(ImageError::BadTlv);
     }
-    let tot = le16(&info, 2);
     if tot < 4 {
         return Err(ImageError::BadTlv);
     }
@@ -349,6 +383,15 @@ pub fn for_each_tlv<F: ReadNorFlash>(
     }
     walk(f, off + 4, end, false, &mut cb)?;
     Ok(end)
+}
+
+/// The two little-endian halves of a 4-byte TLV head: an info header (`it_magic`,
+/// `it_tlv_tot`) or a record head (`it_type`, `it_len`).
+fn tlv_head(b: &[u8; 4]) -> (u16, u16) {
+    (
+        u16::from_le_bytes([b[0], b[1]]),
+        u16::from_le_bytes([b[2], b[3]]),
+    )
 }
 
 fn walk<F: ReadNorFlash>(
@@ -364,7 +407,7 @@ fn walk<F: ReadNorFlash>(
         }
         let mut rec = [0u8; 4];
         read(f, off, &mut rec)?;
-        let len = le16(&rec, 2);
+        let (kind, len) = tlv_head(&rec);
         let val = off + 4;
         if end - val < u32::from(len) {
             return Err(ImageError::BadTlv);
@@ -372,7 +415,7 @@ fn walk<F: ReadNorFlash>(
         cb(
             f,
             Tlv {
-                kind: le16(&rec, 0),
+                kind,
                 off: val,
                 len,
                 protected,
@@ -650,12 +693,48 @@ mod tests {
 
     #[test]
     fn every_byte_flip_is_handled() {
+        let orig = check_hash(&mut Bytes(EC)).unwrap();
+        let hashed = orig.header.hashed_len().unwrap() as usize;
+        let mut sha_value = None;
+        for_each_tlv(&mut Bytes(EC), &orig.header, |_, t| {
+            if t.kind == tlv::SHA256 {
+                sha_value = Some(t.off as usize..(t.off + u32::from(t.len)) as usize);
+            }
+            Ok(())
+        })
+        .unwrap();
+        let sha_value = sha_value.unwrap();
+        assert_eq!(sha_value.len(), 32);
+        let (mut rejected, mut accepted) = (0, 0);
         let mut b = [0u8; 2048];
         for i in 0..EC.len() {
             let img = &mut b[..EC.len()];
             img.copy_from_slice(EC);
             img[i] ^= 0xa5;
-            let _ = check_hash(&mut Bytes(img));
+            let got = check_hash(&mut Bytes(img));
+            if i < HEADER_LEN {
+                // A header field: rejected, as a broken header or a hash mismatch.
+                assert!(got.is_err(), "header byte {i:#x}: {got:?}");
+            } else if i < hashed || sha_value.contains(&i) {
+                // Padding, payload, or the stored digest itself: exactly a hash mismatch.
+                assert_eq!(got.unwrap_err(), ImageError::HashMismatch, "byte {i:#x}");
+            } else {
+                // The rest of the TLV area is not hashed: a broken TLV structure is
+                // refused, anything else (the signature's bytes) still hashes as before.
+                match got {
+                    Ok(info) => {
+                        assert_eq!((info.hash, info.header), (orig.hash, orig.header), "{i:#x}");
+                        accepted += 1;
+                    }
+                    Err(e) => {
+                        assert_ne!(e, ImageError::HashMismatch, "byte {i:#x}");
+                        rejected += 1;
+                    }
+                }
+            }
         }
+        // Both outcomes occur outside the hashed region: the TLV heads are checked, the
+        // signature's value is not (without keys).
+        assert!(rejected > 0 && accepted > 0, "{rejected} {accepted}");
     }
 }

@@ -1,5 +1,5 @@
 //! MCUboot's on-flash formats and decisions: image header and TLVs, the image hash,
-//! signature checks, the image trailer, and the swap-type table (`spec/mcuboot.md`).
+//! signature checks, the image trailer, and the swap-type table (docs/mcuboot.md).
 //!
 //! Everything here works over `embedded-storage`'s [`ReadNorFlash`] / [`NorFlash`](embedded_storage::nor_flash::NorFlash), one
 //! flash area (slot) per value, offsets relative to the slot's start. [`Bytes`] adapts a

@@ -1,5 +1,5 @@
-//! Public keys and the three signature checks of imgtool's key types (`spec/mcuboot.md`
-//! §4.2, §4.3): RSA-2048/3072 PSS (SHA-256, MGF1-SHA-256, salt 32, e = 65537), ECDSA P-256
+//! Public keys and the three signature checks of imgtool's key types (docs/mcuboot.md,
+//! "Hash and signatures"): RSA-2048/3072 PSS (SHA-256, MGF1-SHA-256, salt 32, e = 65537), ECDSA P-256
 //! over the image hash, Ed25519 with the 32-byte image hash as the message.
 //!
 //! RSA is done here over `crypto-bigint` fixed-width integers (RFC 8017 EMSA-PSS-VERIFY),

@@ -1,5 +1,5 @@
 //! The image trailer at the end of every slot, byte-exact with MCUboot's
-//! `bootutil_public.c` (`spec/mcuboot.md` §5–§7): layout, decoding, the writes the
+//! `bootutil_public.c` (docs/mcuboot.md, "Trailer" to "What the application writes"): layout, decoding, the writes the
 //! application makes (`boot_set_next`), the writes the bootloader makes after a swap, and
 //! the swap-type decision table.
 //!
@@ -264,7 +264,7 @@ pub fn erase_trailer<F: NorFlash>(f: &mut F, l: &Layout) -> Result<(), BootError
     f.erase(from, size).map_err(|_| BootError::Flash)
 }
 
-/// MCUboot's `boot_swap_type_multi` decision table (§6), first match wins. `offset_mode`
+/// MCUboot's `boot_swap_type_multi` decision table (docs/mcuboot.md, "Swap types"), first match wins. `offset_mode`
 /// enables row 0 (swap-offset: a secondary with `copy_done` set marks a revert).
 pub fn swap_type(primary: &State, secondary: &State, offset_mode: bool) -> SwapType {
     let s = secondary;
@@ -288,7 +288,7 @@ pub fn swap_type(primary: &State, secondary: &State, offset_mode: bool) -> SwapT
     SwapType::None
 }
 
-/// `boot_set_next` (swap modes, §7.1): schedules slot `f` of `image` for a test or
+/// `boot_set_next` (swap modes; docs/mcuboot.md, "What the application writes"): schedules slot `f` of `image` for a test or
 /// permanent swap (`active == false`) or confirms the running slot (`active == true`).
 pub fn set_next<F: NorFlash>(
     f: &mut F,
@@ -483,7 +483,7 @@ mod tests {
     fn primary_after_test_swap_then_confirm() {
         let l = Layout::default();
         let mut p = RamFlash::<S, 8, 256>::new();
-        // What the bootloader writes (§8.2), trailer init then post-swap.
+        // What the bootloader writes (docs/mcuboot.md, reset), trailer init then post-swap.
         write_swap_info(&mut p, &l, 0, SwapType::Test).unwrap();
         write_swap_size(&mut p, &l, 0x67f).unwrap();
         write_magic(&mut p, &l).unwrap();

@@ -6,7 +6,7 @@
 //! handler, and hands every response packet to the caller, encoded into the caller's
 //! transmit buffer. Nothing is allocated.
 //!
-//! Errors follow Zephyr exactly (see `spec/smp-protocol.md` §1.4 and §2):
+//! Errors follow Zephyr exactly (see docs/protocol.md, "One receive buffer" and "Errors"):
 //! - framework failures (truncated packet, unknown group/command/op, version) and handler
 //!   `rc` failures are answered `{"rc": N}` in either protocol version;
 //! - group errors travel as `"err": {"group": g, "rc": r}` to SMP v2 requests, and are
@@ -66,6 +66,38 @@ impl<E> From<minicbor::encode::Error<E>> for Error {
         Error::Rc(Rc::MsgSize)
     }
 }
+
+/// One group's error codes (Zephyr's `*_mgmt_err_code_t`): the type knows its group, so a
+/// handler names only the code, whether it returns it (`Err(FsMgmtErr::X.into())`) or
+/// writes it next to other keys ([`Response::group_err`]).
+pub trait GroupError: Copy {
+    /// The id of the group that defines these codes.
+    const GROUP: u16;
+    /// The code's number in the group's table (never 0: 0 is success).
+    fn code(self) -> u16;
+}
+
+impl<E: GroupError> From<E> for Error {
+    fn from(e: E) -> Error {
+        Error::Group {
+            group: E::GROUP,
+            rc: e.code(),
+        }
+    }
+}
+
+/// Implements [`GroupError`] for a fieldless `#[repr(u16)]` enum of one group.
+macro_rules! group_error {
+    ($ty:ty, $group:expr) => {
+        impl $crate::server::GroupError for $ty {
+            const GROUP: u16 = $group;
+            fn code(self) -> u16 {
+                self as u16
+            }
+        }
+    };
+}
+pub(crate) use group_error;
 
 /// Buffer configuration, as reported by `os mcumgr params`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,7 +172,11 @@ impl<'b> Response<'b> {
     /// Writes `"err": {"group": g, "rc": r}` in place, next to whatever keys the handler
     /// writes before or after it (Zephyr's `smp_add_cmd_err`). For an SMP v1 request the
     /// dispatcher replaces the whole reply with the translated `rc`.
-    pub fn group_err(&mut self, group: u16, rc: u16) -> Result<(), Error> {
+    pub fn group_err<E: GroupError>(&mut self, e: E) -> Result<(), Error> {
+        self.write_group_err(E::GROUP, e.code())
+    }
+
+    fn write_group_err(&mut self, group: u16, rc: u16) -> Result<(), Error> {
         self.enc
             .str("err")?
             .begin_map()?
@@ -388,11 +424,10 @@ impl<'g, const N: usize> Server<'g, N> {
                 Some((group, rc)) if req.version == Version::V1 => {
                     fail(self.translate(group, rc), tx)
                 }
-                _ => {
-                    req.response(len as u16)
-                        .emit(&mut Header::new_unchecked(head));
-                    (HEADER_LEN + len, true)
-                }
+                _ => match emit_response_header(req, len, head) {
+                    Some(n) => (n, true),
+                    None => fail(Rc::MsgSize, tx),
+                },
             },
             Err(Error::Rc(rc)) => fail(rc, tx),
             Err(Error::Group { group, rc }) => {
@@ -403,7 +438,7 @@ impl<'g, const N: usize> Server<'g, N> {
                 let mut rsp = Response::new(&mut tx[HEADER_LEN..]);
                 let enc = (|| -> Result<(), Error> {
                     rsp.enc().begin_map()?;
-                    rsp.group_err(group, rc)?;
+                    rsp.write_group_err(group, rc)?;
                     rsp.enc().end()?;
                     Ok(())
                 })();
@@ -411,10 +446,10 @@ impl<'g, const N: usize> Server<'g, N> {
                     return fail(Rc::MsgSize, tx);
                 }
                 let len = rsp.position();
-
-                req.response(len as u16)
-                    .emit(&mut Header::new_unchecked(&mut tx[..HEADER_LEN]));
-                (HEADER_LEN + len, true)
+                match emit_response_header(req, len, &mut tx[..HEADER_LEN]) {
+                    Some(n) => (n, true),
+                    None => fail(Rc::MsgSize, tx),
+                }
             }
         }
     }
@@ -450,8 +485,16 @@ pub fn encode_rc(req: &HeaderRepr, rc: Rc, tx: &mut [u8]) -> Option<usize> {
     })();
     r.ok()?;
     let len = enc.writer().position();
-    req.response(len as u16)
-        .emit(&mut Header::new_unchecked(head));
+    emit_response_header(req, len, head)
+}
+
+/// Writes into `head` the header of the response to `req` whose body is `len` bytes long;
+/// returns the packet length, or `None` when `len` does not fit the header's 16-bit length
+/// field (a transport buffer above 64 KiB: the caller answers `rc` 7 instead).
+fn emit_response_header(req: &HeaderRepr, len: usize, head: &mut [u8]) -> Option<usize> {
+    let len16 = u16::try_from(len).ok()?;
+    req.response(len16)
+        .emit(&mut Header::new_checked(head).ok()?);
     Some(HEADER_LEN + len)
 }
 

@@ -1,32 +1,20 @@
-//! Dispatcher tests: the spec's vectors and the framework error rules.
+//! Dispatcher tests: byte vectors of Zephyr's replies (TV1..TV7) and the framework error rules.
 
 use super::*;
 use crate::groups::os::OsGroup;
-use crate::testing::FakeOs;
+use crate::testing::{check_response, hex, Bytes, Client, FakeOs};
 
 /// Runs `req` through a server holding the OS group; returns every response, concatenated.
-fn run(req: &[u8]) -> heapless::Vec<u8, 2048> {
+fn run(req: &[u8]) -> Bytes {
     run_with(req, Config::default())
 }
 
-fn run_with(req: &[u8], config: Config) -> heapless::Vec<u8, 2048> {
+fn run_with(req: &[u8], config: Config) -> Bytes {
     let mut os = OsGroup::new(FakeOs::default(), Default::default());
-    let mut server: Server<'_, 4> = Server::new(config);
-    server.register(&mut os).unwrap();
-    let mut tx = [0u8; 2048];
-    let mut out = heapless::Vec::new();
-    server.process(Meta::default(), req, &mut tx, |r| {
-        out.extend_from_slice(r).unwrap();
-    });
-    out
-}
-
-fn hex(s: &str) -> heapless::Vec<u8, 2048> {
-    let s: heapless::String<4096> = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    let mut client: Client<'_, 4> = Client::new(config);
+    client.register(&mut os);
+    client.tx_len = 2048;
+    client.exchange(req)
 }
 
 #[test]
@@ -204,13 +192,86 @@ fn payload_is_clipped_to_header_length() {
 
 #[test]
 fn no_input_panics_the_dispatcher() {
-    // A cheap exhaustive-ish sweep: every single-byte mutation of a valid request.
+    // A cheap exhaustive-ish sweep: every single-byte mutation of a valid request. Every
+    // response must be a well-formed SMP packet answering, in order, the request headers
+    // the dispatcher reads (header length = body length, one CBOR map, within the buffer,
+    // group/seq/id echoed with the response op and version).
     let base = hex("08 00 00 0b 00 00 01 07 bf 66 66 6f 72 6d 61 74 61 73 ff");
+    let limit = Config::default().params.buf_size as usize;
+    let mut responses = 0;
     for i in 0..base.len() {
         for v in [0x00u8, 0x01, 0x17, 0x18, 0x3f, 0x5f, 0x7f, 0x9f, 0xbf, 0xff] {
             let mut m = base.clone();
             m[i] = v;
-            let _ = run(&m);
+            let reqs = request_headers(&m);
+            let out = run(&m);
+            let mut rest = &out[..];
+            let mut k = 0;
+            while !rest.is_empty() {
+                let n = HeaderRepr::from_bytes(rest)
+                    .unwrap()
+                    .packet_len()
+                    .min(rest.len());
+                let req = reqs
+                    .get(k)
+                    .unwrap_or_else(|| panic!("{m:02x?}: extra response"));
+                check_response(req, &rest[..n], limit);
+                rest = &rest[n..];
+                k += 1;
+            }
+            // The first header is always whole (19 bytes in), so it is always answered.
+            assert!(k >= 1, "{m:02x?}: no response");
+            responses += k;
         }
     }
+    assert!(responses >= base.len() * 10);
+}
+
+/// The headers the dispatcher reads from `rx`, in order (a truncated last packet included).
+fn request_headers(rx: &[u8]) -> heapless::Vec<HeaderRepr, 8> {
+    let mut out = heapless::Vec::new();
+    let mut rest = rx;
+    while let Ok(h) = HeaderRepr::from_bytes(rest) {
+        out.push(h).unwrap();
+        rest = rest.get(h.packet_len()..).unwrap_or(&[]);
+    }
+    out
+}
+
+#[test]
+fn body_beyond_the_length_field_is_rc7() {
+    // A 64 KiB+ transport buffer: the echo of a 65529-byte string has a 65536-byte body
+    // (map, key, 3-byte string head, break), one more than the header's length field holds.
+    let cfg = Config {
+        params: Params {
+            buf_size: 70_000,
+            buf_count: 1,
+        },
+        support_v1: true,
+    };
+    let n: u16 = 65_529;
+    let mut req = std::vec![0x0a, 0, 0xff, 0xff, 0, 0, 5, 0, 0xa1, 0x61, b'd', 0x79];
+    req.extend_from_slice(&n.to_be_bytes());
+    req.resize(req.len() + usize::from(n), b'x');
+    assert_eq!(req.len(), HEADER_LEN + 0xffff);
+    let mut os = OsGroup::new(FakeOs::default(), Default::default());
+    let mut server: Server<'_, 4> = Server::new(cfg);
+    server.register(&mut os).unwrap();
+    let mut tx = std::vec![0u8; 70_000];
+    let mut out = std::vec::Vec::new();
+    let outcome = server.process(Meta::default(), &req, &mut tx, |r| out.push(r.to_vec()));
+    assert_eq!(
+        out,
+        [hex("0b 00 00 06 00 00 05 00 bf 62 72 63 07 ff").to_vec()]
+    );
+    assert!(outcome.aborted);
+    // One byte shorter fits: the whole echo comes back with its exact length.
+    req[3] = 0xfe;
+    req[13] -= 1;
+    req.pop();
+    out.clear();
+    server.process(Meta::default(), &req, &mut tx, |r| out.push(r.to_vec()));
+    assert_eq!(out.len(), 1);
+    assert_eq!(&out[0][..4], &[0x0b, 0, 0xff, 0xff]);
+    assert_eq!(out[0].len(), HEADER_LEN + 0xffff);
 }

@@ -1,26 +1,25 @@
-//! Image group tests: spec vectors, upload/resume/confirm/revert over RAM flash, rejects.
+//! Image group tests: byte vectors, upload/resume/confirm/revert over RAM flash, rejects.
 
 use core::cell::RefCell;
 
-use minicbor::encode::write::Cursor;
-use minicbor::{Decoder, Encoder};
 use sha2::{Digest, Sha256};
 
 use super::*;
-use crate::cbor::for_each_entry;
 use crate::mcuboot::trailer::{self, TrailerBoot};
 use crate::mcuboot::Version;
 use crate::platform::SharedFlash;
-use crate::server::{Config as ServerConfig, Meta, Params, Server};
-use crate::testing::{build_image, RamFlash};
+use crate::server::{Config as ServerConfig, Enc, Params};
+use crate::testing::{
+    body, build_image, err, field, image_state as state, Client, EncResult, RamFlash,
+};
+use crate::wire::{Op, Version as SmpVersion};
 
 const SLOT: usize = 0x4000;
 type Flash = RamFlash<SLOT, 8, 256>;
 type Slot<'a> = SharedFlash<'a, Flash>;
 type Img<'a> = ImgGroup<Slot<'a>, TrailerBoot<Slot<'a>, 4>, 4>;
 
-type Buf = heapless::Vec<u8, 4096>;
-type Enc<'a> = Encoder<Cursor<&'a mut [u8]>>;
+type Buf = crate::testing::Bytes;
 
 fn v(s: &str) -> Version {
     Version::parse(s).unwrap()
@@ -39,6 +38,14 @@ fn group<'a>(c: &'a [RefCell<Flash>; 4], config: Config) -> Img<'a> {
     )
 }
 
+/// Four empty slots but the first, which holds a factory image (1.0.0, 100 bytes of
+/// payload) as a fresh board does.
+fn factory() -> [RefCell<Flash>; 4] {
+    let c = cells();
+    program(&c, 0, &image("1.0.0", 100, 9));
+    c
+}
+
 /// Factory-programs `image` into slot `slot`.
 fn program(c: &[RefCell<Flash>; 4], slot: usize, image: &[u8]) {
     c[slot].borrow_mut().program(0, image);
@@ -50,113 +57,38 @@ fn image(ver: &str, payload: u32, seed: u8) -> Buf {
     Buf::from_slice(&b[..n]).unwrap()
 }
 
-fn body(f: impl FnOnce(&mut Encoder<Cursor<&mut [u8]>>)) -> Buf {
-    let mut b = [0u8; 4096];
-    let mut e = Encoder::new(Cursor::new(&mut b[..]));
-    e.begin_map().unwrap();
-    f(&mut e);
-    e.end().unwrap();
-    let n = e.writer().position();
-    Buf::from_slice(&b[..n]).unwrap()
-}
-
-/// Sends one request (v2 unless `v1`) and returns the whole response packet.
+/// Sends one request (v2 unless `v1`, sequence 7, 2048-byte buffers) through the one
+/// test client; returns the checked response packet.
 fn send(g: &mut dyn Group, v1: bool, write: bool, id: u8, payload: &[u8]) -> Buf {
-    let mut req = Buf::new();
-    let op = if write { 2 } else { 0 };
-    let ver = if v1 { 0 } else { 0x08 };
-    let len = (payload.len() as u16).to_be_bytes();
-    req.extend_from_slice(&[op | ver, 0, len[0], len[1], 0, 1, 7, id])
-        .unwrap();
-    req.extend_from_slice(payload).unwrap();
-    let mut server: Server<'_, 2> = Server::new(ServerConfig {
+    let mut client: Client<'_, 2> = Client::new(ServerConfig {
         params: Params {
             buf_size: 2048,
             buf_count: 2,
         },
         support_v1: true,
     });
-    server.register(g).unwrap();
-    let mut tx = [0u8; 2048];
-    let mut out = Buf::new();
-    server.process(Meta::default(), &req, &mut tx, |r| {
-        out.extend_from_slice(r).unwrap();
-    });
-    out
+    client.register(g);
+    client.seq = 7;
+    client.version = if v1 { SmpVersion::V1 } else { SmpVersion::V2 };
+    let op = if write { Op::Write } else { Op::Read };
+    client.request(op, group::IMAGE, id, payload)
 }
 
-fn field(rsp: &[u8], key: &str) -> Option<u64> {
-    let mut got = None;
-    for_each_entry(&rsp[8..], |k, d| {
-        if k == key {
-            got = Some(match d.datatype()? {
-                minicbor::data::Type::Bool => d.bool()? as u64,
-                _ => d.u64()?,
-            });
-            return Ok(true);
-        }
-        Ok(false)
+/// The body of a state write that names `hash` (a test request, or an error probe).
+fn state_req(hash: &[u8]) -> Buf {
+    body(|e| {
+        e.str("hash")?.bytes(hash)?;
+        Ok(())
     })
-    .unwrap();
-    got
 }
 
-fn err(rsp: &[u8]) -> Option<u16> {
-    let mut got = None;
-    for_each_entry(&rsp[8..], |k, d| {
-        if k == "err" {
-            for_each_entry(&d.input()[d.position()..], |k, d| {
-                if k == "rc" {
-                    got = Some(d.u16()?);
-                    return Ok(true);
-                }
-                Ok(false)
-            })?;
-        }
-        Ok(false)
+/// The body of an upload chunk after the first: `off` and `data` only.
+fn chunk(off: u32, data: &[u8]) -> Buf {
+    body(|e| {
+        e.str("off")?.u32(off)?;
+        e.str("data")?.bytes(data)?;
+        Ok(())
     })
-    .unwrap();
-    got
-}
-
-#[derive(Debug, Default, Clone, PartialEq)]
-struct Entry {
-    image: Option<u8>,
-    slot: u8,
-    version: heapless::String<16>,
-    hash: [u8; 32],
-    flags: heapless::String<64>,
-}
-
-fn state(rsp: &[u8]) -> heapless::Vec<Entry, 6> {
-    let mut out = heapless::Vec::new();
-    let mut d = Decoder::new(&rsp[8..]);
-    d.map().unwrap();
-    assert_eq!(d.str().unwrap(), "images");
-    d.array().unwrap();
-    while d.datatype().unwrap() != minicbor::data::Type::Break {
-        let mut e = Entry::default();
-        d.map().unwrap();
-        while d.datatype().unwrap() != minicbor::data::Type::Break {
-            match d.str().unwrap() {
-                "image" => e.image = Some(d.u8().unwrap()),
-                "slot" => e.slot = d.u8().unwrap(),
-                "version" => e.version = d.str().unwrap().try_into().unwrap(),
-                "hash" => e.hash.copy_from_slice(d.bytes().unwrap()),
-                k => {
-                    if d.bool().unwrap() {
-                        e.flags.push_str(k).unwrap();
-                        e.flags.push(' ').unwrap();
-                    }
-                }
-            }
-        }
-        d.skip().ok();
-        out.push(e).unwrap();
-    }
-    d.skip().ok();
-    assert_eq!(d.str().unwrap(), "splitStatus");
-    out
 }
 
 fn hash_of(img: &[u8]) -> [u8; 32] {
@@ -169,7 +101,7 @@ fn upload(
     g: &mut dyn Group,
     img: &[u8],
     chunk: usize,
-    extra: impl Fn(&mut Encoder<Cursor<&mut [u8]>>),
+    extra: impl Fn(&mut Enc<'_>) -> EncResult,
 ) -> Buf {
     let sha: [u8; 32] = Sha256::digest(img).into();
     let mut off = 0;
@@ -177,13 +109,14 @@ fn upload(
     while off < img.len() {
         let n = chunk.min(img.len() - off);
         let b = body(|e| {
-            e.str("off").unwrap().u32(off as u32).unwrap();
-            e.str("data").unwrap().bytes(&img[off..off + n]).unwrap();
+            e.str("off")?.u32(off as u32)?;
+            e.str("data")?.bytes(&img[off..off + n])?;
             if off == 0 {
-                e.str("len").unwrap().u32(img.len() as u32).unwrap();
-                e.str("sha").unwrap().bytes(&sha).unwrap();
-                extra(e);
+                e.str("len")?.u32(img.len() as u32)?;
+                e.str("sha")?.bytes(&sha)?;
+                extra(e)?;
             }
+            Ok(())
         });
         last = send(g, false, true, cmd::UPLOAD, &b);
         if err(&last).is_some() {
@@ -203,20 +136,18 @@ fn tv9_upload_replies() {
     assert_eq!(img.len(), 1024);
     let sha: [u8; 32] = Sha256::digest(&img).into();
     let first = body(|e| {
-        e.str("off").unwrap().u32(0).unwrap();
-        e.str("data").unwrap().bytes(&img[..512]).unwrap();
-        e.str("len").unwrap().u32(1024).unwrap();
-        e.str("sha").unwrap().bytes(&sha).unwrap();
+        e.str("off")?.u32(0)?;
+        e.str("data")?.bytes(&img[..512])?;
+        e.str("len")?.u32(1024)?;
+        e.str("sha")?.bytes(&sha)?;
+        Ok(())
     });
     let rsp = send(&mut g, false, true, cmd::UPLOAD, &first);
     assert_eq!(
         &rsp[..],
         &[0x0b, 0, 0, 0x09, 0, 1, 7, 1, 0xbf, 0x63, b'o', b'f', b'f', 0x19, 0x02, 0x00, 0xff]
     );
-    let second = body(|e| {
-        e.str("off").unwrap().u32(512).unwrap();
-        e.str("data").unwrap().bytes(&img[512..]).unwrap();
-    });
+    let second = chunk(512, &img[512..]);
     let rsp = send(&mut g, false, true, cmd::UPLOAD, &second);
     assert_eq!(
         &rsp[..],
@@ -228,9 +159,10 @@ fn tv9_upload_replies() {
     assert_eq!(&c[1].borrow().as_bytes()[..1024], &img[..]);
     // data < 32 bytes
     let short = body(|e| {
-        e.str("off").unwrap().u32(0).unwrap();
-        e.str("data").unwrap().bytes(b"123").unwrap();
-        e.str("len").unwrap().u32(3).unwrap();
+        e.str("off")?.u32(0)?;
+        e.str("data")?.bytes(b"123")?;
+        e.str("len")?.u32(3)?;
+        Ok(())
     });
     let rsp = send(&mut g, false, true, cmd::UPLOAD, &short);
     assert_eq!(
@@ -269,7 +201,7 @@ fn upload_test_swap_confirm_and_revert() {
     program(&c, 0, &a);
     let mut g = group(&c, Config::default());
     // Odd chunk sizes exercise the write buffering.
-    let last = upload(&mut g, &b, 333, |_| {});
+    let last = upload(&mut g, &b, 333, |_| Ok(()));
     assert_eq!(field(&last, "match"), Some(1));
     assert_eq!(&c[1].borrow().as_bytes()[..b.len()], &b[..]);
     let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
@@ -277,9 +209,7 @@ fn upload_test_swap_confirm_and_revert() {
     assert_eq!(st[1].flags, "bootable ");
     // Test it.
     let hb = hash_of(&b);
-    let req = body(|e| {
-        e.str("hash").unwrap().bytes(&hb).unwrap();
-    });
+    let req = state_req(&hb);
     let st = state(&send(&mut g, false, true, cmd::STATE, &req));
     assert_eq!(st[0].flags, "bootable confirmed active ");
     assert_eq!(st[1].flags, "bootable pending ");
@@ -287,7 +217,8 @@ fn upload_test_swap_confirm_and_revert() {
     let st = state(&send(&mut g, false, true, cmd::STATE, &req));
     assert_eq!(st[1].flags, "bootable pending ");
     let confirm = body(|e| {
-        e.str("confirm").unwrap().bool(true).unwrap();
+        e.str("confirm")?.bool(true)?;
+        Ok(())
     });
     assert_eq!(
         err(&send(&mut g, false, true, cmd::STATE, &confirm)),
@@ -305,7 +236,7 @@ fn upload_test_swap_confirm_and_revert() {
         err(&send(&mut strict, false, true, cmd::ERASE, &[0xa0])),
         Some(9)
     );
-    // The bootloader swaps (trailer bytes as MCUboot leaves them, §8.2).
+    // The bootloader swaps (trailer bytes as MCUboot leaves them: docs/mcuboot.md, reset).
     swap(&c, true);
     let mut g = group(&c, Config::default());
     let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
@@ -314,14 +245,12 @@ fn upload_test_swap_confirm_and_revert() {
     assert_eq!(st[1].flags, "bootable confirmed ");
     // Testing while a revert is due is refused; uploading to the revert target too.
     let ha = hash_of(&a);
-    let test_a = body(|e| {
-        e.str("hash").unwrap().bytes(&ha).unwrap();
-    });
+    let test_a = state_req(&ha);
     assert_eq!(
         err(&send(&mut g, false, true, cmd::STATE, &test_a)),
         Some(28)
     );
-    assert_eq!(err(&upload(&mut g, &b, 512, |_| {})), Some(9));
+    assert_eq!(err(&upload(&mut g, &b, 512, |_| Ok(()))), Some(9));
     // Confirm without hash: the running image becomes permanent.
     let st = state(&send(&mut g, false, true, cmd::STATE, &confirm));
     assert_eq!(st[0].flags, "bootable confirmed active ");
@@ -362,41 +291,37 @@ fn permanent_request_and_set_state_errors() {
         err(&send(&mut g, false, true, cmd::STATE, &[0xa0])),
         Some(24)
     );
-    let short = body(|e| {
-        e.str("hash").unwrap().bytes(&[1, 2, 3]).unwrap();
-    });
+    let short = state_req(&[1, 2, 3]);
     assert_eq!(
         err(&send(&mut g, false, true, cmd::STATE, &short)),
         Some(24)
     );
-    let unknown = body(|e| {
-        e.str("hash").unwrap().bytes(&[7; 32]).unwrap();
-    });
+    let unknown = state_req(&[7; 32]);
     assert_eq!(
         err(&send(&mut g, false, true, cmd::STATE, &unknown)),
         Some(8)
     );
     let ha = hash_of(&a);
-    let test_a = body(|e| {
-        e.str("hash").unwrap().bytes(&ha).unwrap();
-    });
+    let test_a = state_req(&ha);
     assert_eq!(
         err(&send(&mut g, false, true, cmd::STATE, &test_a)),
         Some(33)
     );
     // Wrong type for hash: rc 3.
     let bad = body(|e| {
-        e.str("hash").unwrap().str("x").unwrap();
+        e.str("hash")?.str("x")?;
+        Ok(())
     });
     assert_eq!(
         field(&send(&mut g, false, true, cmd::STATE, &bad), "rc"),
         Some(3)
     );
-    // Confirm slot 1 = permanent request: bytes of §7.1.
+    // Confirm slot 1 = permanent request: the bytes of `boot_set_next` (docs/mcuboot.md).
     let hb = hash_of(&b);
     let perm = body(|e| {
-        e.str("hash").unwrap().bytes(&hb).unwrap();
-        e.str("confirm").unwrap().bool(true).unwrap();
+        e.str("hash")?.bytes(&hb)?;
+        e.str("confirm")?.bool(true)?;
+        Ok(())
     });
     let st = state(&send(&mut g, false, true, cmd::STATE, &perm));
     assert_eq!(st[1].flags, "bootable pending permanent ");
@@ -408,9 +333,7 @@ fn permanent_request_and_set_state_errors() {
     drop(f1);
     // Confirming it again is a no-op, testing it is refused.
     send(&mut g, false, true, cmd::STATE, &perm);
-    let test_b = body(|e| {
-        e.str("hash").unwrap().bytes(&hb).unwrap();
-    });
+    let test_b = state_req(&hb);
     assert_eq!(
         err(&send(&mut g, false, true, cmd::STATE, &test_b)),
         Some(28)
@@ -419,35 +342,29 @@ fn permanent_request_and_set_state_errors() {
 
 #[test]
 fn out_of_order_and_resume() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 2000, 2);
     let sha: [u8; 32] = Sha256::digest(&b).into();
     // No session: any offset is answered with off 0.
-    let mid = body(|e| {
-        e.str("off").unwrap().u32(100).unwrap();
-        e.str("data").unwrap().bytes(&b[100..200]).unwrap();
-    });
+    let mid = chunk(100, &b[100..200]);
     assert_eq!(
         field(&send(&mut g, false, true, cmd::UPLOAD, &mid), "off"),
         Some(0)
     );
     let first = body(|e| {
-        e.str("off").unwrap().u32(0).unwrap();
-        e.str("data").unwrap().bytes(&b[..100]).unwrap();
-        e.str("len").unwrap().u32(b.len() as u32).unwrap();
-        e.str("sha").unwrap().bytes(&sha).unwrap();
+        e.str("off")?.u32(0)?;
+        e.str("data")?.bytes(&b[..100])?;
+        e.str("len")?.u32(b.len() as u32)?;
+        e.str("sha")?.bytes(&sha)?;
+        Ok(())
     });
     assert_eq!(
         field(&send(&mut g, false, true, cmd::UPLOAD, &first), "off"),
         Some(100)
     );
     // A chunk from the future: answered with the expected offset, nothing written.
-    let ahead = body(|e| {
-        e.str("off").unwrap().u32(300).unwrap();
-        e.str("data").unwrap().bytes(&b[300..400]).unwrap();
-    });
+    let ahead = chunk(300, &b[300..400]);
     assert_eq!(
         field(&send(&mut g, false, true, cmd::UPLOAD, &ahead), "off"),
         Some(100)
@@ -462,16 +379,13 @@ fn out_of_order_and_resume() {
         Some(200)
     );
     // Overrun.
-    let over = body(|e| {
-        e.str("off").unwrap().u32(200).unwrap();
-        e.str("data").unwrap().bytes(&[0u8; 2048]).unwrap();
-    });
+    let over = chunk(200, &[0u8; 2048]);
     assert_eq!(
         err(&send(&mut g, false, true, cmd::UPLOAD, &over)),
         Some(31)
     );
     // The error closed the session: a full upload works.
-    let last = upload(&mut g, &b, 450, |_| {});
+    let last = upload(&mut g, &b, 450, |_| Ok(()));
     assert_eq!(field(&last, "match"), Some(1));
     // The same upload again: the slot already holds it.
     let again = send(&mut g, false, true, cmd::UPLOAD, &first);
@@ -486,31 +400,35 @@ fn upload_rejects() {
     program(&c, 0, &a);
     let mut g = group(&c, Config::default());
     let img = image("1.3.0", 1000, 2);
-    let with = |f: &dyn Fn(&mut Enc<'_>)| body(|e| f(e));
+    let with = |f: &dyn Fn(&mut Enc<'_>) -> EncResult| body(|e| f(e));
     // off missing
     let r = with(&|e| {
-        e.str("data").unwrap().bytes(&img[..64]).unwrap();
+        e.str("data")?.bytes(&img[..64])?;
+        Ok(())
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(20));
     // len missing
     let r = with(&|e| {
-        e.str("off").unwrap().u32(0).unwrap();
-        e.str("data").unwrap().bytes(&img[..64]).unwrap();
+        e.str("off")?.u32(0)?;
+        e.str("data")?.bytes(&img[..64])?;
+        Ok(())
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(21));
     // not an MCUboot image
     let r = with(&|e| {
-        e.str("off").unwrap().u32(0).unwrap();
-        e.str("data").unwrap().bytes(&[0x55; 64]).unwrap();
-        e.str("len").unwrap().u32(64).unwrap();
+        e.str("off")?.u32(0)?;
+        e.str("data")?.bytes(&[0x55; 64])?;
+        e.str("len")?.u32(64)?;
+        Ok(())
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(23));
     // sha too long
     let r = with(&|e| {
-        e.str("off").unwrap().u32(0).unwrap();
-        e.str("data").unwrap().bytes(&img[..64]).unwrap();
-        e.str("len").unwrap().u32(1072).unwrap();
-        e.str("sha").unwrap().bytes(&[0; 33]).unwrap();
+        e.str("off")?.u32(0)?;
+        e.str("data")?.bytes(&img[..64])?;
+        e.str("len")?.u32(1072)?;
+        e.str("sha")?.bytes(&[0; 33])?;
+        Ok(())
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::UPLOAD, &r)), Some(24));
     // too large for the slot (or, with the trailer check on, its trailer)
@@ -523,9 +441,10 @@ fn upload_rejects() {
     );
     for len in [SLOT as u32 + 1, SLOT as u32 - 20] {
         let r = with(&|e| {
-            e.str("off").unwrap().u32(0).unwrap();
-            e.str("data").unwrap().bytes(&img[..64]).unwrap();
-            e.str("len").unwrap().u32(len).unwrap();
+            e.str("off")?.u32(0)?;
+            e.str("data")?.bytes(&img[..64])?;
+            e.str("len")?.u32(len)?;
+            Ok(())
         });
         assert_eq!(
             err(&send(&mut g_trailer, false, true, cmd::UPLOAD, &r)),
@@ -538,20 +457,23 @@ fn upload_rejects() {
     // upgrade with a version not newer (build number ignored)
     let older = image("1.2.0+9", 1000, 3);
     let rsp = upload(&mut g, &older, 512, |e| {
-        e.str("upgrade").unwrap().bool(true).unwrap();
+        e.str("upgrade")?.bool(true)?;
+        Ok(())
     });
     assert_eq!(err(&rsp), Some(27));
     let rsp = upload(&mut g, &img, 512, |e| {
-        e.str("upgrade").unwrap().bool(true).unwrap();
+        e.str("upgrade")?.bool(true)?;
+        Ok(())
     });
     assert_eq!(field(&rsp, "match"), Some(1));
     // The same image as the running one: as in Zephyr the upload succeeds, and testing it
     // fails with err 33, because its hash names the active slot.
-    assert_eq!(field(&upload(&mut g, &a, 512, |_| {}), "match"), Some(1));
+    assert_eq!(
+        field(&upload(&mut g, &a, 512, |_| Ok(())), "match"),
+        Some(1)
+    );
     let ha = hash_of(&a);
-    let test_a = body(|e| {
-        e.str("hash").unwrap().bytes(&ha).unwrap();
-    });
+    let test_a = state_req(&ha);
     assert_eq!(
         err(&send(&mut g, false, true, cmd::STATE, &test_a)),
         Some(33)
@@ -566,12 +488,13 @@ fn upload_rejects() {
             ..Config::default()
         },
     );
-    assert_eq!(err(&upload(&mut g_rej, &a, 512, |_| {})), Some(28));
+    assert_eq!(err(&upload(&mut g_rej, &a, 512, |_| Ok(()))), Some(28));
     let st = state(&send(&mut g_rej, false, false, cmd::STATE, &[0xa0]));
     assert_eq!(st.len(), 1);
     // Single image: `image` is ignored.
     let rsp = upload(&mut g, &img, 512, |e| {
-        e.str("image").unwrap().u32(1).unwrap();
+        e.str("image")?.u32(1)?;
+        Ok(())
     });
     assert_eq!(field(&rsp, "match"), Some(1));
     // Two images: an image number out of range has no slot.
@@ -583,15 +506,15 @@ fn upload_rejects() {
         },
     );
     let rsp = upload(&mut g2, &img, 512, |e| {
-        e.str("image").unwrap().u32(2).unwrap();
+        e.str("image")?.u32(2)?;
+        Ok(())
     });
     assert_eq!(err(&rsp), Some(9));
 }
 
 #[test]
 fn garbage_never_panics() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let img = image("1.1.0", 600, 2);
     let mut x = 0x1234_5678u32;
@@ -618,22 +541,24 @@ fn garbage_never_panics() {
                 let start = (off as usize).min(img.len());
                 let end = (start + n).min(img.len());
                 body(|e| {
-                    e.str("off").unwrap().u32(off).unwrap();
-                    e.str("data").unwrap().bytes(&img[start..end]).unwrap();
+                    e.str("off")?.u32(off)?;
+                    e.str("data")?.bytes(&img[start..end])?;
                     if rnd() % 2 == 0 {
-                        e.str("len").unwrap().u32(rnd() % 0x5000).unwrap();
+                        e.str("len")?.u32(rnd() % 0x5000)?;
                     }
                     if rnd() % 2 == 0 {
                         let l = (rnd() % 40) as usize;
-                        e.str("sha").unwrap().bytes(&[7u8; 40][..l]).unwrap();
+                        e.str("sha")?.bytes(&[7u8; 40][..l])?;
                     }
+                    Ok(())
                 })
             }
             // State, erase, slot requests with random values.
             _ => body(|e| {
-                e.str("hash").unwrap().bytes(&[rnd() as u8; 32]).unwrap();
-                e.str("confirm").unwrap().bool(rnd() % 2 == 0).unwrap();
-                e.str("slot").unwrap().u32(rnd() % 4).unwrap();
+                e.str("hash")?.bytes(&[rnd() as u8; 32])?;
+                e.str("confirm")?.bool(rnd() % 2 == 0)?;
+                e.str("slot")?.u32(rnd() % 4)?;
+                Ok(())
             }),
         };
         let rsp = send(&mut g, rnd() % 2 == 0, write, id, &payload);
@@ -643,31 +568,31 @@ fn garbage_never_panics() {
 
 #[test]
 fn power_cut_during_upload_then_retry() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 3000, 2);
     c[1].borrow_mut().cut_power_after(1000);
-    let rsp = upload(&mut g, &b, 256, |_| {});
+    let rsp = upload(&mut g, &b, 256, |_| Ok(()));
     assert_eq!(err(&rsp), Some(12));
     c[1].borrow_mut().power_on();
-    let rsp = upload(&mut g, &b, 256, |_| {});
+    let rsp = upload(&mut g, &b, 256, |_| Ok(()));
     assert_eq!(field(&rsp, "match"), Some(1));
     assert_eq!(&c[1].borrow().as_bytes()[..b.len()], &b[..]);
 }
 
 #[test]
 fn erase_slot() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     program(&c, 1, &image("1.1.0", 100, 8));
     let mut g = group(&c, Config::default());
     let s0 = body(|e| {
-        e.str("slot").unwrap().u32(0).unwrap();
+        e.str("slot")?.u32(0)?;
+        Ok(())
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::ERASE, &s0)), Some(9));
     let s9 = body(|e| {
-        e.str("slot").unwrap().u32(9).unwrap();
+        e.str("slot")?.u32(9)?;
+        Ok(())
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::ERASE, &s9)), Some(14));
     let rsp = send(&mut g, false, true, cmd::ERASE, &[0xa0]);
@@ -681,8 +606,7 @@ fn erase_slot() {
 
 #[test]
 fn slot_info_and_two_images() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     program(&c, 2, &image("3.0.0", 100, 7));
     let mut g = group(
         &c,
@@ -724,7 +648,8 @@ fn slot_info_and_two_images() {
     // Image 1 upload goes to slot 3; state lists `image`.
     let img = image("3.1.0", 700, 3);
     let rsp = upload(&mut g, &img, 300, |e| {
-        e.str("image").unwrap().u32(1).unwrap();
+        e.str("image")?.u32(1)?;
+        Ok(())
     });
     assert_eq!(field(&rsp, "match"), Some(1));
     assert_eq!(&c[3].borrow().as_bytes()[..img.len()], &img[..]);
@@ -735,8 +660,9 @@ fn slot_info_and_two_images() {
     // Confirming image 1's running slot is denied unless configured.
     let h1 = st[1].hash;
     let conf = body(|e| {
-        e.str("hash").unwrap().bytes(&h1).unwrap();
-        e.str("confirm").unwrap().bool(true).unwrap();
+        e.str("hash")?.bytes(&h1)?;
+        e.str("confirm")?.bool(true)?;
+        Ok(())
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &conf)), Some(32));
     let mut g2 = group(
@@ -751,9 +677,7 @@ fn slot_info_and_two_images() {
     assert_eq!(st2[1].flags, "bootable confirmed active ");
     // Testing image 1 writes swap_info 0x12 into slot 3.
     let h = hash_of(&img);
-    let t = body(|e| {
-        e.str("hash").unwrap().bytes(&h).unwrap();
-    });
+    let t = state_req(&h);
     let st = state(&send(&mut g, false, true, cmd::STATE, &t));
     assert_eq!(st[2].flags, "bootable pending ");
     assert_eq!(c[3].borrow().as_bytes()[SLOT - 40], 0x12);
@@ -761,8 +685,7 @@ fn slot_info_and_two_images() {
 
 #[test]
 fn direct_upload() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(
         &c,
         Config {
@@ -774,12 +697,14 @@ fn direct_upload() {
     let img = image("1.1.0", 700, 3);
     // image = slot + 1: slot 0 is running, refused.
     let rsp = upload(&mut g, &img, 300, |e| {
-        e.str("image").unwrap().u32(1).unwrap();
+        e.str("image")?.u32(1)?;
+        Ok(())
     });
     assert_eq!(err(&rsp), Some(9));
     assert_eq!(&c[0].borrow().as_bytes()[..4], &IMAGE_MAGIC.to_le_bytes());
     let rsp = upload(&mut g, &img, 300, |e| {
-        e.str("image").unwrap().u32(4).unwrap();
+        e.str("image")?.u32(4)?;
+        Ok(())
     });
     assert_eq!(field(&rsp, "match"), Some(1));
     assert_eq!(&c[3].borrow().as_bytes()[..img.len()], &img[..]);
@@ -793,8 +718,7 @@ fn direct_upload() {
 
 #[test]
 fn frugal_list_and_unsupported_commands() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(
         &c,
         Config {
@@ -829,15 +753,12 @@ fn v1_translation() {
 
 #[test]
 fn power_cut_during_test_request_is_repaired_by_a_new_upload() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 1000, 2);
-    upload(&mut g, &b, 512, |_| {});
+    upload(&mut g, &b, 512, |_| Ok(()));
     let h = hash_of(&b);
-    let t = body(|e| {
-        e.str("hash").unwrap().bytes(&h).unwrap();
-    });
+    let t = state_req(&h);
     // The power fails in the middle of the magic.
     c[1].borrow_mut().cut_power_after(5);
     assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &t)), Some(12));
@@ -845,7 +766,7 @@ fn power_cut_during_test_request_is_repaired_by_a_new_upload() {
     // The half-written magic reads BAD: the request cannot be repeated...
     assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &t)), Some(23));
     // ...but uploading again erases the trailer, and then it works.
-    let rsp = upload(&mut g, &b, 512, |_| {});
+    let rsp = upload(&mut g, &b, 512, |_| Ok(()));
     assert_eq!(field(&rsp, "match"), Some(1));
     let st = state(&send(&mut g, false, true, cmd::STATE, &t));
     assert_eq!(st[1].flags, "bootable pending ");
@@ -857,15 +778,15 @@ fn erase_pending_slot_is_allowed_by_default() {
     // scheduled test or permanent swap: `img_mgmt_slot_in_use` then only refuses the
     // active slot and a revert target.
     for confirm in [false, true] {
-        let c = cells();
-        program(&c, 0, &image("1.0.0", 100, 9));
+        let c = factory();
         let mut g = group(&c, Config::default());
         let b = image("1.1.0", 1000, 2);
-        upload(&mut g, &b, 512, |_| {});
+        upload(&mut g, &b, 512, |_| Ok(()));
         let h = hash_of(&b);
         let req = body(|e| {
-            e.str("hash").unwrap().bytes(&h).unwrap();
-            e.str("confirm").unwrap().bool(confirm).unwrap();
+            e.str("hash")?.bytes(&h)?;
+            e.str("confirm")?.bool(confirm)?;
+            Ok(())
         });
         let st = state(&send(&mut g, false, true, cmd::STATE, &req));
         assert!(st[1].flags.contains("pending"));
@@ -882,19 +803,17 @@ fn erase_pending_slot_is_allowed_by_default() {
 #[test]
 fn set_state_empty_hash_counts_as_absent() {
     // Zephyr tests `zhash.len == 0`: an empty `hash` is the same as none.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let confirm = body(|e| {
-        e.str("hash").unwrap().bytes(&[]).unwrap();
-        e.str("confirm").unwrap().bool(true).unwrap();
+        e.str("hash")?.bytes(&[])?;
+        e.str("confirm")?.bool(true)?;
+        Ok(())
     });
     let rsp = send(&mut g, false, true, cmd::STATE, &confirm);
     assert_eq!(err(&rsp), None);
     assert_eq!(state(&rsp)[0].flags, "bootable confirmed active ");
-    let test = body(|e| {
-        e.str("hash").unwrap().bytes(&[]).unwrap();
-    });
+    let test = state_req(&[]);
     assert_eq!(err(&send(&mut g, false, true, cmd::STATE, &test)), Some(24));
 }
 
@@ -902,27 +821,25 @@ fn set_state_empty_hash_counts_as_absent() {
 fn erase_of_an_unknown_slot_still_ends_the_upload() {
     // Zephyr's img_mgmt_erase calls img_mgmt_reset_upload() after img_mgmt_erase_slot()
     // whatever it returned, so an upload in progress ends even on err 14.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 1000, 2);
     let first = body(|e| {
-        e.str("off").unwrap().u32(0).unwrap();
-        e.str("data").unwrap().bytes(&b[..100]).unwrap();
-        e.str("len").unwrap().u32(b.len() as u32).unwrap();
+        e.str("off")?.u32(0)?;
+        e.str("data")?.bytes(&b[..100])?;
+        e.str("len")?.u32(b.len() as u32)?;
+        Ok(())
     });
     assert_eq!(
         field(&send(&mut g, false, true, cmd::UPLOAD, &first), "off"),
         Some(100)
     );
     let s9 = body(|e| {
-        e.str("slot").unwrap().u32(9).unwrap();
+        e.str("slot")?.u32(9)?;
+        Ok(())
     });
     assert_eq!(err(&send(&mut g, false, true, cmd::ERASE, &s9)), Some(14));
-    let next = body(|e| {
-        e.str("off").unwrap().u32(100).unwrap();
-        e.str("data").unwrap().bytes(&b[100..200]).unwrap();
-    });
+    let next = chunk(100, &b[100..200]);
     assert_eq!(
         field(&send(&mut g, false, true, cmd::UPLOAD, &next), "off"),
         Some(0)
@@ -933,8 +850,7 @@ fn erase_of_an_unknown_slot_still_ends_the_upload() {
 fn direct_upload_to_a_missing_slot_has_no_slot() {
     // Zephyr's img_mgmt_get_unused_slot_area_id returns -1 for a slot without a flash
     // area, which img_mgmt_upload_inspect answers with err 9 (no free slot).
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let img = image("1.1.0", 700, 3);
     for (images, id) in [(1u8, 3u32), (2, 5)] {
         let mut g = group(
@@ -946,7 +862,8 @@ fn direct_upload_to_a_missing_slot_has_no_slot() {
             },
         );
         let rsp = upload(&mut g, &img, 300, |e| {
-            e.str("image").unwrap().u32(id).unwrap();
+            e.str("image")?.u32(id)?;
+            Ok(())
         });
         assert_eq!(err(&rsp), Some(9));
     }
@@ -957,15 +874,15 @@ fn upload_checks_only_the_header_magic() {
     // img_mgmt_upload_inspect looks at nothing in the header but `ih_magic` (and
     // `ih_ver` for `upgrade`): flags MCUboot would refuse, a short `ih_hdr_size` or
     // overflowing sizes are for the bootloader to judge, not errors of the upload.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let mut img = image("1.1.0", 700, 3);
     img[16] = 0x0c; // ENCRYPTED_AES128 | ENCRYPTED_AES256
     img[8..10].copy_from_slice(&[0x10, 0]); // ih_hdr_size 16
     img[12..16].copy_from_slice(&[0xff; 4]); // ih_img_size overflows
     let rsp = upload(&mut g, &img, 300, |e| {
-        e.str("upgrade").unwrap().bool(true).unwrap();
+        e.str("upgrade")?.bool(true)?;
+        Ok(())
     });
     assert_eq!(err(&rsp), None);
     assert_eq!(field(&rsp, "match"), Some(1));
@@ -977,22 +894,20 @@ fn padded_image_of_slot_size_uploads() {
     // Zephyr's default (`MCUMGR_GRP_IMG_TOO_LARGE_DISABLED`) refuses only `len` > slot
     // size, so an imgtool `--pad`ded image (slot-sized, trailer magic included) uploads
     // and is then pending for a test without any set-state request.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let b = image("1.1.0", 1000, 2);
     let mut padded = vec![0xffu8; SLOT];
     padded[..b.len()].copy_from_slice(&b);
     padded[SLOT - 16..].copy_from_slice(&trailer::MAGIC_8);
-    let rsp = upload(&mut g, &padded, 512, |_| {});
+    let rsp = upload(&mut g, &padded, 512, |_| Ok(()));
     assert_eq!(err(&rsp), None);
     assert_eq!(field(&rsp, "match"), Some(1));
     assert_eq!(c[1].borrow().as_bytes(), &padded[..]);
     let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
     assert_eq!(st[1].flags, "bootable pending ");
     // With the trailer check on, the same upload is too large.
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(
         &c,
         Config {
@@ -1000,7 +915,7 @@ fn padded_image_of_slot_size_uploads() {
             ..Config::default()
         },
     );
-    assert_eq!(err(&upload(&mut g, &padded, 512, |_| {})), Some(30));
+    assert_eq!(err(&upload(&mut g, &padded, 512, |_| Ok(()))), Some(30));
 }
 
 /// Zephyr's `img_mgmt_upload_inspect` (subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c,
@@ -1009,14 +924,14 @@ fn padded_image_of_slot_size_uploads() {
 /// and answered with its end offset; the next chunk is the overrun (err {1, 31}).
 #[test]
 fn first_chunk_larger_than_len_is_not_an_overrun() {
-    let c = cells();
-    program(&c, 0, &image("1.0.0", 100, 9));
+    let c = factory();
     let mut g = group(&c, Config::default());
     let img = image("1.1.0", 100, 3);
     let first = body(|e| {
-        e.str("off").unwrap().u32(0).unwrap();
-        e.str("len").unwrap().u32(40).unwrap();
-        e.str("data").unwrap().bytes(&img[..64]).unwrap();
+        e.str("off")?.u32(0)?;
+        e.str("len")?.u32(40)?;
+        e.str("data")?.bytes(&img[..64])?;
+        Ok(())
     });
     // {"off": 64}
     assert_eq!(
@@ -1024,10 +939,7 @@ fn first_chunk_larger_than_len_is_not_an_overrun() {
         &[0x0b, 0, 0, 8, 0, 1, 7, 1, 0xbf, 0x63, b'o', b'f', b'f', 0x18, 0x40, 0xff]
     );
     assert_eq!(&c[1].borrow().as_bytes()[..64], &img[..64]);
-    let next = body(|e| {
-        e.str("off").unwrap().u32(64).unwrap();
-        e.str("data").unwrap().bytes(&img[64..65]).unwrap();
-    });
+    let next = chunk(64, &img[64..65]);
     // {"err": {"group": 1, "rc": 31}}
     assert_eq!(
         &send(&mut g, false, true, cmd::UPLOAD, &next)[..],

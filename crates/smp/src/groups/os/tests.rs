@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::platform::DateTime;
-use crate::server::{Meta, Server};
-use crate::testing::FakeOs;
+use crate::testing::{rsp_body, Bytes, Client, FakeOs};
+use crate::wire::Op;
 
 struct Rig {
     os: OsGroup<FakeOs>,
@@ -16,25 +16,13 @@ impl Rig {
         }
     }
 
-    /// Sends a v2 request with `payload` and returns the response payload (header checked
-    /// for op/group/id/seq consistency).
-    fn req(&mut self, op: u8, id: u8, payload: &[u8]) -> heapless::Vec<u8, 1024> {
-        let mut pkt = heapless::Vec::<u8, 1024>::new();
-        let len = (payload.len() as u16).to_be_bytes();
-        pkt.extend_from_slice(&[0x08 | op, 0, len[0], len[1], 0, 0, 0x2a, id])
-            .unwrap();
-        pkt.extend_from_slice(payload).unwrap();
-        let mut server: Server<'_, 2> = Server::new(crate::server::Config::default());
-        server.register(&mut self.os).unwrap();
-        let mut tx = [0u8; 1024];
-        let mut out = heapless::Vec::new();
-        server.process(Meta::default(), &pkt, &mut tx, |r| {
-            assert_eq!(r[0], 0x08 | if op == 0 { 1 } else { 3 });
-            assert_eq!(&r[4..8], &[0, 0, 0x2a, id]);
-            assert_eq!(u16::from_be_bytes([r[2], r[3]]) as usize, r.len() - 8);
-            out.extend_from_slice(&r[8..]).unwrap();
-        });
-        out
+    /// Sends a v2 request with `payload` through the test client and returns the response
+    /// payload (the whole packet checked by `check_response`: op, group, id, seq, length).
+    fn req(&mut self, op: u8, id: u8, payload: &[u8]) -> Bytes {
+        let mut client: Client<'_, 2> = Client::with(&mut self.os);
+        client.seq = 0x2a;
+        let rsp = client.request(Op::from(op), group::OS, id, payload);
+        Bytes::from_slice(rsp_body(&rsp)).unwrap()
     }
 }
 
@@ -379,19 +367,18 @@ fn bootloader_info_queries() {
 /// `smp_build_err_rsp`, `{"rc": status}`, with no group translation, in SMP v1 and v2 alike.
 #[test]
 fn bootloader_info_unanswered_query_is_plain_rc_in_v1_and_v2() {
-    use crate::testing::{exchange, hex};
+    use crate::testing::hex;
     let mut os = OsGroup::new(FakeOs::default(), Config::default());
-    let mut server: Server<'_, 1> = Server::new(crate::server::Config::default());
-    server.register(&mut os).unwrap();
+    let mut client: Client<'_, 1> = Client::with(&mut os);
     // v2 read, group 0, seq 7, id 8: {"query": "x"}
     let v2 = hex("08 00 00 09 00 00 07 08 a1 65 71 75 65 72 79 61 78");
     assert_eq!(
-        exchange(&mut server, Meta::default(), &v2),
+        client.exchange(&v2),
         hex("09 00 00 06 00 00 07 08 bf 62 72 63 03 ff")
     );
     let v1 = hex("00 00 00 09 00 00 07 08 a1 65 71 75 65 72 79 61 78");
     assert_eq!(
-        exchange(&mut server, Meta::default(), &v1),
+        client.exchange(&v1),
         hex("01 00 00 06 00 00 07 08 bf 62 72 63 03 ff")
     );
 }
