@@ -19,6 +19,7 @@ use smp::groups::shell::ShellGroup;
 use smp::groups::stat::StatGroup;
 use smp::platform::{BootControl, Shell};
 use smp::server::{Config, Meta, Params, Server};
+use smp::wire::{HeaderRepr, Op, HEADER_LEN};
 
 use crate::board::{Board, Identity, Persist};
 use crate::boot::{self, BootConfig, Install, Outcome};
@@ -399,17 +400,17 @@ struct Progress {
 }
 
 /// The transfer a write request or response belongs to, and its CBOR payload.
-fn transfer(p: &[u8], op: u8) -> Option<(&'static str, &[u8])> {
-    if p.len() < 8 || p[0] & 7 != op {
+fn transfer(p: &[u8], op: Op) -> Option<(&'static str, &[u8])> {
+    let h = HeaderRepr::from_bytes(p).ok()?;
+    if h.op != op {
         return None;
     }
-    let what = match (u16::from_be_bytes([p[4], p[5]]), p[7]) {
+    let what = match (h.group, h.id) {
         (1, 1) => "image upload",
         (8, 0) => "file upload",
         _ => return None,
     };
-    let len = u16::from_be_bytes([p[2], p[3]]) as usize;
-    Some((what, p.get(8..8 + len)?))
+    Some((what, p.get(HEADER_LEN..h.packet_len())?))
 }
 
 /// The unsigned integer at `key` in a CBOR map, if there is one.
@@ -429,7 +430,7 @@ fn cbor_uint(payload: &[u8], key: &str) -> Option<u64> {
 impl Progress {
     /// Looks at a request: the first chunk of an upload (`off` 0) starts a transfer.
     fn request(&mut self, p: &[u8]) {
-        let Some((what, body)) = transfer(p, 2) else {
+        let Some((what, body)) = transfer(p, Op::Write) else {
             return;
         };
         if cbor_uint(body, "off") == Some(0) {
@@ -445,7 +446,7 @@ impl Progress {
         let Some((what, total, start, next)) = self.current else {
             return;
         };
-        let Some((w, body)) = transfer(p, 3) else {
+        let Some((w, body)) = transfer(p, Op::WriteRsp) else {
             return;
         };
         let Some(off) = cbor_uint(body, "off").filter(|_| w == what) else {
@@ -466,16 +467,10 @@ impl Progress {
 
 /// Logs one SMP packet's header at debug level.
 pub fn log_packet(dir: &str, transport: u8, p: &[u8]) {
-    if log::log_enabled!(log::Level::Debug) && p.len() >= 8 {
-        log::debug!(
-            "t{transport} {dir} op {} ver {} group {} cmd {} seq {} len {}",
-            p[0] & 7,
-            (p[0] >> 3) & 3,
-            u16::from_be_bytes([p[4], p[5]]),
-            p[7],
-            p[6],
-            u16::from_be_bytes([p[2], p[3]])
-        );
+    if log::log_enabled!(log::Level::Debug) {
+        if let Ok(h) = HeaderRepr::from_bytes(p) {
+            log::debug!("t{transport} {dir} {h}");
+        }
     }
 }
 
