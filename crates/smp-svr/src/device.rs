@@ -23,7 +23,7 @@ use smp::wire::{HeaderRepr, Op, HEADER_LEN};
 
 use crate::board::{Board, Identity, Persist};
 use crate::boot::{self, BootConfig, Install, Outcome};
-use crate::engine::{Device, Ended, Engine, Flow, Input, Outputs};
+use crate::engine::{log_packet, Device, Ended, Engine, Flow, Input, Outputs};
 use crate::flash::{Geometry, Partitions};
 use crate::fs::HostFs;
 use crate::os::HostOs;
@@ -461,15 +461,6 @@ impl Progress {
             let pct = off * 100 / total;
             log::info!("{what}: {pct} % ({off} of {total} bytes, {rate:.0} KiB/s)");
             self.current = Some((what, total, start, (pct / 10 + 1) * 10));
-        }
-    }
-}
-
-/// Logs one SMP packet's header at debug level.
-pub fn log_packet(dir: &str, transport: u8, p: &[u8]) {
-    if log::log_enabled!(log::Level::Debug) {
-        if let Ok(h) = HeaderRepr::from_bytes(p) {
-            log::debug!("t{transport} {dir} {h}");
         }
     }
 }

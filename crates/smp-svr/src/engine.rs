@@ -152,6 +152,15 @@ impl Outputs {
     }
 }
 
+/// Logs one SMP packet's header at debug level.
+pub fn log_packet(dir: &str, transport: u8, p: &[u8]) {
+    if log::log_enabled!(log::Level::Debug) {
+        if let Ok(h) = smp::wire::HeaderRepr::from_bytes(p) {
+            log::debug!("t{transport} {dir} {h}");
+        }
+    }
+}
+
 /// Token of the signal pipe; sources follow it.
 const SIGNALS: Token = Token(0);
 
@@ -387,7 +396,7 @@ impl Engine {
                     }
                     ConsoleEvent::Packet(p) => {
                         stats.rx(p.len());
-                        crate::device::log_packet("<-", transport, p);
+                        log_packet("<-", transport, p);
                         dev.input(
                             out,
                             Input::Smp {
@@ -441,7 +450,7 @@ impl Engine {
                 continue;
             }
             let transport = port.transport;
-            crate::device::log_packet("<-", transport, &self.rx[..n]);
+            log_packet("<-", transport, &self.rx[..n]);
             let flow = dev.input(
                 &mut self.out,
                 Input::Smp {
