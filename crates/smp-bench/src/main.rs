@@ -632,44 +632,18 @@ fn run(args: RunArgs) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use embedded_storage::nor_flash::{ErrorType, NorFlashError, NorFlashErrorKind, ReadNorFlash};
-
-    struct Rom<'a>(&'a [u8]);
-    #[derive(Debug)]
-    struct OutOfBounds;
-    impl NorFlashError for OutOfBounds {
-        fn kind(&self) -> NorFlashErrorKind {
-            NorFlashErrorKind::OutOfBounds
-        }
-    }
-    impl ErrorType for Rom<'_> {
-        type Error = OutOfBounds;
-    }
-    impl ReadNorFlash for Rom<'_> {
-        const READ_SIZE: usize = 1;
-        fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), OutOfBounds> {
-            let src = self
-                .0
-                .get(offset as usize..offset as usize + bytes.len())
-                .ok_or(OutOfBounds)?;
-            bytes.copy_from_slice(src);
-            Ok(())
-        }
-        fn capacity(&self) -> usize {
-            self.0.len()
-        }
-    }
+    use smp::mcuboot::Bytes;
 
     #[test]
     fn the_built_image_passes_the_cores_hash_check() {
         let img = built_image();
-        let info = smp::mcuboot::image::check_hash(&mut Rom(&img)).unwrap();
+        let info = smp::mcuboot::image::check_hash(&mut Bytes(&img)).unwrap();
         assert_eq!(info.header.version.major, 1);
         assert!(img.len() > 1 << 20);
         // A flipped payload byte fails the same check.
         let mut bad = img.clone();
         bad[0x300] ^= 1;
-        assert!(smp::mcuboot::image::check_hash(&mut Rom(&bad)).is_err());
+        assert!(smp::mcuboot::image::check_hash(&mut Bytes(&bad)).is_err());
     }
 
     #[test]
