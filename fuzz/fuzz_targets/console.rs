@@ -1,8 +1,12 @@
 //! The serial console line discipline as the host device's console runs it
 //! (`crates/smp-svr/src/console.rs`): the core's serial decoder separates SMP lines from
 //! shell text; packets go to the dispatcher (every group, `smp_fuzz::Device`), text goes
-//! through the host's line editor (mirrored below, since `smp-svr` is a binary crate) to
-//! the shell.
+//! through a line editor to the shell. `smp-svr` is a binary crate, so its editor cannot be
+//! linked here: the editor below keeps the part of its behaviour the line discipline
+//! depends on (CR/LF/CR LF ends a line, Backspace/Delete erase, printable bytes echoed, the
+//! 255-byte limit). The host editor's own keys (history, Tab completion, Ctrl-U/Ctrl-W,
+//! escape sequences) are covered by the unit tests in `crates/smp-svr/src/console.rs`, not
+//! by this target.
 //!
 //! What must hold: the marker bytes 0x04 and 0x06 never reach the shell as text; a packet
 //! the decoder delivers is non-empty, fits its buffer and survives an encode/decode round
@@ -22,7 +26,7 @@ use smp_fuzz::{check_response, flash, request_headers, Device, BUF_SIZE};
 /// `MAX_LINE` of the host console.
 const MAX_LINE: usize = 255;
 
-/// The host console's `LineEditor`, byte for byte in behaviour.
+/// The line-ending, erase and echo rules of the host console's `LineEditor`.
 #[derive(Default)]
 struct LineEditor {
     line: String,
