@@ -154,6 +154,18 @@ pub struct Args {
     /// Refuse SMP v1 (original protocol) requests with rc 12.
     #[arg(long)]
     pub no_smp_v1: bool,
+
+    /// Inject a fault on every transport's input, for testing client retry and resume
+    /// (repeatable): `drop=P%` loses a request with probability P %, `duplicate=P%`
+    /// processes it twice, `delay=MS` processes it MS ms after it arrived. Each injected
+    /// fault is logged.
+    #[arg(long = "fault", value_name = "SPEC")]
+    pub faults: Vec<crate::fault::Fault>,
+
+    /// Seed of the fault decisions: the same seed and the same requests give the same
+    /// faults.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub fault_seed: u64,
 }
 
 /// How the emulated RTC starts (`--rtc`).

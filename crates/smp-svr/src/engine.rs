@@ -30,6 +30,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::console::{self, ConsoleEvent, ConsoleIn, ConsoleOut, OUTPUT_HIGH_WATER};
+use crate::fault::{Delayed, Fate, Faults};
 use crate::stats::TransportStats;
 use crate::udp::{UdpPort, MAX_DATAGRAM};
 
@@ -133,6 +134,14 @@ impl Outputs {
         }
     }
 
+    /// Counts a dropped packet on `peer`'s transport.
+    pub fn dropped(&self, peer: Peer) {
+        match peer {
+            Peer::Udp { port, .. } => self.udp[port].stats.dropped(),
+            Peer::Console(n) => self.console_stats[n].dropped(),
+        }
+    }
+
     /// Counts an error on `peer`'s transport.
     pub fn error(&self, peer: Peer) {
         match peer {
@@ -176,6 +185,65 @@ pub struct Engine {
     signals: UnixStream,
     rx: Vec<u8>,
     buf_size: usize,
+    /// Faults injected on input (`--fault`).
+    faults: Option<Faults>,
+}
+
+/// Hands one SMP request to the device, through the injected faults if there are any.
+fn deliver(
+    faults: &mut Option<Faults>,
+    out: &mut Outputs,
+    dev: &mut impl Device,
+    transport: u8,
+    data: &[u8],
+    peer: Peer,
+) -> Flow {
+    let input = |data| Input::Smp {
+        transport,
+        data,
+        peer,
+    };
+    let Some(f) = faults else {
+        return dev.input(out, input(data));
+    };
+    let header = || {
+        smp::wire::HeaderRepr::from_bytes(data)
+            .map_or_else(|_| format!("{} bytes", data.len()), |h| h.to_string())
+    };
+    let (copies, delay) = match f.decide() {
+        Fate::Dropped => {
+            log::info!("fault: t{transport} request dropped ({})", header());
+            out.dropped(peer);
+            return Flow::Continue;
+        }
+        Fate::Delivered { copies, delay } => (copies, delay),
+    };
+    if copies > 1 {
+        log::info!("fault: t{transport} request duplicated ({})", header());
+    }
+    if !delay.is_zero() {
+        log::info!(
+            "fault: t{transport} request delayed {} ms ({})",
+            delay.as_millis(),
+            header()
+        );
+        let due = Instant::now() + delay;
+        for _ in 0..copies {
+            f.delayed.push_back(Delayed {
+                due,
+                transport,
+                peer,
+                data: data.to_vec(),
+            });
+        }
+        return Flow::Continue;
+    }
+    for _ in 0..copies {
+        if dev.input(out, input(data)) == Flow::Reset {
+            return Flow::Reset;
+        }
+    }
+    Flow::Continue
 }
 
 impl Engine {
@@ -220,6 +288,7 @@ impl Engine {
             signals,
             rx: vec![0u8; MAX_DATAGRAM.max(buf_size)],
             buf_size,
+            faults: None,
         })
     }
 
@@ -270,6 +339,30 @@ impl Engine {
         Ok(())
     }
 
+    /// Injects `faults` on the input of every transport from now on.
+    pub fn set_faults(&mut self, faults: Option<Faults>) {
+        self.faults = faults;
+    }
+
+    /// Processes the held-back requests that are due.
+    fn run_delayed(&mut self, dev: &mut impl Device) -> Flow {
+        let Some(f) = &mut self.faults else {
+            return Flow::Continue;
+        };
+        while f.next_due().is_some_and(|d| d <= Instant::now()) {
+            let d = f.delayed.pop_front().expect("a due request");
+            let input = Input::Smp {
+                transport: d.transport,
+                data: &d.data,
+                peer: d.peer,
+            };
+            if dev.input(&mut self.out, input) == Flow::Reset {
+                return Flow::Reset;
+            }
+        }
+        Flow::Continue
+    }
+
     /// The sending side, for output outside a request (the boot banner).
     pub fn outputs(&mut self) -> &mut Outputs {
         &mut self.out
@@ -297,11 +390,18 @@ impl Engine {
             if self.timer_due(dev) && dev.timer(&mut self.out) == Flow::Reset {
                 return Ok(Ended::Reset);
             }
+            if self.run_delayed(dev) == Flow::Reset {
+                return Ok(Ended::Reset);
+            }
             self.watch_output()?;
+            let due = self.faults.as_ref().and_then(Faults::next_due);
             let timeout = if more {
                 Some(std::time::Duration::ZERO)
             } else {
-                dev.deadline()
+                [dev.deadline(), due]
+                    .into_iter()
+                    .flatten()
+                    .min()
                     .map(|d| d.saturating_duration_since(Instant::now()))
             };
             match self.poll.poll(&mut self.events, timeout) {
@@ -328,6 +428,9 @@ impl Engine {
                 }
             }
             if self.timer_due(dev) && dev.timer(&mut self.out) == Flow::Reset {
+                return Ok(Ended::Reset);
+            }
+            if self.run_delayed(dev) == Flow::Reset {
                 return Ok(Ended::Reset);
             }
         }
@@ -386,6 +489,7 @@ impl Engine {
             let (transport, stats) = (src.transport, &src.stats);
             let mut flow = Flow::Continue;
             let out = &mut self.out;
+            let faults = &mut self.faults;
             // Every event of the chunk is handled, even after a reset request: the bytes
             // are read, and the device decides what a reset loses.
             src.input.feed(&buf[..n], |ev| {
@@ -397,14 +501,7 @@ impl Engine {
                     ConsoleEvent::Packet(p) => {
                         stats.rx(p.len());
                         log_packet("<-", transport, p);
-                        dev.input(
-                            out,
-                            Input::Smp {
-                                transport,
-                                data: p,
-                                peer: Peer::Console(c),
-                            },
-                        )
+                        deliver(faults, out, dev, transport, p, Peer::Console(c))
                     }
                     ConsoleEvent::Line(line) => dev.input(out, Input::Line { console: c, line }),
                     ConsoleEvent::Dropped(what) => {
@@ -451,13 +548,13 @@ impl Engine {
             }
             let transport = port.transport;
             log_packet("<-", transport, &self.rx[..n]);
-            let flow = dev.input(
+            let flow = deliver(
+                &mut self.faults,
                 &mut self.out,
-                Input::Smp {
-                    transport,
-                    data: &self.rx[..n],
-                    peer: Peer::Udp { port: i, addr },
-                },
+                dev,
+                transport,
+                &self.rx[..n],
+                Peer::Udp { port: i, addr },
             );
             if flow == Flow::Reset {
                 return (false, flow);
@@ -478,6 +575,10 @@ impl Engine {
             while let Ok(Some(_)) = console::read_some(self.out.consoles[c].file(), &mut buf) {}
             src.input.reset(self.buf_size);
             self.out.consoles[c].flush();
+        }
+        // Requests held back by an injected delay were in the board's buffers: gone.
+        if let Some(f) = &mut self.faults {
+            f.delayed.clear();
         }
         // Sources are served again from scratch after the boot.
         self.ready.iter_mut().for_each(|r| *r = true);
@@ -757,5 +858,74 @@ mod tests {
             c.send_to(&i.to_be_bytes(), addr).unwrap();
         }
         c
+    }
+
+    /// Injected faults: a dropped request is counted and never reaches the device, a
+    /// duplicated one reaches it twice, in the order a twin generator with the same seed
+    /// predicts.
+    #[test]
+    fn injected_drops_and_duplicates_follow_the_seed() {
+        use crate::fault::{Fate, Fault, Faults};
+        let spec = [Fault::Drop(30.0), Fault::Duplicate(30.0)];
+        let mut twin = Faults::new(&spec, 9).unwrap();
+        let fates: Vec<Fate> = (0..40).map(|_| twin.decide()).collect();
+        let mut expected = Vec::new();
+        for (i, f) in fates.iter().enumerate() {
+            if let Fate::Delivered { copies, .. } = f {
+                for _ in 0..*copies {
+                    expected.push(i as u32);
+                }
+            }
+        }
+        let dropped = fates.iter().filter(|f| **f == Fate::Dropped).count();
+        assert!(
+            dropped > 0 && expected.len() > 40 - dropped,
+            "the seed exercises both"
+        );
+        // The last request must be delivered for the device to see its final input.
+        let last = fates.iter().rposition(|f| *f != Fate::Dropped).unwrap();
+        let (mut e, addr, stats) = udp_engine(64);
+        e.set_faults(Faults::new(&spec, 9));
+        let c = client();
+        for i in 0..=last as u32 {
+            c.send_to(&i.to_be_bytes(), addr).unwrap();
+        }
+        let mut dev = Echo::new(expected.len());
+        e.serve(&mut dev).unwrap();
+        let mut buf = [0u8; 8];
+        for want in &expected {
+            let n = c.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], want.to_be_bytes());
+        }
+        let lost_before_last = fates[..=last]
+            .iter()
+            .filter(|f| **f == Fate::Dropped)
+            .count();
+        assert_eq!(
+            stats.counters().dropped.load(Relaxed),
+            lost_before_last as u64
+        );
+    }
+
+    /// A delayed request is processed no sooner than its delay, and in arrival order.
+    #[test]
+    fn injected_delay_holds_requests_back_in_order() {
+        use crate::fault::{Fault, Faults};
+        use std::time::Duration;
+        let (mut e, addr, _) = udp_engine(64);
+        e.set_faults(Faults::new(&[Fault::Delay(Duration::from_millis(60))], 1));
+        let c = client();
+        let start = Instant::now();
+        for i in 0..3u8 {
+            c.send_to(&[i], addr).unwrap();
+        }
+        let mut dev = Echo::new(3);
+        e.serve(&mut dev).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(60));
+        let mut buf = [0u8; 4];
+        for i in 0..3u8 {
+            let n = c.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], [i]);
+        }
     }
 }

@@ -7,6 +7,7 @@ mod cli;
 mod console;
 mod device;
 mod engine;
+mod fault;
 mod flash;
 mod fs;
 mod os;
@@ -268,6 +269,15 @@ fn run(args: cli::Args) -> Result<(), String> {
     let mut engine = Engine::new(args.buf_size as usize)
         .map_err(|e| format!("cannot start the event loop: {e}"))?;
     let _lock = lock_state(&args.state)?;
+    if !args.faults.is_empty() {
+        let list: Vec<String> = args.faults.iter().map(|f| f.to_string()).collect();
+        log::warn!(
+            "injecting faults on every transport's input: {} (seed {})",
+            list.join(", "),
+            args.fault_seed
+        );
+    }
+    engine.set_faults(fault::Faults::new(&args.faults, args.fault_seed));
     log::info!(
         "smp-svr {} starting: state {}, buf_size {}, buf_count {}",
         env!("CARGO_PKG_VERSION"),
