@@ -484,6 +484,8 @@ fn do_swap<const W: usize, const E: usize>(
     std::fs::write(&tmp, &data)?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, &journal)?;
+    // The journal stands for MCUboot's status area: its commit is one flash operation.
+    parts.meter().op();
     apply_journal(parts, image).map(|_| ())
 }
 
@@ -507,6 +509,8 @@ fn apply_journal<const W: usize, const E: usize>(
         }
     }
     std::fs::remove_file(&journal)?;
+    // Clearing the status area: one flash operation.
+    parts.meter().op();
     Ok(true)
 }
 

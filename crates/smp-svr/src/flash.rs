@@ -45,9 +45,33 @@
 //! bytes change under a borrow, and after a truncation an access past the new end takes
 //! SIGBUS. Replacing a file (a rename over it) is harmless but unseen: the device keeps
 //! the old file's pages until it restarts.
+//!
+//! # Power cuts (`--power-cut-after N`)
+//!
+//! Every flash operation of the device goes through one [`PowerMeter`], which counts them
+//! from process start and, with `--power-cut-after N`, kills the process (SIGKILL to
+//! itself: no destructor, no flush, no exit handler) right after the N-th, with one line on
+//! stderr, `smp-svr: power cut after flash operation N`. The state directory is then what
+//! the flash held at that instant. One operation is:
+//!
+//! - a [`FileFlash`] write (one `NorFlash::write` call, whatever its length: the image
+//!   group's chunk, a trailer field, the boot emulator's slot rewrite), counted once it has
+//!   been stored;
+//! - one erased sector: an erase of several sectors erases and counts them one at a time
+//!   (a flash driver erases page by page), so a cut can leave a range half-erased;
+//! - in the boot emulator ([`crate::boot`]), the commit and the removal of a swap journal,
+//!   which stands for MCUboot's swap status area;
+//! - a settings save or delete (one atomic replacement of `<state>/settings`) and a
+//!   storage erase (`crate::settings`), as the settings partition is flash on a board.
+//!
+//! Not counted, because they are not the device writing its flash: programming `--image`
+//! into a blank slot at the first start and `smp-svr flash` (both `west flash`'s job), the
+//! boot count `<state>/boots` (a host-side aid behind `ready (boot #N)`, no board keeps
+//! it) and files under `/lfs1`. Refused operations (misaligned, out of bounds, writing
+//! over programmed bytes) touch nothing and count nothing.
 
 use crate::stats::HostStats;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::OpenOptions;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -111,6 +135,77 @@ impl NorFlashError for FileFlashError {
     }
 }
 
+/// Counts the device's flash operations and cuts its power after the N-th (see the
+/// [module documentation](self#power-cuts---power-cut-after-n)). Clones share one count.
+#[derive(Debug, Clone, Default)]
+pub struct PowerMeter(Rc<Meter>);
+
+#[derive(Debug, Default)]
+struct Meter {
+    ops: Cell<u64>,
+    cut_after: Option<u64>,
+}
+
+impl PowerMeter {
+    /// A meter that cuts the power right after operation `cut_after` (never if `None`).
+    pub fn new(cut_after: Option<u64>) -> Self {
+        PowerMeter(Rc::new(Meter {
+            ops: Cell::new(0),
+            cut_after,
+        }))
+    }
+
+    /// The operations counted so far.
+    pub fn ops(&self) -> u64 {
+        self.0.ops.get()
+    }
+
+    /// The operation after which the power is cut, if any.
+    pub fn cut_after(&self) -> Option<u64> {
+        self.0.cut_after
+    }
+
+    /// Counts one completed flash operation; cuts the power if it is the N-th.
+    pub fn op(&self) {
+        let n = self.0.ops.get() + 1;
+        self.0.ops.set(n);
+        if self.0.cut_after == Some(n) {
+            power_cut(n);
+        }
+    }
+}
+
+/// The power goes: one line on stderr, then SIGKILL to the whole process.
+#[cfg(not(test))]
+fn power_cut(n: u64) -> ! {
+    use std::io::Write;
+    // Standard error is unbuffered: the line is out before the signal.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "smp-svr: power cut after flash operation {n}"
+    );
+    // SAFETY: kill(2) with this process's own id and SIGKILL has no memory-safety
+    // preconditions; SIGKILL cannot be caught, so the process ends here without running
+    // any more code of its own (no destructors, no flush, no atexit handler).
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+    // Not reached; if the signal could not be sent, still die without unwinding.
+    std::process::abort()
+}
+
+/// Unit tests cannot lose their process: the cut unwinds with a [`PowerCut`] payload
+/// instead, to be caught where the test restarts the device.
+#[cfg(test)]
+fn power_cut(n: u64) -> ! {
+    std::panic::panic_any(PowerCut(n))
+}
+
+/// The panic payload of a power cut in unit tests: the operation it followed.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowerCut(pub u64);
+
 /// A slot file's mapping, shared by every handle on that slot.
 type SlotMap = Rc<RefCell<MmapMut>>;
 
@@ -121,6 +216,7 @@ pub struct FileFlash<const W: usize = 8, const E: usize = 4096> {
     size: u32,
     erased: u8,
     stats: Option<HostStats>,
+    meter: PowerMeter,
 }
 
 /// Opens (creating it erased if missing) the slot file `path`, makes it `size` bytes long
@@ -172,6 +268,7 @@ impl<const W: usize, const E: usize> FileFlash<W, E> {
             size: 0,
             erased: 0xff,
             stats: None,
+            meter: PowerMeter::default(),
         }
     }
 
@@ -244,10 +341,15 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
     fn erase(&mut self, from: u32, to: u32) -> Result<(), FileFlashError> {
         let len = to.checked_sub(from).ok_or(FileFlashError::OutOfBounds)? as usize;
         let (map, range) = self.check(from, len, E)?;
-        let mut m = map.try_borrow_mut().map_err(|_| FileFlashError::Io)?;
-        m[range].fill(self.erased);
+        map.try_borrow_mut().map_err(|_| FileFlashError::Io)?;
         if let Some(s) = &self.stats {
             s.flash_erase();
+        }
+        // Sector by sector, each one counted: a power cut can stop the range part-way.
+        for start in range.step_by(E) {
+            map.try_borrow_mut().map_err(|_| FileFlashError::Io)?[start..start + E]
+                .fill(self.erased);
+            self.meter.op();
         }
         Ok(())
     }
@@ -262,9 +364,11 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
             return Err(FileFlashError::NotErased);
         }
         dst.copy_from_slice(bytes);
+        drop(m);
         if let Some(s) = &self.stats {
             s.flash_write(bytes.len());
         }
+        self.meter.op();
         Ok(())
     }
 }
@@ -275,6 +379,7 @@ pub struct Partitions<const W: usize = 8, const E: usize = 4096> {
     dir: PathBuf,
     geometry: Geometry,
     stats: Option<HostStats>,
+    meter: PowerMeter,
     /// One mapping per configured slot (`2 * images` of them).
     maps: Vec<SlotMap>,
 }
@@ -312,6 +417,7 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
             dir: dir.to_owned(),
             geometry,
             stats: None,
+            meter: PowerMeter::default(),
             maps,
         })
     }
@@ -320,6 +426,17 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
     /// (the `flash` statistics group).
     pub fn count_into(&mut self, stats: HostStats) {
         self.stats = Some(stats);
+    }
+
+    /// Counts every later operation through handles of these slots (and the boot
+    /// emulator's journal) in `meter`, which may cut the power.
+    pub fn meter_into(&mut self, meter: PowerMeter) {
+        self.meter = meter;
+    }
+
+    /// The meter the flash operations are counted in.
+    pub fn meter(&self) -> &PowerMeter {
+        &self.meter
     }
 
     /// The geometry.
@@ -349,6 +466,7 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
             size: self.geometry.slot_size,
             erased: self.geometry.layout.erased,
             stats: self.stats.clone(),
+            meter: self.meter.clone(),
         })
     }
 

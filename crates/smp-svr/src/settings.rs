@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 
 use smp::platform::{Settings, SettingsError};
 
+use crate::flash::PowerMeter;
+
 /// The file name inside the state directory.
 pub const FILE_NAME: &str = "settings";
 
@@ -38,6 +40,7 @@ pub struct FileSettings {
     running: BTreeMap<Vec<u8>, Vec<u8>>,
     roots: Vec<String>,
     commits: u64,
+    meter: PowerMeter,
 }
 
 impl FileSettings {
@@ -50,10 +53,17 @@ impl FileSettings {
             running: BTreeMap::new(),
             roots: roots.iter().map(|r| r.as_ref().to_owned()).collect(),
             commits: 0,
+            meter: PowerMeter::default(),
         };
         let stored = s.read_file()?;
         s.apply(stored);
         Ok(s)
+    }
+
+    /// Counts every later write of the file as one flash operation in `meter` (the
+    /// settings partition is flash on a board; see [`crate::flash`], "Power cuts").
+    pub fn meter_into(&mut self, meter: PowerMeter) {
+        self.meter = meter;
     }
 
     /// Applies persisted values to the handlers that registered their roots.
@@ -139,7 +149,9 @@ impl FileSettings {
             f.sync_all()?;
         }
         fs::rename(&tmp, &self.path)?;
-        File::open(dir)?.sync_all()
+        File::open(dir)?.sync_all()?;
+        self.meter.op();
+        Ok(())
     }
 
     fn persist(
@@ -411,13 +423,16 @@ mod tests {
 #[derive(Debug)]
 pub struct SettingsStorage {
     path: PathBuf,
+    meter: PowerMeter,
 }
 
 impl SettingsStorage {
-    /// The storage behind the settings store of `state_dir`.
-    pub fn new(state_dir: &Path) -> Self {
+    /// The storage behind the settings store of `state_dir`; each erase counts as one
+    /// flash operation in `meter`.
+    pub fn new(state_dir: &Path, meter: PowerMeter) -> Self {
         SettingsStorage {
             path: state_dir.join(FILE_NAME),
+            meter,
         }
     }
 }
@@ -426,10 +441,15 @@ impl smp::platform::StorageErase for SettingsStorage {
     fn erase_storage(&mut self) -> Result<(), smp::platform::EraseError> {
         match fs::remove_file(&self.path) {
             Ok(()) => {
+                self.meter.op();
                 log::info!("storage erased ({})", self.path.display());
                 Ok(())
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Blank storage is erased all the same on a board.
+                self.meter.op();
+                Ok(())
+            }
             Err(e) => {
                 log::warn!("storage erase of {} failed: {e}", self.path.display());
                 Err(smp::platform::EraseError::Erase)
@@ -455,7 +475,9 @@ mod storage_tests {
                 .value("app/x")
                 .is_some()
         );
-        SettingsStorage::new(dir.path()).erase_storage().unwrap();
+        SettingsStorage::new(dir.path(), PowerMeter::default())
+            .erase_storage()
+            .unwrap();
         assert!(
             FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"])
                 .unwrap()
@@ -463,6 +485,8 @@ mod storage_tests {
                 .is_none()
         );
         // erasing blank storage succeeds
-        SettingsStorage::new(dir.path()).erase_storage().unwrap();
+        SettingsStorage::new(dir.path(), PowerMeter::default())
+            .erase_storage()
+            .unwrap();
     }
 }
