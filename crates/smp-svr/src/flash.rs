@@ -54,7 +54,7 @@
 //! stderr, `smp-svr: power cut after flash operation N`. The state directory is then what
 //! the flash held at that instant. One operation is:
 //!
-//! - a [`FileFlash`] write (one `NorFlash::write` call, whatever its length: the image
+//! - a [`FileFlash`] write (one non-empty `NorFlash::write` call, whatever its length: the image
 //!   group's chunk, a trailer field, the boot emulator's slot rewrite), counted once it has
 //!   been stored;
 //! - one erased sector: an erase of several sectors erases and counts them one at a time
@@ -195,10 +195,11 @@ fn power_cut(n: u64) -> ! {
 }
 
 /// Unit tests cannot lose their process: the cut unwinds with a [`PowerCut`] payload
-/// instead, to be caught where the test restarts the device.
+/// instead (without the panic hook's message), to be caught where the test restarts the
+/// device.
 #[cfg(test)]
 fn power_cut(n: u64) -> ! {
-    std::panic::panic_any(PowerCut(n))
+    std::panic::resume_unwind(Box::new(PowerCut(n)))
 }
 
 /// The panic payload of a power cut in unit tests: the operation it followed.
@@ -368,7 +369,9 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
         if let Some(s) = &self.stats {
             s.flash_write(bytes.len());
         }
-        self.meter.op();
+        if !bytes.is_empty() {
+            self.meter.op();
+        }
         Ok(())
     }
 }
@@ -697,6 +700,59 @@ mod tests {
             got,
             [("bytes_written".to_owned(), 24), ("erases".to_owned(), 1)]
         );
+    }
+
+    /// Runs `f`, which must be cut by the meter; returns the operation it was cut after.
+    fn cut(f: impl FnOnce()) -> u64 {
+        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
+        e.downcast_ref::<PowerCut>().expect("a power cut").0
+    }
+
+    #[test]
+    fn the_meter_counts_writes_and_erased_sectors_and_nothing_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        // Handles made before the meter is installed count in the old one.
+        let mut before = p.slot(0).unwrap();
+        let meter = PowerMeter::new(None);
+        p.meter_into(meter.clone());
+        let mut s = p.slot(0).unwrap();
+        let mut t = p.slot(3).unwrap();
+        s.write(0, &[0; 64]).unwrap(); // 1
+        t.write(8, &[0; 8]).unwrap(); // 2
+        s.erase(1024, 4096).unwrap(); // 3 sectors: 5
+        assert_eq!(meter.ops(), 5);
+        assert_eq!(s.write(0, &[1; 8]), Err(FileFlashError::NotErased));
+        assert_eq!(s.write(4, &[1; 8]), Err(FileFlashError::NotAligned));
+        assert_eq!(s.erase(0, 100), Err(FileFlashError::NotAligned));
+        assert_eq!(s.erase(0, 0x8000), Err(FileFlashError::OutOfBounds));
+        before.write(2048, &[0; 8]).unwrap();
+        assert_eq!(p.meter().ops(), 5);
+        assert_eq!(meter.cut_after(), None);
+    }
+
+    #[test]
+    fn a_power_cut_stops_an_erase_after_the_sector_it_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        let mut s = p.slot(1).unwrap();
+        s.write(0, &[0x11; 0x4000]).unwrap();
+        p.meter_into(PowerMeter::new(Some(2)));
+        let mut s = p.slot(1).unwrap();
+        s.write(0x3ff8, &[]).unwrap(); // writes nothing, counts nothing
+        assert_eq!(cut(|| s.erase(0, 0x4000).map(drop).unwrap()), 2);
+        let bytes = std::fs::read(p.path(1)).unwrap();
+        // Sectors 0 and 1 erased, 2 and 3 untouched: the erase stopped with the power.
+        assert!(bytes[..2048].iter().all(|&b| b == 0xff));
+        assert!(bytes[2048..].iter().all(|&b| b == 0x11));
+        assert_eq!(p.meter().ops(), 2);
+        // A cut write is stored before the power goes.
+        let dir2 = tempfile::tempdir().unwrap();
+        let mut q = Partitions::<8, 1024>::open(dir2.path(), geom()).unwrap();
+        q.meter_into(PowerMeter::new(Some(1)));
+        let mut w = q.slot(0).unwrap();
+        assert_eq!(cut(|| w.write(16, b"survives").unwrap()), 1);
+        assert_eq!(&std::fs::read(q.path(0)).unwrap()[16..24], b"survives");
     }
 
     #[test]

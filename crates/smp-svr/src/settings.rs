@@ -489,4 +489,33 @@ mod storage_tests {
             .erase_storage()
             .unwrap();
     }
+
+    #[test]
+    fn saves_deletes_and_erases_are_flash_operations_a_power_cut_can_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let roots = ["app"];
+        let meter = PowerMeter::new(None);
+        let mut s = FileSettings::open(dir.path(), &roots).unwrap();
+        s.meter_into(meter.clone());
+        s.set("app/x", b"1").unwrap(); // running value only
+        assert_eq!(meter.ops(), 0);
+        s.save(None).unwrap();
+        s.delete("app/none").unwrap();
+        SettingsStorage::new(dir.path(), meter.clone())
+            .erase_storage()
+            .unwrap();
+        assert_eq!(meter.ops(), 3);
+        // A cut right after a save: the new value is what the next boot loads.
+        s.save(None).unwrap();
+        s.set("app/x", b"2").unwrap();
+        s.meter_into(PowerMeter::new(Some(1)));
+        let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.save(None)));
+        let payload = cut.unwrap_err();
+        assert_eq!(
+            payload.downcast_ref::<crate::flash::PowerCut>().unwrap().0,
+            1
+        );
+        let t = FileSettings::open(dir.path(), &roots).unwrap();
+        assert_eq!(t.value("app/x"), Some(&b"2"[..]));
+    }
 }
