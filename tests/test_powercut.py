@@ -10,6 +10,7 @@ checked, and the sequence is continued from the step the cut interrupted."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -244,3 +245,30 @@ def test_power_cut_at_every_flash_operation(tmp_path, keys, capsys):  # noqa: F8
     with capsys.disabled():
         print("\n" + summary)
     assert not bricked and not lost and not mismatched, (summary, bricked, lost, mismatched)
+
+
+def test_a_settings_save_is_a_flash_operation(tmp_path, keys):  # noqa: F811
+    """Settings live in flash on a board: a save counts, and the cut follows it."""
+    from smpclient.requests import settings_management as setreq
+
+    key, pub, _ = keys
+    v1 = make_image(tmp_path, key, "1.0.0", IMAGE_BYTES, SLOT)
+    state, log = tmp_path / "state", tmp_path / "smp-svr.log"
+    d = Dev(state, log, pub, "--image", str(v1), "--power-cut-after", "1")
+    assert d.next_boot(), log.read_text()[-3000:]
+
+    rsp = run(with_udp(d.port, lambda c: c.request(setreq.WriteSetting(name="app/cut",
+                                                                        val=b"kept"))))
+    assert success(rsp), rsp
+    # The save is flash operation 1: the device dies before it answers.
+    with contextlib.suppress(TimeoutError):
+        run(with_udp(d.port, lambda c: c.request(setreq.SaveSettings(), timeout_s=1.0)))
+    assert d.proc.wait(10) == -signal.SIGKILL
+    assert log.read_text().splitlines()[-1] == "smp-svr: power cut after flash operation 1"
+    d = Dev(state, log, pub)
+    assert d.next_boot(), log.read_text()[-3000:]
+    try:
+        rsp = run(with_udp(d.port, lambda c: c.request(setreq.ReadSetting(name="app/cut"))))
+        assert success(rsp) and rsp.val == b"kept", rsp
+    finally:
+        assert d.stop() == 0
