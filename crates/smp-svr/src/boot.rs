@@ -35,7 +35,7 @@
 //! test image is reverted without having run. The rejection of a secondary image (its
 //! erase, sector by sector) and the scrub of a stale trailer count as the flash writes
 //! and erases they are. Everything else counted (the image group's writes, settings) and
-//! not counted (`--image` programming, the boot count) is listed in [`crate::flash`].
+//! not counted (`--image` programming, the boot count) is listed in [`mod@crate::flash`].
 
 use std::io;
 use std::path::Path;

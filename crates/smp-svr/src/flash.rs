@@ -136,7 +136,7 @@ impl NorFlashError for FileFlashError {
 }
 
 /// Counts the device's flash operations and cuts its power after the N-th (see the
-/// [module documentation](self#power-cuts---power-cut-after-n)). Clones share one count.
+/// [module documentation](self), "Power cuts"). Clones share one count.
 #[derive(Debug, Clone, Default)]
 pub struct PowerMeter(Rc<Meter>);
 

@@ -61,7 +61,7 @@ impl FileSettings {
     }
 
     /// Counts every later write of the file as one flash operation in `meter` (the
-    /// settings partition is flash on a board; see [`crate::flash`], "Power cuts").
+    /// settings partition is flash on a board; see [`mod@crate::flash`], "Power cuts").
     pub fn meter_into(&mut self, meter: PowerMeter) {
         self.meter = meter;
     }
