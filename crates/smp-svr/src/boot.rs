@@ -11,6 +11,31 @@
 //!
 //! The application's side ([`HostBoot`]) is `smp::mcuboot::trailer::TrailerBoot` over the
 //! same slot files, so both sides share one trailer implementation.
+//!
+//! # Power cuts
+//!
+//! A swap is computed in memory and committed to a journal file
+//! (`<state>/flash/swap<N>.journal`, both slots' new contents) before either slot is
+//! touched; the journal stands for MCUboot's swap status area, and a reset that finds one
+//! finishes that swap and boots (as MCUboot resumes an interrupted swap) instead of
+//! deciding a new one. With `--power-cut-after N` ([`crate::flash::PowerMeter`]) these are
+//! the flash operations counted, one each, in the order a swap makes them:
+//!
+//! 1. the journal's commit (written, synced, renamed into place);
+//! 2. every sector of the primary slot erased, then the primary slot written (one write);
+//! 3. the same for the secondary slot;
+//! 4. the journal's removal: the swap is over.
+//!
+//! So a whole-slot swap of a slot of S sectors is 2 × S + 4 operations. A cut after 1–3
+//! resumes the swap at the next reset. A cut after 4 is a swap whose last write is done:
+//! as in MCUboot, whose last write is copy-done, after which the status area no longer
+//! says "resume" (mcu-tools/mcuboot 2d4bacc3: boot/bootutil/src/loader.c
+//! `boot_perform_update`, swap_scratch.c `boot_status_tables`, swap_move.c
+//! `swap_status_source`), the next reset decides from the trailers, and an unconfirmed
+//! test image is reverted without having run. The rejection of a secondary image (its
+//! erase, sector by sector) and the scrub of a stale trailer count as the flash writes
+//! and erases they are. Everything else counted (the image group's writes, settings) and
+//! not counted (`--image` programming, the boot count) is listed in [`mod@crate::flash`].
 
 use std::io;
 use std::path::Path;
@@ -484,6 +509,8 @@ fn do_swap<const W: usize, const E: usize>(
     std::fs::write(&tmp, &data)?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, &journal)?;
+    // The journal stands for MCUboot's status area: its commit is one flash operation.
+    parts.meter().op();
     apply_journal(parts, image).map(|_| ())
 }
 
@@ -507,6 +534,8 @@ fn apply_journal<const W: usize, const E: usize>(
         }
     }
     std::fs::remove_file(&journal)?;
+    // Clearing the status area: one flash operation.
+    parts.meter().op();
     Ok(true)
 }
 

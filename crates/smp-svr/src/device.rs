@@ -24,7 +24,7 @@ use smp::wire::{HeaderRepr, Op, HEADER_LEN};
 use crate::board::{Board, Identity, Persist};
 use crate::boot::{self, BootConfig, Install, Outcome};
 use crate::engine::{log_packet, Device, Ended, Engine, Flow, Input, Outputs};
-use crate::flash::{Geometry, Partitions};
+use crate::flash::{Geometry, Partitions, PowerMeter};
 use crate::fs::HostFs;
 use crate::os::HostOs;
 use crate::settings::{FileSettings, SettingsStorage};
@@ -71,6 +71,8 @@ pub struct DeviceConfig {
     pub rtc_from_host: bool,
     /// The roots settings handlers registered (`--settings-root`).
     pub settings_roots: Vec<String>,
+    /// `--power-cut-after N`: die right after the N-th flash operation of this process.
+    pub power_cut_after: Option<u64>,
 }
 
 /// The file in the state directory that counts boots.
@@ -144,9 +146,21 @@ pub fn run<const W: usize, const E: usize>(
         }
         None => {}
     }
+    // From here on the device writes its own flash: every operation is counted, and with
+    // --power-cut-after the power goes after the N-th (flash.rs, "Power cuts").
+    let meter = PowerMeter::new(cfg.power_cut_after);
+    parts.meter_into(meter.clone());
     loop {
-        match boot_and_serve(cfg, &parts, &persist, engine, ready, &hint)? {
-            Ended::Signal(sig) => return Ok(sig),
+        match boot_and_serve(cfg, &parts, &meter, &persist, engine, ready, &hint)? {
+            Ended::Signal(sig) => {
+                if let Some(n) = meter.cut_after() {
+                    log::info!(
+                        "no power cut (--power-cut-after {n}): {} flash operations",
+                        meter.ops()
+                    );
+                }
+                return Ok(sig);
+            }
             Ended::Reset => {
                 std::thread::sleep(RESET_DELAY);
                 // The board goes down: whatever arrived meanwhile is lost.
@@ -186,6 +200,7 @@ fn flash_hint(cfg: &DeviceConfig, ignored: Option<&std::path::Path>) -> String {
 fn boot_and_serve<const W: usize, const E: usize>(
     cfg: &mut DeviceConfig,
     parts: &Partitions<W, E>,
+    meter: &PowerMeter,
     persist: &Rc<Persist>,
     engine: &mut Engine,
     ready: &mut dyn FnMut(u32),
@@ -249,8 +264,9 @@ fn boot_and_serve<const W: usize, const E: usize>(
     let mut os = OsGroup::new(HostOs::new(board.clone(), bootloader), cfg.os);
     let mut img = ImgGroup::new(slots, boot_ctl, cfg.img);
     let mut stat = StatGroup::new(cfg.stats.clone(), Default::default());
-    let settings_store = FileSettings::open(&cfg.state, &cfg.settings_roots)
+    let mut settings_store = FileSettings::open(&cfg.state, &cfg.settings_roots)
         .map_err(|e| format!("cannot open settings in {}: {e}", cfg.state.display()))?;
+    settings_store.meter_into(meter.clone());
     let mut settings: SettingsGroup<_> = SettingsGroup::new(settings_store, Default::default());
     let host_fs = HostFs::new(&cfg.fs_root)
         .map_err(|e| format!("cannot open fs root {}: {e}", cfg.fs_root.display()))?;
@@ -263,7 +279,7 @@ fn boot_and_serve<const W: usize, const E: usize>(
     let mut shell_grp: ShellGroup<HostShell> =
         ShellGroup::new(HostShell::new(board.clone()), Default::default());
     let mut enum_grp = EnumGroup::new();
-    let mut basic = BasicGroup::new(SettingsStorage::new(&cfg.state));
+    let mut basic = BasicGroup::new(SettingsStorage::new(&cfg.state, meter.clone()));
     // The console's shell: the same command table as the shell group's.
     let console_shell = HostShell::new(board.clone());
 

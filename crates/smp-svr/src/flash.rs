@@ -45,9 +45,33 @@
 //! bytes change under a borrow, and after a truncation an access past the new end takes
 //! SIGBUS. Replacing a file (a rename over it) is harmless but unseen: the device keeps
 //! the old file's pages until it restarts.
+//!
+//! # Power cuts (`--power-cut-after N`)
+//!
+//! Every flash operation of the device goes through one [`PowerMeter`], which counts them
+//! from process start and, with `--power-cut-after N`, kills the process (SIGKILL to
+//! itself: no destructor, no flush, no exit handler) right after the N-th, with one line on
+//! stderr, `smp-svr: power cut after flash operation N`. The state directory is then what
+//! the flash held at that instant. One operation is:
+//!
+//! - a [`FileFlash`] write (one non-empty `NorFlash::write` call, whatever its length: the image
+//!   group's chunk, a trailer field, the boot emulator's slot rewrite), counted once it has
+//!   been stored;
+//! - one erased sector: an erase of several sectors erases and counts them one at a time
+//!   (a flash driver erases page by page), so a cut can leave a range half-erased;
+//! - in the boot emulator ([`crate::boot`]), the commit and the removal of a swap journal,
+//!   which stands for MCUboot's swap status area;
+//! - a settings save or delete (one atomic replacement of `<state>/settings`) and a
+//!   storage erase (`crate::settings`), as the settings partition is flash on a board.
+//!
+//! Not counted, because they are not the device writing its flash: programming `--image`
+//! into a blank slot at the first start and `smp-svr flash` (both `west flash`'s job), the
+//! boot count `<state>/boots` (a host-side aid behind `ready (boot #N)`, no board keeps
+//! it) and files under `/lfs1`. Refused operations (misaligned, out of bounds, writing
+//! over programmed bytes) touch nothing and count nothing.
 
 use crate::stats::HostStats;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::OpenOptions;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -111,6 +135,78 @@ impl NorFlashError for FileFlashError {
     }
 }
 
+/// Counts the device's flash operations and cuts its power after the N-th (see the
+/// [module documentation](self), "Power cuts"). Clones share one count.
+#[derive(Debug, Clone, Default)]
+pub struct PowerMeter(Rc<Meter>);
+
+#[derive(Debug, Default)]
+struct Meter {
+    ops: Cell<u64>,
+    cut_after: Option<u64>,
+}
+
+impl PowerMeter {
+    /// A meter that cuts the power right after operation `cut_after` (never if `None`).
+    pub fn new(cut_after: Option<u64>) -> Self {
+        PowerMeter(Rc::new(Meter {
+            ops: Cell::new(0),
+            cut_after,
+        }))
+    }
+
+    /// The operations counted so far.
+    pub fn ops(&self) -> u64 {
+        self.0.ops.get()
+    }
+
+    /// The operation after which the power is cut, if any.
+    pub fn cut_after(&self) -> Option<u64> {
+        self.0.cut_after
+    }
+
+    /// Counts one completed flash operation; cuts the power if it is the N-th.
+    pub fn op(&self) {
+        let n = self.0.ops.get() + 1;
+        self.0.ops.set(n);
+        if self.0.cut_after == Some(n) {
+            power_cut(n);
+        }
+    }
+}
+
+/// The power goes: one line on stderr, then SIGKILL to the whole process.
+#[cfg(not(test))]
+fn power_cut(n: u64) -> ! {
+    use std::io::Write;
+    // Standard error is unbuffered: the line is out before the signal.
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "smp-svr: power cut after flash operation {n}"
+    );
+    // SAFETY: kill(2) with this process's own id and SIGKILL has no memory-safety
+    // preconditions; SIGKILL cannot be caught, so the process ends here without running
+    // any more code of its own (no destructors, no flush, no atexit handler).
+    unsafe {
+        libc::kill(libc::getpid(), libc::SIGKILL);
+    }
+    // Not reached; if the signal could not be sent, still die without unwinding.
+    std::process::abort()
+}
+
+/// Unit tests cannot lose their process: the cut unwinds with a [`PowerCut`] payload
+/// instead (without the panic hook's message), to be caught where the test restarts the
+/// device.
+#[cfg(test)]
+fn power_cut(n: u64) -> ! {
+    std::panic::resume_unwind(Box::new(PowerCut(n)))
+}
+
+/// The panic payload of a power cut in unit tests: the operation it followed.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PowerCut(pub u64);
+
 /// A slot file's mapping, shared by every handle on that slot.
 type SlotMap = Rc<RefCell<MmapMut>>;
 
@@ -121,6 +217,7 @@ pub struct FileFlash<const W: usize = 8, const E: usize = 4096> {
     size: u32,
     erased: u8,
     stats: Option<HostStats>,
+    meter: PowerMeter,
 }
 
 /// Opens (creating it erased if missing) the slot file `path`, makes it `size` bytes long
@@ -172,6 +269,7 @@ impl<const W: usize, const E: usize> FileFlash<W, E> {
             size: 0,
             erased: 0xff,
             stats: None,
+            meter: PowerMeter::default(),
         }
     }
 
@@ -244,10 +342,15 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
     fn erase(&mut self, from: u32, to: u32) -> Result<(), FileFlashError> {
         let len = to.checked_sub(from).ok_or(FileFlashError::OutOfBounds)? as usize;
         let (map, range) = self.check(from, len, E)?;
-        let mut m = map.try_borrow_mut().map_err(|_| FileFlashError::Io)?;
-        m[range].fill(self.erased);
+        map.try_borrow_mut().map_err(|_| FileFlashError::Io)?;
         if let Some(s) = &self.stats {
             s.flash_erase();
+        }
+        // Sector by sector, each one counted: a power cut can stop the range part-way.
+        for start in range.step_by(E) {
+            map.try_borrow_mut().map_err(|_| FileFlashError::Io)?[start..start + E]
+                .fill(self.erased);
+            self.meter.op();
         }
         Ok(())
     }
@@ -262,8 +365,12 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
             return Err(FileFlashError::NotErased);
         }
         dst.copy_from_slice(bytes);
+        drop(m);
         if let Some(s) = &self.stats {
             s.flash_write(bytes.len());
+        }
+        if !bytes.is_empty() {
+            self.meter.op();
         }
         Ok(())
     }
@@ -275,6 +382,7 @@ pub struct Partitions<const W: usize = 8, const E: usize = 4096> {
     dir: PathBuf,
     geometry: Geometry,
     stats: Option<HostStats>,
+    meter: PowerMeter,
     /// One mapping per configured slot (`2 * images` of them).
     maps: Vec<SlotMap>,
 }
@@ -312,6 +420,7 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
             dir: dir.to_owned(),
             geometry,
             stats: None,
+            meter: PowerMeter::default(),
             maps,
         })
     }
@@ -320,6 +429,17 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
     /// (the `flash` statistics group).
     pub fn count_into(&mut self, stats: HostStats) {
         self.stats = Some(stats);
+    }
+
+    /// Counts every later operation through handles of these slots (and the boot
+    /// emulator's journal) in `meter`, which may cut the power.
+    pub fn meter_into(&mut self, meter: PowerMeter) {
+        self.meter = meter;
+    }
+
+    /// The meter the flash operations are counted in.
+    pub fn meter(&self) -> &PowerMeter {
+        &self.meter
     }
 
     /// The geometry.
@@ -349,6 +469,7 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
             size: self.geometry.slot_size,
             erased: self.geometry.layout.erased,
             stats: self.stats.clone(),
+            meter: self.meter.clone(),
         })
     }
 
@@ -579,6 +700,59 @@ mod tests {
             got,
             [("bytes_written".to_owned(), 24), ("erases".to_owned(), 1)]
         );
+    }
+
+    /// Runs `f`, which must be cut by the meter; returns the operation it was cut after.
+    fn cut(f: impl FnOnce()) -> u64 {
+        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_err();
+        e.downcast_ref::<PowerCut>().expect("a power cut").0
+    }
+
+    #[test]
+    fn the_meter_counts_writes_and_erased_sectors_and_nothing_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        // Handles made before the meter is installed count in the old one.
+        let mut before = p.slot(0).unwrap();
+        let meter = PowerMeter::new(None);
+        p.meter_into(meter.clone());
+        let mut s = p.slot(0).unwrap();
+        let mut t = p.slot(3).unwrap();
+        s.write(0, &[0; 64]).unwrap(); // 1
+        t.write(8, &[0; 8]).unwrap(); // 2
+        s.erase(1024, 4096).unwrap(); // 3 sectors: 5
+        assert_eq!(meter.ops(), 5);
+        assert_eq!(s.write(0, &[1; 8]), Err(FileFlashError::NotErased));
+        assert_eq!(s.write(4, &[1; 8]), Err(FileFlashError::NotAligned));
+        assert_eq!(s.erase(0, 100), Err(FileFlashError::NotAligned));
+        assert_eq!(s.erase(0, 0x8000), Err(FileFlashError::OutOfBounds));
+        before.write(2048, &[0; 8]).unwrap();
+        assert_eq!(p.meter().ops(), 5);
+        assert_eq!(meter.cut_after(), None);
+    }
+
+    #[test]
+    fn a_power_cut_stops_an_erase_after_the_sector_it_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        let mut s = p.slot(1).unwrap();
+        s.write(0, &[0x11; 0x4000]).unwrap();
+        p.meter_into(PowerMeter::new(Some(2)));
+        let mut s = p.slot(1).unwrap();
+        s.write(0x3ff8, &[]).unwrap(); // writes nothing, counts nothing
+        assert_eq!(cut(|| s.erase(0, 0x4000).map(drop).unwrap()), 2);
+        let bytes = std::fs::read(p.path(1)).unwrap();
+        // Sectors 0 and 1 erased, 2 and 3 untouched: the erase stopped with the power.
+        assert!(bytes[..2048].iter().all(|&b| b == 0xff));
+        assert!(bytes[2048..].iter().all(|&b| b == 0x11));
+        assert_eq!(p.meter().ops(), 2);
+        // A cut write is stored before the power goes.
+        let dir2 = tempfile::tempdir().unwrap();
+        let mut q = Partitions::<8, 1024>::open(dir2.path(), geom()).unwrap();
+        q.meter_into(PowerMeter::new(Some(1)));
+        let mut w = q.slot(0).unwrap();
+        assert_eq!(cut(|| w.write(16, b"survives").unwrap()), 1);
+        assert_eq!(&std::fs::read(q.path(0)).unwrap()[16..24], b"survives");
     }
 
     #[test]

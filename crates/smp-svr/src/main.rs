@@ -406,6 +406,7 @@ fn run(args: cli::Args) -> Result<(), String> {
         stats,
         rtc_from_host: args.rtc == cli::RtcMode::Host,
         settings_roots: args.settings_roots.clone(),
+        power_cut_after: args.power_cut_after,
     };
     // "ready" means booted: the banner is out and every group answers. It is printed after
     // every boot, with the boot number, so that a script can wait for it after a reset.

@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 
 use smp::platform::{Settings, SettingsError};
 
+use crate::flash::PowerMeter;
+
 /// The file name inside the state directory.
 pub const FILE_NAME: &str = "settings";
 
@@ -38,6 +40,7 @@ pub struct FileSettings {
     running: BTreeMap<Vec<u8>, Vec<u8>>,
     roots: Vec<String>,
     commits: u64,
+    meter: PowerMeter,
 }
 
 impl FileSettings {
@@ -50,10 +53,17 @@ impl FileSettings {
             running: BTreeMap::new(),
             roots: roots.iter().map(|r| r.as_ref().to_owned()).collect(),
             commits: 0,
+            meter: PowerMeter::default(),
         };
         let stored = s.read_file()?;
         s.apply(stored);
         Ok(s)
+    }
+
+    /// Counts every later write of the file as one flash operation in `meter` (the
+    /// settings partition is flash on a board; see [`mod@crate::flash`], "Power cuts").
+    pub fn meter_into(&mut self, meter: PowerMeter) {
+        self.meter = meter;
     }
 
     /// Applies persisted values to the handlers that registered their roots.
@@ -139,7 +149,9 @@ impl FileSettings {
             f.sync_all()?;
         }
         fs::rename(&tmp, &self.path)?;
-        File::open(dir)?.sync_all()
+        File::open(dir)?.sync_all()?;
+        self.meter.op();
+        Ok(())
     }
 
     fn persist(
@@ -411,13 +423,16 @@ mod tests {
 #[derive(Debug)]
 pub struct SettingsStorage {
     path: PathBuf,
+    meter: PowerMeter,
 }
 
 impl SettingsStorage {
-    /// The storage behind the settings store of `state_dir`.
-    pub fn new(state_dir: &Path) -> Self {
+    /// The storage behind the settings store of `state_dir`; each erase counts as one
+    /// flash operation in `meter`.
+    pub fn new(state_dir: &Path, meter: PowerMeter) -> Self {
         SettingsStorage {
             path: state_dir.join(FILE_NAME),
+            meter,
         }
     }
 }
@@ -426,10 +441,15 @@ impl smp::platform::StorageErase for SettingsStorage {
     fn erase_storage(&mut self) -> Result<(), smp::platform::EraseError> {
         match fs::remove_file(&self.path) {
             Ok(()) => {
+                self.meter.op();
                 log::info!("storage erased ({})", self.path.display());
                 Ok(())
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // Blank storage is erased all the same on a board.
+                self.meter.op();
+                Ok(())
+            }
             Err(e) => {
                 log::warn!("storage erase of {} failed: {e}", self.path.display());
                 Err(smp::platform::EraseError::Erase)
@@ -455,7 +475,9 @@ mod storage_tests {
                 .value("app/x")
                 .is_some()
         );
-        SettingsStorage::new(dir.path()).erase_storage().unwrap();
+        SettingsStorage::new(dir.path(), PowerMeter::default())
+            .erase_storage()
+            .unwrap();
         assert!(
             FileSettings::open(dir.path(), &["app", "a", "net", "network", "k"])
                 .unwrap()
@@ -463,6 +485,37 @@ mod storage_tests {
                 .is_none()
         );
         // erasing blank storage succeeds
-        SettingsStorage::new(dir.path()).erase_storage().unwrap();
+        SettingsStorage::new(dir.path(), PowerMeter::default())
+            .erase_storage()
+            .unwrap();
+    }
+
+    #[test]
+    fn saves_deletes_and_erases_are_flash_operations_a_power_cut_can_follow() {
+        let dir = tempfile::tempdir().unwrap();
+        let roots = ["app"];
+        let meter = PowerMeter::new(None);
+        let mut s = FileSettings::open(dir.path(), &roots).unwrap();
+        s.meter_into(meter.clone());
+        s.set("app/x", b"1").unwrap(); // running value only
+        assert_eq!(meter.ops(), 0);
+        s.save(None).unwrap();
+        s.delete("app/none").unwrap();
+        SettingsStorage::new(dir.path(), meter.clone())
+            .erase_storage()
+            .unwrap();
+        assert_eq!(meter.ops(), 3);
+        // A cut right after a save: the new value is what the next boot loads.
+        s.save(None).unwrap();
+        s.set("app/x", b"2").unwrap();
+        s.meter_into(PowerMeter::new(Some(1)));
+        let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s.save(None)));
+        let payload = cut.unwrap_err();
+        assert_eq!(
+            payload.downcast_ref::<crate::flash::PowerCut>().unwrap().0,
+            1
+        );
+        let t = FileSettings::open(dir.path(), &roots).unwrap();
+        assert_eq!(t.value("app/x"), Some(&b"2"[..]));
     }
 }

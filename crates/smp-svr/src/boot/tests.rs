@@ -550,3 +550,160 @@ mod end_to_end {
         assert_eq!((r[0].swap, booted(&r)), (SwapType::None, hb));
     }
 }
+
+/// Power cuts in the boot emulator (`--power-cut-after`): a small board (8 sectors of 1 KiB
+/// per slot) so that a cut can be tried after every one of its operations.
+mod power_cut {
+    use super::*;
+    use crate::flash::{PowerCut, PowerMeter};
+
+    const SMALL: u32 = 0x2000;
+
+    fn small(dir: &Path) -> Parts {
+        Parts::open(
+            dir,
+            Geometry {
+                slot_size: SMALL,
+                images: 1,
+                layout: Layout::default(),
+            },
+        )
+        .unwrap()
+    }
+
+    /// v1 confirmed in the primary slot, v2 in the secondary marked for test; returns
+    /// both images.
+    fn staged(p: &Parts, cfg: &BootConfig) -> (Vec<u8>, Vec<u8>) {
+        let a = img("1.0.0", 2000, 1);
+        let b = img("2.0.0", 2500, 2);
+        flash_image(p, 0, &a).unwrap();
+        reset(p, cfg).unwrap();
+        let mut f = p.slot(1).unwrap();
+        let mut d = b.clone();
+        d.resize(b.len().div_ceil(8) * 8, 0xff);
+        f.write(0, &d).unwrap();
+        request(p, cfg, false);
+        (a, b)
+    }
+
+    fn slots(p: &Parts) -> [Vec<u8>; 2] {
+        [slot(p, 0), slot(p, 1)]
+    }
+
+    fn confirmed(p: &Parts) -> bool {
+        let mut f = p.slot(0).unwrap();
+        trailer::is_confirmed(&trailer::read(&mut f, &Layout::default()).unwrap())
+    }
+
+    /// The test swap and the revert, as two resets; the meter counts them.
+    fn sequence(p: &Parts, cfg: &BootConfig) {
+        let r = reset(p, cfg).unwrap();
+        assert_eq!(r[0].swap, SwapType::Test);
+        let r = reset(p, cfg).unwrap();
+        assert_eq!(r[0].swap, SwapType::Revert);
+    }
+
+    /// Runs `f`; the operation a power cut stopped it after, if one did.
+    fn cut_in(f: impl FnOnce()) -> Option<u64> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(()) => None,
+            Err(e) => Some(e.downcast_ref::<PowerCut>().expect("a power cut").0),
+        }
+    }
+
+    #[test]
+    fn every_cut_in_a_test_swap_and_its_revert_recovers() {
+        let cfg = BootConfig::default();
+        // The uncut run: its operation count and its end state.
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = small(dir.path());
+        let (a, b) = staged(&p, &cfg);
+        let meter = PowerMeter::new(None);
+        p.meter_into(meter.clone());
+        sequence(&p, &cfg);
+        let total = meter.ops();
+        let want = slots(&p);
+        // Each whole-slot swap: journal commit, 8 + 8 sectors erased, 2 slot writes,
+        // journal removal.
+        assert_eq!(total, 2 * (1 + 16 + 2 + 1));
+        assert!(want[0].starts_with(&a) && want[1].starts_with(&b));
+
+        let mut reverted_at_restart = Vec::new();
+        for n in 1..=total {
+            let dir = tempfile::tempdir().unwrap();
+            let mut p = small(dir.path());
+            staged(&p, &cfg);
+            p.meter_into(PowerMeter::new(Some(n)));
+            assert_eq!(cut_in(|| sequence(&p, &cfg)), Some(n));
+            drop(p);
+            // Power back: a new process maps the same files.
+            // (Until then v1 may live only in the journal, as a sector lives in MCUboot's
+            // scratch area during a swap.)
+            let p = small(dir.path());
+            let r = reset(&p, &cfg).unwrap();
+            assert!(
+                slots(&p).iter().any(|s| s.starts_with(&a)),
+                "N={n}: v1 lost from both slots"
+            );
+            let running = booted(&r);
+            assert!(running == hash(&a) || running == hash(&b), "N={n}");
+            let in_test_swap = n <= total / 2;
+            if running == hash(&b) {
+                // Only a cut in the test swap leaves v2 running, unconfirmed; the revert
+                // is what is left of the sequence.
+                assert!(in_test_swap && !confirmed(&p), "N={n}");
+                assert_eq!(reset(&p, &cfg).unwrap()[0].swap, SwapType::Revert);
+            } else if in_test_swap {
+                // v1 after a cut in the test swap: the swap had finished, and the restart
+                // reverted the unconfirmed image.
+                assert_eq!(r[0].swap, SwapType::Revert, "N={n}");
+                reverted_at_restart.push(n);
+            }
+            assert_eq!(slots(&p), want, "N={n}: end state");
+            assert!(confirmed(&p), "N={n}");
+            assert!(!p.journal_path(0).exists(), "N={n}");
+        }
+        // Only the cut after the test swap's last operation.
+        assert_eq!(reverted_at_restart, [total / 2]);
+    }
+
+    #[test]
+    fn a_cut_after_a_finished_test_swap_reverts_at_the_next_boot() {
+        // MCUboot writes copy-done last (mcu-tools/mcuboot 2d4bacc3,
+        // boot/bootutil/src/loader.c boot_perform_update); a primary trailer with good
+        // magic and copy-done set is no status to resume (swap_scratch.c
+        // boot_status_tables[0]; swap_move.c swap_status_source), so the next boot takes
+        // the swap type from the trailers: revert of the unconfirmed test image. Here the
+        // journal's removal is the swap's last operation.
+        let cfg = BootConfig::default();
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = small(dir.path());
+        let (a, b) = staged(&p, &cfg);
+        p.meter_into(PowerMeter::new(Some(20)));
+        assert_eq!(cut_in(|| drop(reset(&p, &cfg).unwrap())), Some(20));
+        let p = small(dir.path());
+        assert!(slot(&p, 0).starts_with(&b) && !confirmed(&p));
+        assert!(!p.journal_path(0).exists());
+        let r = reset(&p, &cfg).unwrap();
+        assert_eq!((r[0].swap, booted(&r)), (SwapType::Revert, hash(&a)));
+    }
+
+    #[test]
+    fn a_cut_with_the_journal_committed_resumes_the_swap_not_a_revert() {
+        // Cut after the commit (operation 1) and after the primary's erase (1 + 8): the
+        // journal is the status area, the next boot finishes the test swap and boots v2.
+        for n in [1, 9, 19] {
+            let cfg = BootConfig::default();
+            let dir = tempfile::tempdir().unwrap();
+            let mut p = small(dir.path());
+            let (_, b) = staged(&p, &cfg);
+            p.meter_into(PowerMeter::new(Some(n)));
+            assert_eq!(cut_in(|| drop(reset(&p, &cfg).unwrap())), Some(n));
+            let p = small(dir.path());
+            assert!(p.journal_path(0).exists(), "N={n}");
+            let r = reset(&p, &cfg).unwrap();
+            assert_eq!((r[0].swap, booted(&r)), (SwapType::Test, hash(&b)), "N={n}");
+            assert!(!confirmed(&p) && !p.journal_path(0).exists(), "N={n}");
+        }
+    }
+}
