@@ -449,8 +449,12 @@ pub(crate) mod cut {
         pub ops: Cell<usize>,
         /// The operation (0-based, counted in `ops`) that the power fails in.
         pub cut_at: Cell<Option<usize>>,
+        /// A second operation the power fails in (a cut while resuming).
+        pub cut_again: Cell<Option<usize>>,
         /// Set once the power failed; every operation fails until cleared.
         pub dead: Cell<bool>,
+        /// The cut operation does nothing (instead of half of its work).
+        pub whole: Cell<bool>,
     }
 
     /// One slot: the first `cap` bytes of a [`Ram`].
@@ -470,8 +474,10 @@ pub(crate) mod cut {
             }
             let n = p.ops.get();
             p.ops.set(n + 1);
-            if p.cut_at.get() == Some(n) {
-                half(self.f);
+            if p.cut_at.get() == Some(n) || p.cut_again.get() == Some(n) {
+                if !p.whole.get() {
+                    half(self.f);
+                }
                 p.dead.set(true);
                 return true;
             }

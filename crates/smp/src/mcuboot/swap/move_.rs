@@ -594,4 +594,62 @@ mod tests {
         assert!(via_fixup > 0);
         std::println!("{total} cuts, {via_fixup} through the revert fixup");
     }
+
+    /// Runs the sequence with cuts at `k` and `k2`; `Some(true)` when it ends as the uncut
+    /// run, `Some(false)` when the revert was lost (the test image stayed in the primary,
+    /// both images intact), `None` otherwise.
+    fn two_cuts(start: &[Ram; 4], whole: bool, k: usize, k2: usize) -> Option<bool> {
+        let [p0, s0, cp, cs] = start;
+        let (a, b) = (2072, 2472);
+        let (mut p, mut s) = (p0.clone(), s0.clone());
+        let pw = Power::default();
+        pw.whole.set(whole);
+        pw.cut_at.set(Some(k));
+        pw.cut_again.set(Some(k2));
+        let r = boot_to_rest(&mut p, &mut s, &pw);
+        if r.last().unwrap().0 != Outcome::None {
+            return None;
+        }
+        if p.as_bytes()[..a] == cp.as_bytes()[..a] && s.as_bytes()[..b] == cs.as_bytes()[..b] {
+            return Some(true);
+        }
+        let swapped =
+            p.as_bytes()[..b] == s0.as_bytes()[..b] && s.as_bytes()[..a] == p0.as_bytes()[..a];
+        swapped.then_some(false)
+    }
+
+    /// A second cut while the first one is being recovered from, at each of the 40
+    /// operations after each first cut. With whole operations lost (the cut operation
+    /// does nothing) every run ends as the uncut one. With torn operations, MCUboot's
+    /// own rules lose the revert in one window, and the test pins it: a torn write of
+    /// the secondary's magic in `fixup_revert` leaves it *bad*, not *unset*, so the
+    /// resumed revert skips the fixup (swap_move.c:471 tests `BOOT_MAGIC_UNSET`), and a
+    /// second cut while the primary's trailer is rewritten leaves no trailer that asks
+    /// for the revert: the test image keeps running, both images intact.
+    #[test]
+    fn power_cut_twice() {
+        let (p0, s0, _, _) = setup();
+        let (mut cp, mut cs) = (p0.clone(), s0.clone());
+        let pw = Power::default();
+        boot_to_rest(&mut cp, &mut cs, &pw);
+        let total = pw.ops.get();
+        let start = [p0, s0, cp, cs];
+        let mut lost = heapless::Vec::<(usize, usize), 64>::new();
+        for k in 0..total {
+            for k2 in k + 1..k + 41 {
+                assert_eq!(two_cuts(&start, true, k, k2), Some(true), "whole {k}, {k2}");
+                match two_cuts(&start, false, k, k2) {
+                    Some(true) => {}
+                    Some(false) => lost.push((k, k2)).unwrap(),
+                    None => panic!("torn {k}, {k2}"),
+                }
+            }
+        }
+        // Op 54 is fixup_revert's magic write (51 ops for the test swap, then the
+        // secondary's scramble, image_ok, swap_size); after it, the resumed revert
+        // scrambles the primary's trailer (55) and rewrites swap_info (56), image_ok
+        // (57, the secondary's is set), swap_size (58) and the magic (59).
+        std::println!("{} double cuts lose the revert: {lost:?}", lost.len());
+        assert_eq!(lost, [(54, 56), (54, 57), (54, 58), (54, 59)]);
+    }
 }
