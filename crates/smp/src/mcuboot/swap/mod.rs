@@ -7,7 +7,9 @@
 //! `loader.c`, `swap_misc.c`, and one file per mode); each function names the upstream
 //! function it follows. The code is this crate's own.
 //!
-//! - [`move_`]: swap using move (`MCUBOOT_SWAP_USING_MOVE`).
+//! - [`move_`]: swap using move (`MCUBOOT_SWAP_USING_MOVE`): the whole algorithm;
+//! - [`offset`]: swap using offset (`MCUBOOT_SWAP_USING_OFFSET`): its sizes, trailer
+//!   offsets and upload offset only, not the swap itself yet.
 //!
 //! Slots are two [`NorFlash`] areas of the same type, offsets relative to the slot. The
 //! MCUboot "sector" is [`Geometry::sector_size`], uniform over both slots and a multiple
@@ -22,6 +24,7 @@ use super::{align_down, align_up};
 use crate::platform::SwapType;
 
 pub mod move_;
+pub mod offset;
 
 /// A swap mode, for the sizes that depend on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +82,7 @@ impl Geometry {
         }
     }
 
-    fn a(&self) -> u32 {
+    pub(crate) fn a(&self) -> u32 {
         self.layout.max_align.clamp(8, 32)
     }
 

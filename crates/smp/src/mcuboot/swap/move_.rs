@@ -370,7 +370,7 @@ mod tests {
         // Zephyr's default BOOT_MAX_IMG_SECTORS = 128, W = 4 (nRF52840): 1536 + 48.
         let z = Geometry::new(Layout::default(), 4096);
         assert_eq!(z.trailer_sz(Mode::Move, 4), 1584);
-        // app_max_size (swap_move.c:563): a 0x76000-byte slot pair of 4 KiB sectors
+        // app_max_size (swap_move.c:562): a 0x76000-byte slot pair of 4 KiB sectors
         // (118 + 118): 118 * 4096 - 4096 (trailer, rounded up) - 4096 (the move).
         assert_eq!(max_image_size(&z, 118, 118, 4), 116 * 4096);
         // Optimal layout here: min(8*512 - 512 - 512, 7*512 - 512).
@@ -623,7 +623,7 @@ mod tests {
     /// does nothing) every run ends as the uncut one. With torn operations, MCUboot's
     /// own rules lose the revert in one window, and the test pins it: a torn write of
     /// the secondary's magic in `fixup_revert` leaves it *bad*, not *unset*, so the
-    /// resumed revert skips the fixup (swap_move.c:471 tests `BOOT_MAGIC_UNSET`), and a
+    /// resumed revert skips the fixup (swap_move.c:472 tests `BOOT_MAGIC_UNSET`), and a
     /// second cut while the primary's trailer is rewritten leaves no trailer that asks
     /// for the revert: the test image keeps running, both images intact.
     #[test]
