@@ -373,6 +373,42 @@ pub(crate) fn image_size<F: NorFlash>(f: &mut F, at: u32) -> Result<u32, SwapErr
     super::image::for_each_tlv(&mut view, &hdr, |_, _| Ok(())).map_err(|_| SwapError::Geometry)
 }
 
+/// `boot_read_image_size` (swap-offset version, `swap_offset.c`) for the image at `at`:
+/// (image length, the unprotected TLV block's `it_tlv_tot`), or `None` without a header.
+pub(crate) fn image_sizes<F: NorFlash>(
+    f: &mut F,
+    at: u32,
+) -> Result<Option<(u32, u16)>, SwapError> {
+    let mut h = [0u8; 32];
+    flash(f.read(at, &mut h))?;
+    if super::ImageHeader::raw_magic(&h) != Some(super::image::IMAGE_MAGIC) {
+        return Ok(None);
+    }
+    let hdr = super::ImageHeader::parse(&h).map_err(|_| SwapError::Geometry)?;
+    let mut view = Offset { f, at };
+    let end = super::image::for_each_tlv(&mut view, &hdr, |_, _| Ok(()))
+        .map_err(|_| SwapError::Geometry)?;
+    let hashed = hdr.hashed_len().ok_or(SwapError::Geometry)?;
+    let unprot = u16::try_from(end - hashed).map_err(|_| SwapError::Geometry)?;
+    Ok(Some((end, unprot)))
+}
+
+/// `data` at `off`, padded with the erased value to the write size (`boot_write_trailer`,
+/// `bootutil_public.c`), for the trailer fields [`trailer`] does not place.
+pub(crate) fn write_padded<F: NorFlash>(
+    f: &mut F,
+    erased: u8,
+    off: u32,
+    data: &[u8],
+) -> Result<(), SwapError> {
+    let w = F::WRITE_SIZE.max(1);
+    let len = data.len().div_ceil(w) * w;
+    let mut buf = [erased; 32];
+    let buf = buf.get_mut(..len).ok_or(SwapError::Geometry)?;
+    buf[..data.len()].copy_from_slice(data);
+    flash(f.write(off, buf))
+}
+
 /// Whether the 4 bytes at `off` of `f` are the image header magic.
 pub(crate) fn has_header<F: NorFlash>(f: &mut F, off: u32) -> Result<bool, SwapError> {
     let mut h = [0u8; 4];

@@ -321,6 +321,10 @@ mod tests {
     /// Image A (v1.0.0, 2072 bytes) in the primary; image B (v2.0.0, 2472 bytes: 5
     /// sectors) in the secondary, requested for a test swap.
     fn setup() -> (Ram, Ram, usize, usize) {
+        setup_sized(2000, 2400)
+    }
+
+    fn setup_sized(alen: u32, blen: u32) -> (Ram, Ram, usize, usize) {
         let mut p = Ram::new();
         let mut s = Ram::new();
         let mut buf = [0u8; N];
@@ -330,9 +334,9 @@ mod tests {
             revision: 0,
             build: 0,
         };
-        let a = build_image(&mut buf, v(1), 2000, 1);
+        let a = build_image(&mut buf, v(1), alen, 1);
         p.program(0, &buf[..a]);
-        let b = build_image(&mut buf, v(2), 2400, 2);
+        let b = build_image(&mut buf, v(2), blen, 2);
         s.program(0, &buf[..b]);
         let pw = Power::default();
         trailer::set_next(
@@ -626,6 +630,28 @@ mod tests {
     /// resumed revert skips the fixup (swap_move.c:472 tests `BOOT_MAGIC_UNSET`), and a
     /// second cut while the primary's trailer is rewritten leaves no trailer that asks
     /// for the revert: the test image keeps running, both images intact.
+    /// The single-cut sweep with a new image two sectors smaller than the old one (the
+    /// case where swap-offset loses the old image, see `offset`'s sweep): move keeps both.
+    #[test]
+    fn power_cut_at_every_operation_smaller_new_image() {
+        let (p0, s0, a, b) = setup_sized(2400, 1400);
+        let (mut cp, mut cs) = (p0.clone(), s0.clone());
+        let clean = boot_to_rest(&mut cp, &mut cs, &Power::default());
+        assert_eq!(clean.len(), 3);
+        for k in 0..120 {
+            let (mut p, mut s) = (p0.clone(), s0.clone());
+            let pw = Power::default();
+            pw.cut_at.set(Some(k));
+            let runs = boot_to_rest(&mut p, &mut s, &pw);
+            assert_eq!(runs.last().unwrap().0, Outcome::None, "cut {k}");
+            assert_eq!(&p.as_bytes()[..a], &p0.as_bytes()[..a], "cut {k}");
+            assert_eq!(&s.as_bytes()[..b], &s0.as_bytes()[..b], "cut {k}");
+            assert!(runs
+                .iter()
+                .any(|(_, rp, _)| rp.as_bytes()[..b] == s0.as_bytes()[..b]));
+        }
+    }
+
     #[test]
     fn power_cut_twice() {
         let (p0, s0, _, _) = setup();
