@@ -8,8 +8,11 @@
 //! function it follows. The code is this crate's own.
 //!
 //! - [`move_`]: swap using move (`MCUBOOT_SWAP_USING_MOVE`): the whole algorithm;
-//! - [`offset`]: swap using offset (`MCUBOOT_SWAP_USING_OFFSET`): its sizes, trailer
-//!   offsets and upload offset only, not the swap itself yet.
+//! - [`offset`]: swap using offset (`MCUBOOT_SWAP_USING_OFFSET`): the whole algorithm,
+//!   its sizes, trailer offsets and where an upload starts.
+//!
+//! Neither is wired into a port yet; scratch, overwrite-only and direct-XIP are not
+//! modelled.
 //!
 //! Slots are two [`NorFlash`] areas of the same type, offsets relative to the slot. The
 //! MCUboot "sector" is [`Geometry::sector_size`], uniform over both slots and a multiple
