@@ -9,13 +9,16 @@
 //! - [`image`]: header, version, TLV walk, hash, [`image::validate`];
 //! - [`sig`] (feature `sig`, on by default): public keys, RSA-PSS, ECDSA P-256, Ed25519;
 //! - [`trailer`]: trailer layout, read, write, the swap-type table, `boot_set_next`, and
-//!   [`trailer::TrailerBoot`], a [`BootControl`](crate::platform::BootControl) over trailers.
+//!   [`trailer::TrailerBoot`], a [`BootControl`](crate::platform::BootControl) over trailers;
+//! - [`swap`]: the bootloader's side, MCUboot's swap algorithms sector by sector with their
+//!   status area, resumable after a power cut at any flash operation.
 
 use embedded_storage::nor_flash::{ErrorType, NorFlashError, NorFlashErrorKind, ReadNorFlash};
 
 pub mod image;
 #[cfg(feature = "sig")]
 pub mod sig;
+pub mod swap;
 pub mod trailer;
 
 pub use image::{ImageError, ImageHeader, ImageInfo, Version};
