@@ -1,4 +1,8 @@
 //! Command-line interface.
+//!
+//! The doc comments of [`Args`] are the `--help` text clap prints, written for a terminal:
+//! `[::1]` and `<state>` there are text, not rustdoc links or HTML.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
