@@ -34,6 +34,15 @@ def _find_bin(name: str, env: str, candidates: list[Path]) -> str:
 
 
 SMP_SVR = _find_bin("smp-svr", "SMP_SVR", [ROOT / "target/debug/smp-svr"])
+
+# `SMP_SVR_SWAP_MODE=move` runs every device these fixtures start with `--swap-mode move`
+# (unless the test passes its own --swap-mode): the image tests once per swap mode.
+SWAP_MODE = os.environ.get("SMP_SVR_SWAP_MODE", "")
+
+
+def swap_args(extra) -> list[str]:
+    """`--swap-mode SMP_SVR_SWAP_MODE`, unless unset or `extra` names a mode already."""
+    return ["--swap-mode", SWAP_MODE] if SWAP_MODE and "--swap-mode" not in extra else []
 MCUMGRCTL = _find_bin("mcumgrctl", "MCUMGRCTL", [ROOT / ".ci/tools/bin/mcumgrctl"])
 
 
@@ -100,7 +109,8 @@ def start_device(tmp: Path, *extra: str, state: Path | None = None) -> Device:
     state = state or tmp / "state"
     link = tmp / f"tty{time.monotonic_ns()}"
     log = tmp / "smp-svr.log"
-    args = [SMP_SVR, "--state", str(state), "--udp", "127.0.0.1:0", "--pty", str(link), *extra]
+    args = [SMP_SVR, "--state", str(state), "--udp", "127.0.0.1:0", "--pty", str(link), *extra,
+            *swap_args(extra)]
     logf = open(log, "ab")
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=logf, text=True,
                             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "debug")})

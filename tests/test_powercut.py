@@ -24,7 +24,7 @@ from pathlib import Path
 from smpclient.generics import success
 from smpclient.requests import os_management as osreq
 
-from conftest import MCUMGRCTL, READY, SMP_SVR, stdout_lines
+from conftest import MCUMGRCTL, READY, SMP_SVR, stdout_lines, swap_args
 from smp_helpers import run, with_udp
 from test_img import keys, make_image, tlv_hash  # noqa: F401  (fixture)
 
@@ -44,7 +44,7 @@ class Dev:
     def __init__(self, state: Path, log: Path, pub: Path, *extra: str):
         self.log = log
         args = [SMP_SVR, "--state", str(state), "--udp", "127.0.0.1:0", "--key", str(pub),
-                "--slot-size", hex(SLOT), "--erase-size", str(ERASE), *extra]
+                "--slot-size", hex(SLOT), "--erase-size", str(ERASE), *extra, *swap_args(extra)]
         with open(log, "ab") as logf:
             self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=logf, text=True,
                                          env={**os.environ, "RUST_LOG": "info"})

@@ -47,7 +47,10 @@ use smp::mcuboot::trailer::{self, Layout, State, TrailerBoot};
 use smp::mcuboot::{Bytes, Version};
 use smp::platform::{BootloaderInfo, SwapType};
 
-use crate::flash::{FileFlash, Partitions, SLOTS};
+use smp::mcuboot::swap::{self, move_, SwapError};
+
+use crate::cli::SwapMode;
+use crate::flash::{FileFlash, Geometry, Partitions, SLOTS};
 
 /// The host's boot control: trailers in the slot files.
 pub type HostBoot<const W: usize, const E: usize> = TrailerBoot<FileFlash<W, E>, SLOTS>;
@@ -59,6 +62,8 @@ pub struct BootConfig {
     pub keys: Vec<Vec<u8>>,
     /// `MCUBOOT_DOWNGRADE_PREVENTION`: refuse a test/permanent swap to a lower version.
     pub downgrade_prevention: bool,
+    /// How [`reset`] swaps (`--swap-mode`).
+    pub swap_mode: SwapMode,
 }
 
 impl BootConfig {
@@ -139,10 +144,51 @@ pub fn boot_control<const W: usize, const E: usize>(
     let mut b = TrailerBoot::new(parts.slots()?, parts.geometry().layout);
     b.info = BootloaderInfo {
         name: "MCUboot",
-        mode: 1,
+        mode: bootloader_mode(cfg.swap_mode),
         no_downgrade: cfg.downgrade_prevention,
     };
     Ok(b)
+}
+
+/// The mode `os bootloader info` reports, as MCUboot's `enum mcuboot_mode` numbers them
+/// (mcu-tools/mcuboot `boot/bootutil/include/bootutil/boot_status.h` @2d4bacc3:
+/// `MCUBOOT_MODE_SWAP_USING_SCRATCH` = 1, `MCUBOOT_MODE_SWAP_USING_MOVE` = 3), the values
+/// Zephyr's os_mgmt reports for `CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_SCRATCH` and
+/// `..._SWAP_USING_MOVE` (the mapping in `src/smp_port_boot.c`). The journal emulation
+/// has always reported swap using scratch: it swaps without moving the primary up.
+pub fn bootloader_mode(mode: SwapMode) -> i32 {
+    match mode {
+        SwapMode::Journal => 1,
+        SwapMode::Move => 3,
+    }
+}
+
+/// How MCUboot sees image `image`'s two slots in move mode: its sector is the flash erase
+/// size `erase`, `BOOT_MAX_IMG_SECTORS` is Zephyr's default 128, or the slot's sector count
+/// when that is larger (sysbuild sizes it to the slots).
+pub fn swap_geometry(geom: &Geometry, erase: u32, image: u8) -> swap::Geometry {
+    let mut g = swap::Geometry::new(geom.layout, erase);
+    g.max_img_sectors = g.max_img_sectors.max(geom.slot_size / erase.max(1));
+    g.image = image;
+    g
+}
+
+/// The largest image (header, payload, TLVs) `mode` can swap with slots of `geom`, flash
+/// write size `write` and erase size `erase`: `move_::max_image_size` (MCUboot's
+/// `app_max_size`, `swap_move.c`) for move, `None` (the whole slot) for the journal.
+pub fn max_image_size(mode: SwapMode, geom: &Geometry, write: u32, erase: u32) -> Option<u32> {
+    match mode {
+        SwapMode::Journal => None,
+        SwapMode::Move => {
+            let n = geom.slot_size / erase.max(1);
+            Some(move_::max_image_size(
+                &swap_geometry(geom, erase, 0),
+                n,
+                n,
+                write,
+            ))
+        }
+    }
 }
 
 /// Programs `bytes` (a signed image, possibly `--pad`ded) into the primary slot of
@@ -319,8 +365,92 @@ pub fn reset<const W: usize, const E: usize>(
     cfg: &BootConfig,
 ) -> io::Result<Vec<ImageBoot>> {
     (0..parts.geometry().images)
-        .map(|i| boot_image(parts, cfg, i))
+        .map(|i| match cfg.swap_mode {
+            SwapMode::Journal => boot_image(parts, cfg, i),
+            SwapMode::Move => boot_image_move(parts, cfg, i),
+        })
         .collect()
+}
+
+/// One image through the core's swap using move ([`move_::boot`]) over its two slot files:
+/// every write and erase of the swap is a [`FileFlash`] operation, counted by the power
+/// meter, and a swap cut short is resumed from the status area at the next reset.
+fn boot_image_move<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+    image: u8,
+) -> io::Result<ImageBoot> {
+    let l = parts.geometry().layout;
+    let g = swap_geometry(parts.geometry(), E as u32, image);
+    let mut p = parts.slot(2 * image as usize)?;
+    let mut s = parts.slot(2 * image as usize + 1)?;
+    // The swap type `validate` is asked for: the one an unfinished swap recorded, else
+    // the trailers' (as `boot_prepare_image_for_update` decides it).
+    let st = move_::read_status(&mut p, &mut s, &g).map_err(swap_err)?;
+    let ty = if st.swap_type != SwapType::None {
+        st.swap_type
+    } else {
+        let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
+        let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
+        trailer::swap_type(&ps, &ss, false)
+    };
+    let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
+    let mut why = None;
+    let outcome = move_::boot(&mut p, &mut s, &g, |s| {
+        let verdict = match cfg.validate(s) {
+            Err(e) => Err(Rejection::Invalid(e)),
+            Ok(sec) => {
+                let downgrade = cfg.downgrade_prevention
+                    && ty != SwapType::Revert
+                    && pri.is_some_and(|v| {
+                        sec.header.version.compare(&v, false) == std::cmp::Ordering::Less
+                    });
+                if downgrade {
+                    Err(Rejection::Downgrade)
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        why = verdict.err();
+        why.is_none()
+    })
+    .map_err(swap_err)?;
+    let (swap, rejected) = match outcome {
+        swap::Outcome::Swapped(t) | swap::Outcome::Resumed(t) => (t, None),
+        swap::Outcome::Invalid => (SwapType::None, why),
+        swap::Outcome::TooLarge => (SwapType::None, Some(Rejection::NoSpace)),
+        swap::Outcome::None | swap::Outcome::NoHeader => (SwapType::None, None),
+    };
+    Ok(ImageBoot {
+        image,
+        swap,
+        rejected,
+        outcome: primary_outcome(cfg, &mut p),
+    })
+}
+
+fn swap_err(e: SwapError) -> io::Error {
+    match e {
+        SwapError::Flash => io::Error::other("swap using move: flash access failed"),
+        SwapError::Geometry => invalid(
+            "swap using move: the slots do not fit MCUboot's sector geometry \
+             (slot size, --erase-size, BOOT_MAX_IMG_SECTORS)"
+                .into(),
+        ),
+    }
+}
+
+/// What MCUboot finds in the primary slot after the swap: the image it boots, if any.
+fn primary_outcome<F: ReadNorFlash>(cfg: &BootConfig, p: &mut F) -> Outcome {
+    match cfg.validate(p) {
+        Ok(info) => Outcome::Boot {
+            version: info.header.version,
+            hash: info.hash,
+        },
+        Err(ImageError::Empty) => Outcome::NoImage,
+        Err(e) => Outcome::Invalid(e),
+    }
 }
 
 fn boot_image<const W: usize, const E: usize>(
@@ -401,19 +531,11 @@ fn boot_image<const W: usize, const E: usize>(
             }
         }
     }
-    let outcome = match cfg.validate(&mut p) {
-        Ok(info) => Outcome::Boot {
-            version: info.header.version,
-            hash: info.hash,
-        },
-        Err(ImageError::Empty) => Outcome::NoImage,
-        Err(e) => Outcome::Invalid(e),
-    };
     Ok(ImageBoot {
         image,
         swap,
         rejected,
-        outcome,
+        outcome: primary_outcome(cfg, &mut p),
     })
 }
 

@@ -134,6 +134,22 @@ pub struct Args {
     #[arg(long)]
     pub direct_upload: bool,
 
+    /// How the emulated MCUboot swaps an image at reset. `journal` (the default): the
+    /// whole-slot swap committed through a journal file, reported as swap using scratch
+    /// (mode 1). `move`: MCUboot's swap using move, sector by sector, with the swap status
+    /// in the primary slot's trailer (the core's smp::mcuboot::swap::move_), reported as
+    /// mode 3; --erase-size is MCUboot's sector, and an upload larger than move's
+    /// app_max_size is refused (err 30). Swap using offset is not offered yet: the image
+    /// group cannot upload one sector into the slot.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MODE",
+        default_value = "journal",
+        global = true
+    )]
+    pub swap_mode: SwapMode,
+
     /// MCUboot downgrade prevention: a test or permanent swap to a lower version is refused
     /// at boot.
     #[arg(long)]
@@ -180,6 +196,16 @@ pub struct Args {
     /// made.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub power_cut_after: Option<u64>,
+}
+
+/// The emulated MCUboot's swap (`--swap-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum SwapMode {
+    /// Whole-slot swap through a journal file (`crate::boot`'s own emulation).
+    #[default]
+    Journal,
+    /// MCUboot's swap using move, sector by sector.
+    Move,
 }
 
 /// How the emulated RTC starts (`--rtc`).

@@ -138,11 +138,13 @@ fn check_layout(args: &cli::Args) -> Result<(), String> {
     Ok(())
 }
 
-/// The emulated MCUboot's configuration: the --key files and downgrade prevention.
+/// The emulated MCUboot's configuration: the --key files, downgrade prevention and the
+/// swap mode.
 fn boot_config(args: &cli::Args) -> Result<boot::BootConfig, String> {
     let mut cfg = boot::BootConfig {
         keys: Vec::new(),
         downgrade_prevention: args.downgrade_prevention,
+        swap_mode: args.swap_mode,
     };
     for k in &args.keys {
         cfg.add_key_file(k).map_err(|e| e.to_string())?;
@@ -399,6 +401,12 @@ fn run(args: cli::Args) -> Result<(), String> {
                 ..Default::default()
             },
             direct_upload: args.direct_upload,
+            max_image_size: boot::max_image_size(
+                args.swap_mode,
+                &geometry(&args),
+                args.write_size as u32,
+                args.erase_size as u32,
+            ),
             ..Default::default()
         },
         state: args.state.clone(),

@@ -155,6 +155,12 @@ pub struct Config {
     /// trailer (past `boot_get_trailer_status_offset`). Off by default, as Zephyr's
     /// `..._TOO_LARGE_DISABLED`, which lets imgtool `--pad`ded (slot-sized) images through.
     pub reject_trailer_overlap: bool,
+    /// The largest image the bootloader can swap (MCUboot's `app_max_size`, e.g.
+    /// [`move_::max_image_size`](crate::mcuboot::swap::move_::max_image_size)): a `len`
+    /// above it is refused (err 30). A stand-in for `MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD` /
+    /// `..._BOOTLOADER_INFO`, where the limit comes from the bootloader's build. `None`:
+    /// no such limit.
+    pub max_image_size: Option<u32>,
     /// `MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`: set state may confirm the
     /// running slot of an image other than 0 (its secondary is always allowed).
     pub confirm_any_image: bool,
@@ -172,6 +178,7 @@ impl Default for Config {
             allow_erase_pending: true,
             reject_same_as_active: false,
             reject_trailer_overlap: false,
+            max_image_size: None,
             confirm_any_image: false,
         }
     }
@@ -467,7 +474,10 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             let slot = self.upload_target(r.image.unwrap_or(0))?;
             let cap = self.slots[slot].capacity() as u32;
             let limit = self.config.layout.status_offset(cap).unwrap_or(0);
-            if len > cap || (self.config.reject_trailer_overlap && len > limit) {
+            if len > cap
+                || (self.config.reject_trailer_overlap && len > limit)
+                || self.config.max_image_size.is_some_and(|max| len > max)
+            {
                 return Err(ImgMgmtErr::InvalidImageTooLarge.into());
             }
             if r.upgrade == Some(true) {
