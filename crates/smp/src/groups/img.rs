@@ -156,10 +156,12 @@ pub struct Config {
     /// `..._TOO_LARGE_DISABLED`, which lets imgtool `--pad`ded (slot-sized) images through.
     pub reject_trailer_overlap: bool,
     /// The largest image the bootloader can swap (MCUboot's `app_max_size`, e.g.
-    /// [`move_::max_image_size`](crate::mcuboot::swap::move_::max_image_size)): a `len`
-    /// above it is refused (err 30). A stand-in for `MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD` /
-    /// `..._BOOTLOADER_INFO`, where the limit comes from the bootloader's build. `None`:
-    /// no such limit.
+    /// [`move_::max_image_size`](crate::mcuboot::swap::move_::max_image_size)): an upload
+    /// whose image is larger is refused (err 30) at its first chunk. The image's size
+    /// there is what its header tells (header, payload and protected TLVs, or `len` if
+    /// smaller), so an upload padded to the slot (imgtool `--pad`) passes, and an image
+    /// that only its unprotected TLVs (hash, signature) take over the limit is accepted
+    /// here and refused by the bootloader. `None`: no such limit.
     pub max_image_size: Option<u32>,
     /// `MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`: set state may confirm the
     /// running slot of an image other than 0 (its secondary is always allowed).
@@ -476,7 +478,13 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             let limit = self.config.layout.status_offset(cap).unwrap_or(0);
             if len > cap
                 || (self.config.reject_trailer_overlap && len > limit)
-                || self.config.max_image_size.is_some_and(|max| len > max)
+                || self.config.max_image_size.is_some_and(|max| {
+                    // The image as far as its header tells (header, payload, protected
+                    // TLVs), not `len`: an upload padded to the slot (imgtool --pad) is
+                    // as large as its image, and its padding is the trailer.
+                    let own = ImageHeader::parse(data).ok().and_then(|h| h.hashed_len());
+                    own.unwrap_or(len).min(len) > max
+                })
             {
                 return Err(ImgMgmtErr::InvalidImageTooLarge.into());
             }
