@@ -184,6 +184,18 @@ def test_bootloader_info_reports_downgrade_prevention(tmp_path):
         assert d.stop() == 0
 
 
+@pytest.mark.parametrize("mode,number", [("journal", 1), ("move", 3)])
+def test_bootloader_info_reports_the_swap_mode(tmp_path, mode, number):
+    # MCUboot's enum mcuboot_mode: 1 swap using scratch (what the journal emulation has
+    # always reported), 3 swap using move.
+    d = start_device(tmp_path, "--swap-mode", mode)
+    try:
+        assert json.loads(d.mcumgrctl("--json", "raw", "read", "0", "8",
+                                      '{"query":"mode"}').stdout) == {"mode": number}
+    finally:
+        assert d.stop() == 0
+
+
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_reset_restarts_the_device(device, transport):
     serial = transport == "pty"

@@ -11,7 +11,8 @@
 //! - [`offset`]: swap using offset (`MCUBOOT_SWAP_USING_OFFSET`): the whole algorithm,
 //!   its sizes, trailer offsets and where an upload starts.
 //!
-//! Neither is wired into a port yet; scratch, overwrite-only and direct-XIP are not
+//! The host device (`smp-svr --swap-mode move`) runs [`move_`] at every reset; [`offset`]
+//! is not wired into a port yet. Scratch, overwrite-only and direct-XIP are not
 //! modelled.
 //!
 //! Slots are two [`NorFlash`] areas of the same type, offsets relative to the slot. The
