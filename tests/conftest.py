@@ -35,14 +35,17 @@ def _find_bin(name: str, env: str, candidates: list[Path]) -> str:
 
 SMP_SVR = _find_bin("smp-svr", "SMP_SVR", [ROOT / "target/debug/smp-svr"])
 
-# `SMP_SVR_SWAP_MODE=move` runs every device these fixtures start with `--swap-mode move`
-# (unless the test passes its own --swap-mode): the image tests once per swap mode.
-SWAP_MODE = os.environ.get("SMP_SVR_SWAP_MODE", "")
+# `SMP_SVR_SWAP_MODE=journal` runs every device these fixtures start with `--swap-mode
+# journal` (unless the test passes its own --swap-mode): the image tests in the other mode.
+# SWAP_MODE is the mode the devices run in: the variable's value, else smp-svr's default.
+SWAP_MODE_ENV = os.environ.get("SMP_SVR_SWAP_MODE", "")
+SWAP_MODE = SWAP_MODE_ENV or "move"
 
 
 def swap_args(extra) -> list[str]:
     """`--swap-mode SMP_SVR_SWAP_MODE`, unless unset or `extra` names a mode already."""
-    return ["--swap-mode", SWAP_MODE] if SWAP_MODE and "--swap-mode" not in extra else []
+    return ["--swap-mode", SWAP_MODE_ENV] if SWAP_MODE_ENV and "--swap-mode" not in extra \
+        else []
 MCUMGRCTL = _find_bin("mcumgrctl", "MCUMGRCTL", [ROOT / ".ci/tools/bin/mcumgrctl"])
 
 

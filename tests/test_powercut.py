@@ -258,7 +258,7 @@ def test_power_cut_at_every_flash_operation(tmp_path, keys, capsys):  # noqa: F8
         assert not (state / "flash" / "swap0.journal").exists(), n
 
     secs = time.monotonic() - started
-    summary = (f"power-cut sweep ({SWAP_MODE or 'journal'}): {total} cuts tried in {secs:.0f} s "
+    summary = (f"power-cut sweep ({SWAP_MODE}): {total} cuts tried in {secs:.0f} s "
                f"(by step: {dict(zip(STEPS, died_in))}; a finished test swap reverted at "
                f"the restart: {reverted_at_restart}; reverts resumed as permanent swaps: "
                f"{resumed_as_perm}); bricked {len(bricked)}, "

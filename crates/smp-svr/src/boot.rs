@@ -9,11 +9,12 @@
 //! bytes MCUboot leaves (`swap_info`, `swap_size`, `image_ok`, `copy_done`, magic), then
 //! validate the primary image. An unconfirmed test image is reverted at the next reset.
 //!
-//! That is the default, `--swap-mode journal`. With `--swap-mode move` [`reset`] runs
-//! instead the core's swap using move (`smp::mcuboot::swap::move_::boot`), sector by
-//! sector over the two slot files, with MCUboot's sector = the erase size: its status lives
-//! in the primary's trailer, there is no journal, and each of its writes and erases is one
-//! flash operation of the power meter. The journal section below is about the default.
+//! That is `--swap-mode journal`. With `--swap-mode move`, the command line's default,
+//! [`reset`] runs instead the core's swap using move (`smp::mcuboot::swap::move_::boot`),
+//! sector by sector over the two slot files, with MCUboot's sector = the erase size: its
+//! status lives in the primary's trailer, there is no journal, and each of its writes and
+//! erases is one flash operation of the power meter. The journal section below is about
+//! `--swap-mode journal` only.
 //!
 //! The application's side ([`HostBoot`]) is `smp::mcuboot::trailer::TrailerBoot` over the
 //! same slot files, so both sides share one trailer implementation.

@@ -134,18 +134,18 @@ pub struct Args {
     #[arg(long)]
     pub direct_upload: bool,
 
-    /// How the emulated MCUboot swaps an image at reset. `journal` (the default): the
-    /// whole-slot swap committed through a journal file, reported as swap using scratch
-    /// (mode 1). `move`: MCUboot's swap using move, sector by sector, with the swap status
-    /// in the primary slot's trailer (the core's smp::mcuboot::swap::move_), reported as
-    /// mode 3; --erase-size is MCUboot's sector, and an upload larger than move's
-    /// app_max_size is refused (err 30). Swap using offset is not offered yet: the image
-    /// group cannot upload one sector into the slot.
+    /// How the emulated MCUboot swaps an image at reset. `move` (the default): MCUboot's
+    /// swap using move, sector by sector, with the swap status in the primary slot's
+    /// trailer (the core's smp::mcuboot::swap::move_), reported as mode 3; --erase-size is
+    /// MCUboot's sector, and an upload whose image is larger than move's app_max_size is
+    /// refused (err 30). `journal`: the older whole-slot swap committed through a journal
+    /// file, reported as swap using scratch (mode 1). Swap using offset is not offered yet:
+    /// the image group cannot upload one sector into the slot.
     #[arg(
         long,
         value_enum,
         value_name = "MODE",
-        default_value = "journal",
+        default_value = "move",
         global = true
     )]
     pub swap_mode: SwapMode,
@@ -198,10 +198,12 @@ pub struct Args {
     pub power_cut_after: Option<u64>,
 }
 
-/// The emulated MCUboot's swap (`--swap-mode`).
+/// The emulated MCUboot's swap (`--swap-mode`; the command line defaults to `Move`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum SwapMode {
-    /// Whole-slot swap through a journal file (`crate::boot`'s own emulation).
+    /// Whole-slot swap through a journal file (`crate::boot`'s own emulation). The
+    /// `Default` of this type and of `crate::boot::BootConfig`, which the journal's unit
+    /// tests build on.
     #[default]
     Journal,
     /// MCUboot's swap using move, sector by sector.
