@@ -399,3 +399,33 @@ def test_padded_image_is_a_test_request_by_itself(dfu, tmp_path):
     reset(d)
     s0 = images(d)[(0, 0)]
     assert s0["version"] == "4.0.0" and s0["active"] and not s0["confirmed"]
+
+
+@pytest.mark.parametrize("mode,refused", [("move", True), ("journal", False)])
+def test_upload_size_limit_follows_the_swap_mode(tmp_path, keys, mode, refused):
+    """Swap using move can only swap an image of the slot less the trailer (rounded up to
+    sectors) and one sector (MCUboot's app_max_size, swap_move.c): with 8 sectors of 4 KiB
+    and the status area of 128 x 3 x 8 bytes, 24576 bytes. The image group refuses more
+    (err 30) in move mode; the journal emulation takes anything that fits the slot."""
+    key, pub, _ = keys
+    slot = 0x8000
+    v1 = make_image(tmp_path, key, "1.0.0", 6000, slot)
+    d = start_device(tmp_path, "--image", str(v1), "--key", str(pub), "--slot-size", hex(slot),
+                     "--swap-mode", mode)
+    try:
+        # Header and payload alone 8 bytes over the limit.
+        big = make_image(tmp_path, key, "2.0.0", 24576 - 0x200 + 8, slot)
+        r = d.mcumgrctl("image", "upload", "-q", str(big), check=False)
+        if refused:
+            assert r.returncode != 0 and "TOO_LARGE" in r.stdout + r.stderr, r
+        else:
+            assert r.returncode == 0, r
+        # With its TLVs still under the limit: accepted in both modes, and it boots.
+        fits = make_image(tmp_path, key, "2.0.1", 24576 - 0x200 - 400, slot)
+        assert fits.stat().st_size <= 24576
+        d.mcumgrctl("image", "upload", "-q", str(fits))
+        d.mcumgrctl("image", "set-state", "--hash", tlv_hash(fits))
+        reset(d)
+        assert images(d)[(0, 0)]["version"] == "2.0.1"
+    finally:
+        assert d.stop() == 0
