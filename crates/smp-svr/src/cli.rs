@@ -188,8 +188,8 @@ pub struct Args {
     pub fault_seed: u64,
 
     /// Cut the power right after the N-th flash operation counted from process start (a
-    /// write, one erased sector, a commit or removal of the boot emulator's swap journal, a
-    /// settings save or delete, a storage erase): the process prints `smp-svr: power cut
+    /// write, one erased sector, in --swap-mode journal a commit or removal of the swap
+    /// journal, a settings save or delete, a storage erase): the process prints `smp-svr: power cut
     /// after flash operation N` on stderr and kills itself (SIGKILL), leaving the state
     /// directory as the flash held it. A restart without the option boots through the
     /// emulated MCUboot. If N is never reached, a clean stop logs how many operations were
