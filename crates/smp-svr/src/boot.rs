@@ -172,7 +172,8 @@ pub fn bootloader_mode(mode: SwapMode) -> i32 {
 
 /// How MCUboot sees image `image`'s two slots in move mode: its sector is the flash erase
 /// size `erase`, `BOOT_MAX_IMG_SECTORS` is Zephyr's default 128, or the slot's sector count
-/// when that is larger (sysbuild sizes it to the slots).
+/// when that is larger (so that every slot size this device accepts can be swapped; the
+/// status area, and with it the size limit, then grows with the slot).
 pub fn swap_geometry(geom: &Geometry, erase: u32, image: u8) -> swap::Geometry {
     let mut g = swap::Geometry::new(geom.layout, erase);
     g.max_img_sectors = g.max_img_sectors.max(geom.slot_size / erase.max(1));
