@@ -1,8 +1,13 @@
-"""Helpers for driving smp-svr with smpclient (asyncio) on a non-default UDP port."""
+"""Helpers for driving smp-svr: smpclient (asyncio) on a non-default UDP port, and the
+image steps with mcumgrctl (state, reset, the test upgrade)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import time
+from pathlib import Path
 
 from smpclient import SMPClient
 from smpclient.transport.serial import SMPSerialTransport
@@ -32,3 +37,41 @@ async def with_udp(port: int, fn):
 async def with_serial(path: str, fn):
     async with SMPClient(SMPSerialTransport(), str(path)) as client:
         return await fn(client)
+
+
+def tlv_hash(image: Path) -> str:
+    """The hash `image state` shows, as `smp-svr image-info` reports it."""
+    from conftest import SMP_SVR
+    r = subprocess.run([SMP_SVR, "image-info", str(image)], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, r.stderr
+    fields = dict(line.split(": ", 1) for line in r.stdout.splitlines())
+    assert fields["signature"] == "ecdsa-p256", fields
+    return fields["hash"]
+
+
+def images(device, serial=False):
+    """mcumgrctl `image get-state`, keyed by (image, slot)."""
+    out = device.mcumgrctl("--json", "image", "get-state", serial=serial).stdout
+    return {(i.get("image", 0), i["slot"]): i for i in json.loads(out)}
+
+
+def wait_up(device, serial=False):
+    deadline = time.monotonic() + 10
+    while device.mcumgrctl("os", "echo", "up", serial=serial, check=False).returncode != 0:
+        assert time.monotonic() < deadline, "device did not come back after reset"
+
+
+def reset(device, serial=False):
+    device.mcumgrctl("os", "system-reset", serial=serial)
+    time.sleep(0.4)
+    wait_up(device, serial)
+
+
+def upload_test_reset(device, image: Path, serial=False, timeout: float = 300) -> dict:
+    """With mcumgrctl: uploads `image`, marks it for a test swap, resets, and returns the
+    image state after the boot (see images()) for the caller to check which version runs."""
+    device.mcumgrctl("image", "upload", "-q", str(image), serial=serial, timeout=timeout)
+    device.mcumgrctl("image", "set-state", "--hash", tlv_hash(image), serial=serial)
+    reset(device, serial)
+    return images(device, serial)

@@ -11,8 +11,8 @@ from smpclient.requests import image_management as imgreq
 from smpclient.requests import settings_management as setreq
 
 from conftest import start_device
-from smp_helpers import run, with_udp
-from test_img import images, keys, make_image, reset, tlv_hash  # noqa: F401  (fixture)
+from smp_helpers import images, run, upload_test_reset, with_udp
+from test_img import keys, make_image  # noqa: F401  (fixture)
 
 
 def kill(d):
@@ -44,10 +44,7 @@ def test_crash_during_image_upload(tmp_path, keys):
         assert st[(0, 0)]["version"] == "1.0.0" and st[(0, 0)]["confirmed"]
         assert (0, 1) not in st
         # A new upload starts over (the session died with the process) and completes.
-        d.mcumgrctl("image", "upload", "-q", str(v2))
-        d.mcumgrctl("image", "set-state", "--hash", tlv_hash(v2))
-        reset(d)
-        assert images(d)[(0, 0)]["version"] == "2.0.0"
+        assert upload_test_reset(d, v2)[(0, 0)]["version"] == "2.0.0"
     finally:
         assert d.stop() == 0
 

@@ -17,7 +17,8 @@ from smpclient.requests import image_management as imgreq
 from smpclient.requests import os_management as osreq
 
 from conftest import SMP_SVR, start_device
-from smp_helpers import run, with_serial, with_udp
+from smp_helpers import (  # noqa: F401  (images, reset, tlv_hash: also imported from here)
+    images, reset, run, tlv_hash, upload_test_reset, wait_up, with_serial, with_udp)
 
 IMGTOOL = shutil.which("imgtool")
 SLOT = 0x60000
@@ -49,33 +50,6 @@ def make_image(d: Path, key: Path, version: str, size: int = 6000, slot: int = S
     imgtool("sign", "-k", str(key), "--header-size", "0x200", "--pad-header", "--align", "8",
             "--version", version, "--slot-size", hex(slot), str(app), str(out))
     return out
-
-
-def tlv_hash(image: Path) -> str:
-    """The hash `image state` shows, as `smp-svr image-info` reports it."""
-    r = subprocess.run([SMP_SVR, "image-info", str(image)], capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 0, r.stderr
-    fields = dict(line.split(": ", 1) for line in r.stdout.splitlines())
-    assert fields["signature"] == "ecdsa-p256", fields
-    return fields["hash"]
-
-
-def images(device, serial=False):
-    out = device.mcumgrctl("--json", "image", "get-state", serial=serial).stdout
-    return {(i.get("image", 0), i["slot"]): i for i in json.loads(out)}
-
-
-def wait_up(device, serial=False):
-    deadline = time.monotonic() + 10
-    while device.mcumgrctl("os", "echo", "up", serial=serial, check=False).returncode != 0:
-        assert time.monotonic() < deadline, "device did not come back after reset"
-
-
-def reset(device, serial=False):
-    device.mcumgrctl("os", "system-reset", serial=serial)
-    time.sleep(0.4)
-    wait_up(device, serial)
 
 
 def kernel_release(device) -> str:
@@ -155,10 +129,7 @@ def test_dfu_test_confirm_with_mcumgrctl(dfu, transport):
 
 def test_dfu_revert_without_confirm(dfu):
     d, v1, v2 = dfu
-    d.mcumgrctl("image", "upload", "-q", str(v2))
-    d.mcumgrctl("image", "set-state", "--hash", tlv_hash(v2))
-    reset(d)
-    st = images(d)
+    st = upload_test_reset(d, v2)
     assert st[(0, 0)]["version"] == "2.0.0" and not st[(0, 0)]["confirmed"]
     reset(d)  # no confirm: MCUboot reverts
     st = images(d)
@@ -288,10 +259,7 @@ def test_bad_signature_is_rejected_at_boot(tmp_path, keys):
     evil = make_image(tmp_path, other, "3.0.0")  # signed with a key the device does not trust
     d = start_device(tmp_path, "--image", str(v1), "--key", str(pub))
     try:
-        d.mcumgrctl("image", "upload", "-q", str(evil))
-        d.mcumgrctl("image", "set-state", "--hash", tlv_hash(evil))
-        reset(d)
-        st = images(d)
+        st = upload_test_reset(d, evil)
         assert st[(0, 0)]["version"] == "1.0.0" and st[(0, 0)]["confirmed"]
         assert (0, 1) not in st  # the bootloader erased the rejected image
         assert "rejected" in d.log.read_text()
@@ -423,9 +391,6 @@ def test_upload_size_limit_follows_the_swap_mode(tmp_path, keys, mode, refused):
         # With its TLVs still under the limit: accepted in both modes, and it boots.
         fits = make_image(tmp_path, key, "2.0.1", 24576 - 0x200 - 400, slot)
         assert fits.stat().st_size <= 24576
-        d.mcumgrctl("image", "upload", "-q", str(fits))
-        d.mcumgrctl("image", "set-state", "--hash", tlv_hash(fits))
-        reset(d)
-        assert images(d)[(0, 0)]["version"] == "2.0.1"
+        assert upload_test_reset(d, fits)[(0, 0)]["version"] == "2.0.1"
     finally:
         assert d.stop() == 0

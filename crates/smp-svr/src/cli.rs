@@ -187,6 +187,18 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub fault_seed: u64,
 
+    /// Erase and write times of a real part, so that flash operations take as long as on
+    /// a board: `nrf52840` (89.7 ms per erased 4 KiB page, Zephyr's
+    /// FLASH_PAGE_ERASE_MAX_TIME_US for the nRF52; writes not slowed, no cited word write
+    /// time) or `custom:ERASE_MS,WRITE_US_PER_WORD` (per erased --erase-size sector, per
+    /// 32-bit word written). An upload's first chunk is answered after the erase of what
+    /// the image will cover, as Zephyr's img_mgmt does; the emulated MCUboot's swaps are
+    /// slowed too. The delay blocks the device's one SMP work loop: no transport is served
+    /// meanwhile (requests wait in the socket buffer), as a board's SMP work queue blocks
+    /// in its flash driver.
+    #[arg(long, value_name = "PROFILE")]
+    pub flash_timing: Option<crate::flash::FlashTiming>,
+
     /// Cut the power right after the N-th flash operation counted from process start (a
     /// write, one erased sector, in --swap-mode journal a commit or removal of the swap
     /// journal, a settings save or delete, a storage erase): the process prints `smp-svr: power cut

@@ -24,7 +24,7 @@ use smp::wire::{HeaderRepr, Op, HEADER_LEN};
 use crate::board::{Board, Identity, Persist};
 use crate::boot::{self, BootConfig, Install, Outcome};
 use crate::engine::{log_packet, Device, Ended, Engine, Flow, Input, Outputs};
-use crate::flash::{Geometry, Partitions, PowerMeter};
+use crate::flash::{FlashTiming, Geometry, Partitions, PowerMeter};
 use crate::fs::HostFs;
 use crate::os::HostOs;
 use crate::settings::{FileSettings, SettingsStorage};
@@ -73,6 +73,8 @@ pub struct DeviceConfig {
     pub settings_roots: Vec<String>,
     /// `--power-cut-after N`: die right after the N-th flash operation of this process.
     pub power_cut_after: Option<u64>,
+    /// `--flash-timing`: how long each slot erase and write takes.
+    pub flash_timing: FlashTiming,
 }
 
 /// The file in the state directory that counts boots.
@@ -150,6 +152,8 @@ pub fn run<const W: usize, const E: usize>(
     // --power-cut-after the power goes after the N-th (flash.rs, "Power cuts").
     let meter = PowerMeter::new(cfg.power_cut_after);
     parts.meter_into(meter.clone());
+    // ... and takes as long as the configured part takes (flash.rs, "Timing").
+    parts.time_into(cfg.flash_timing);
     loop {
         match boot_and_serve(cfg, &parts, &meter, &persist, engine, ready, &hint)? {
             Ended::Signal(sig) => {

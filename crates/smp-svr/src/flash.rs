@@ -69,6 +69,24 @@
 //! boot count `<state>/boots` (a host-side aid behind `ready (boot #N)`, no board keeps
 //! it) and files under `/lfs1`. Refused operations (misaligned, out of bounds, writing
 //! over programmed bytes) touch nothing and count nothing.
+//!
+//! # Timing (`--flash-timing`)
+//!
+//! A board's flash is slow: an erase takes tens of milliseconds per page, a write tens of
+//! microseconds per word, and the CPU (on a Nordic part, halted while the NVMC works)
+//! does nothing else meanwhile. With a [`FlashTiming`], every [`FileFlash`] erase sleeps
+//! [`FlashTiming::erase`] per sector before it fills that sector, and every write sleeps
+//! [`FlashTiming::write_word`] per started 32-bit word before it stores the bytes. The
+//! sleep is on the calling thread, which is the device's one SMP work loop (`smp_work`,
+//! [`crate::engine`]): while it sleeps, no transport is served, as on a Zephyr board whose
+//! SMP work queue is busy in the flash driver; requests that arrive meanwhile wait in the
+//! kernel's socket buffer. The image group erases what an upload will cover at its first
+//! chunk, as Zephyr's `img_mgmt` does without `CONFIG_IMG_ERASE_PROGRESSIVELY` (its upload
+//! handler calls `img_mgmt_erase_image_data(0, req.size)` when `req.off == 0`:
+//! zephyrproject-rtos/zephyr `subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt.c`
+//! @3ff50de0d64f8cde7bd3c9879e0eee68c2ef400a), so that chunk's answer comes after the
+//! whole erase. The emulated MCUboot's swaps at reset go
+//! through the same handles and are slowed too; the settings file and `/lfs1` are not.
 
 use crate::stats::HostStats;
 use std::cell::{Cell, RefCell};
@@ -77,6 +95,8 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::str::FromStr;
+use std::time::Duration;
 
 use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
@@ -207,6 +227,96 @@ fn power_cut(n: u64) -> ! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PowerCut(pub u64);
 
+/// Erase and write times of a part (`--flash-timing`, see the [module
+/// documentation](self), "Timing"). The default is no delay at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FlashTiming {
+    /// Time to erase one sector (one `--erase-size`).
+    pub erase: Duration,
+    /// Time to program one 32-bit word.
+    pub write_word: Duration,
+}
+
+/// nRF52840, from Zephyr's nRF52 SoC header (zephyrproject-rtos/zephyr
+/// `soc/nordic/nrf52/soc.h` @a27ef2b31dd6e18bcd58ef735275199ca4b26e05):
+/// `FLASH_PAGE_ERASE_MAX_TIME_US 89700UL`, the longest erase of one 4 KiB page (the default
+/// `--erase-size`). No upstream source stating the nRF52840's word write time (t_WRITE)
+/// could be found where this was written, so this profile does not slow writes.
+pub const NRF52840: FlashTiming = FlashTiming {
+    erase: Duration::from_micros(89_700),
+    write_word: Duration::ZERO,
+};
+
+impl FlashTiming {
+    /// Whether this timing slows nothing.
+    pub fn is_zero(&self) -> bool {
+        self.erase.is_zero() && self.write_word.is_zero()
+    }
+
+    /// Sleeps for the erase of one sector.
+    fn erase_delay(&self) {
+        if !self.erase.is_zero() {
+            std::thread::sleep(self.erase);
+        }
+    }
+
+    /// Sleeps for a write of `len` bytes: one word time per started 32-bit word.
+    fn write_delay(&self, len: usize) {
+        if !self.write_word.is_zero() && len > 0 {
+            let words = u32::try_from(len.div_ceil(4)).unwrap_or(u32::MAX);
+            std::thread::sleep(self.write_word.saturating_mul(words));
+        }
+    }
+}
+
+impl FromStr for FlashTiming {
+    type Err = String;
+
+    /// `nrf52840`, or `custom:ERASE_MS,WRITE_US_PER_WORD` (whole numbers).
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "nrf52840" => return Ok(NRF52840),
+            "k64f" => {
+                return Err(
+                    "--flash-timing k64f: no upstream source stating the K64F's \
+                    sector erase and phrase program times (datasheet t_ersscr, t_pgm8) was \
+                    found, so there is no k64f profile; give the times from your part's \
+                    datasheet as custom:ERASE_MS,WRITE_US_PER_WORD"
+                        .into(),
+                )
+            }
+            _ => {}
+        }
+        let bad = || {
+            format!(
+                "--flash-timing {s:?}: expected nrf52840 or custom:ERASE_MS,WRITE_US_PER_WORD \
+                 (milliseconds per erased sector, microseconds per 32-bit word written)"
+            )
+        };
+        let (erase, write) = s
+            .strip_prefix("custom:")
+            .and_then(|v| v.split_once(','))
+            .ok_or_else(bad)?;
+        let erase: u64 = erase.trim().parse().map_err(|_| bad())?;
+        let write: u64 = write.trim().parse().map_err(|_| bad())?;
+        Ok(FlashTiming {
+            erase: Duration::from_millis(erase),
+            write_word: Duration::from_micros(write),
+        })
+    }
+}
+
+impl std::fmt::Display for FlashTiming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} µs per erased sector, {} µs per 32-bit word written",
+            self.erase.as_micros(),
+            self.write_word.as_micros()
+        )
+    }
+}
+
 /// A slot file's mapping, shared by every handle on that slot.
 type SlotMap = Rc<RefCell<MmapMut>>;
 
@@ -218,6 +328,7 @@ pub struct FileFlash<const W: usize = 8, const E: usize = 4096> {
     erased: u8,
     stats: Option<HostStats>,
     meter: PowerMeter,
+    timing: FlashTiming,
 }
 
 /// Opens (creating it erased if missing) the slot file `path`, makes it `size` bytes long
@@ -270,6 +381,7 @@ impl<const W: usize, const E: usize> FileFlash<W, E> {
             erased: 0xff,
             stats: None,
             meter: PowerMeter::default(),
+            timing: FlashTiming::default(),
         }
     }
 
@@ -348,6 +460,7 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
         }
         // Sector by sector, each one counted: a power cut can stop the range part-way.
         for start in range.step_by(E) {
+            self.timing.erase_delay();
             map.try_borrow_mut().map_err(|_| FileFlashError::Io)?[start..start + E]
                 .fill(self.erased);
             self.meter.op();
@@ -364,6 +477,7 @@ impl<const W: usize, const E: usize> NorFlash for FileFlash<W, E> {
         if dst.iter().fold(0u8, |acc, &b| acc | (b ^ self.erased)) != 0 {
             return Err(FileFlashError::NotErased);
         }
+        self.timing.write_delay(bytes.len());
         dst.copy_from_slice(bytes);
         drop(m);
         if let Some(s) = &self.stats {
@@ -383,6 +497,7 @@ pub struct Partitions<const W: usize = 8, const E: usize = 4096> {
     geometry: Geometry,
     stats: Option<HostStats>,
     meter: PowerMeter,
+    timing: FlashTiming,
     /// One mapping per configured slot (`2 * images` of them).
     maps: Vec<SlotMap>,
 }
@@ -421,6 +536,7 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
             geometry,
             stats: None,
             meter: PowerMeter::default(),
+            timing: FlashTiming::default(),
             maps,
         })
     }
@@ -435,6 +551,11 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
     /// emulator's journal) in `meter`, which may cut the power.
     pub fn meter_into(&mut self, meter: PowerMeter) {
         self.meter = meter;
+    }
+
+    /// Slows every later erase and write through handles of these slots by `timing`.
+    pub fn time_into(&mut self, timing: FlashTiming) {
+        self.timing = timing;
     }
 
     /// The meter the flash operations are counted in.
@@ -470,6 +591,7 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
             erased: self.geometry.layout.erased,
             stats: self.stats.clone(),
             meter: self.meter.clone(),
+            timing: self.timing,
         })
     }
 
@@ -753,6 +875,62 @@ mod tests {
         let mut w = q.slot(0).unwrap();
         assert_eq!(cut(|| w.write(16, b"survives").unwrap()), 1);
         assert_eq!(&std::fs::read(q.path(0)).unwrap()[16..24], b"survives");
+    }
+
+    #[test]
+    fn flash_timing_profiles_parse() {
+        assert_eq!("nrf52840".parse::<FlashTiming>(), Ok(NRF52840));
+        assert_eq!(NRF52840.erase, Duration::from_micros(89_700));
+        assert_eq!(
+            "custom:250,41".parse::<FlashTiming>(),
+            Ok(FlashTiming {
+                erase: Duration::from_millis(250),
+                write_word: Duration::from_micros(41),
+            })
+        );
+        assert!("custom:0,0".parse::<FlashTiming>().unwrap().is_zero());
+        let k64f = "k64f".parse::<FlashTiming>().unwrap_err();
+        assert!(k64f.contains("no upstream source"), "{k64f}");
+        for bad in [
+            "",
+            "nrf",
+            "custom:",
+            "custom:5",
+            "custom:5,",
+            "custom:-1,2",
+            "5,6",
+        ] {
+            let e = bad.parse::<FlashTiming>().unwrap_err();
+            assert!(e.contains("expected nrf52840 or custom:"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn flash_timing_slows_each_erased_sector_and_each_written_word() {
+        use std::time::Instant;
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        let mut untimed = p.slot(0).unwrap();
+        p.time_into("custom:15,500".parse().unwrap());
+        let mut s = p.slot(0).unwrap();
+        // Three sectors: at least three erase times (lower bounds only: a busy host is
+        // slower, never faster).
+        let t = Instant::now();
+        s.erase(0, 3072).unwrap();
+        assert!(
+            t.elapsed() >= Duration::from_millis(45),
+            "{:?}",
+            t.elapsed()
+        );
+        // 40 bytes are 10 words.
+        let t = Instant::now();
+        s.write(0, &[0; 40]).unwrap();
+        assert!(t.elapsed() >= Duration::from_millis(5), "{:?}", t.elapsed());
+        // Timing changes nothing of what is refused.
+        assert_eq!(s.write(0, &[0; 8]), Err(FileFlashError::NotErased));
+        // Handles made before the timing was set stay fast, and the data is the same.
+        untimed.write(1024, &[1; 8]).unwrap();
+        assert_eq!(&s.read_all().unwrap()[1024..1032], &[1; 8]);
     }
 
     #[test]

@@ -280,6 +280,9 @@ fn run(args: cli::Args) -> Result<(), String> {
         );
     }
     engine.set_faults(fault::Faults::new(&args.faults, args.fault_seed));
+    if let Some(t) = &args.flash_timing {
+        log::info!("flash timing: {t}");
+    }
     log::info!(
         "smp-svr {} starting: state {}, buf_size {}, buf_count {}",
         env!("CARGO_PKG_VERSION"),
@@ -415,6 +418,7 @@ fn run(args: cli::Args) -> Result<(), String> {
         rtc_from_host: args.rtc == cli::RtcMode::Host,
         settings_roots: args.settings_roots.clone(),
         power_cut_after: args.power_cut_after,
+        flash_timing: args.flash_timing.unwrap_or_default(),
     };
     // "ready" means booted: the banner is out and every group answers. It is printed after
     // every boot, with the boot number, so that a script can wait for it after a reset.
