@@ -301,7 +301,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
     /// `boot_get_image_start_offset`): one sector into a secondary slot in swap-offset
     /// mode unless a revert is pending, else 0.
     fn image_offset(&mut self, slot: usize) -> u32 {
-        if self.config.secondary_offset == 0 || slot % 2 == 0 {
+        if self.config.secondary_offset == 0 || slot.is_multiple_of(2) {
             return 0;
         }
         match self.swap_type((slot / 2) as u8) {
