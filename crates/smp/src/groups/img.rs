@@ -173,13 +173,16 @@ pub struct Config {
     /// `MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET`: the size of a secondary slot's first
     /// sector, where the image in a secondary slot starts, except while the bootloader
     /// would revert (then the old image sits at 0). Zephyr's `boot_get_image_start_offset`
-    /// (zephyrproject-rtos/zephyr `subsys/dfu/boot/mcuboot.c` @030cbd8f6f14) gives this
-    /// offset, and the image group applies it wherever it touches the image: the upload
-    /// is written from it on (the erase before it still starts at 0 and covers it,
-    /// `img_mgmt_erase_image_data` in `zephyr_img_mgmt.c` @03730aedf2af), the "already
-    /// there" check hashes from it, and image state reads the header and TLVs from it.
-    /// The erase command clears the whole slot, as `img_mgmt_erase_slot` does. 0 (the
-    /// default, every other mode): images start at 0.
+    /// (zephyrproject-rtos/zephyr `subsys/dfu/boot/mcuboot.c` @030cbd8f6f14; its
+    /// `boot_read_bank_header` reads the header there) gives this offset, and the image
+    /// group applies it wherever it touches the image: the upload is written from it on
+    /// (`flash_img_init_id`, `subsys/dfu/img_util/flash_img.c`, starts its stream one
+    /// sector in) after an erase that starts at 0 and covers it (`img_mgmt_erase_image_data`,
+    /// `subsys/mgmt/mcumgr/grp/img_mgmt/src/zephyr_img_mgmt.c` @03730aedf2af); the "already
+    /// there" check hashes from it (`flash_img_check`, same `flash_img.c`); image state
+    /// reads the header and TLVs from it. The erase command clears the whole slot, as
+    /// `img_mgmt_erase_slot` (same `zephyr_img_mgmt.c`) does. 0 (the default, every other
+    /// mode): images start at 0.
     pub secondary_offset: u32,
 }
 
