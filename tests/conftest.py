@@ -35,8 +35,9 @@ def _find_bin(name: str, env: str, candidates: list[Path]) -> str:
 
 SMP_SVR = _find_bin("smp-svr", "SMP_SVR", [ROOT / "target/debug/smp-svr"])
 
-# `SMP_SVR_SWAP_MODE=journal` runs every device these fixtures start with `--swap-mode
-# journal` (unless the test passes its own --swap-mode): the image tests in the other mode.
+# `SMP_SVR_SWAP_MODE=journal` (or `offset`) runs every device these fixtures start with
+# `--swap-mode journal` (`offset`) unless the test passes its own --swap-mode: the image
+# tests in another mode.
 # SWAP_MODE is the mode the devices run in: the variable's value, else smp-svr's default.
 SWAP_MODE_ENV = os.environ.get("SMP_SVR_SWAP_MODE", "")
 SWAP_MODE = SWAP_MODE_ENV or "move"

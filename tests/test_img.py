@@ -369,28 +369,70 @@ def test_padded_image_is_a_test_request_by_itself(dfu, tmp_path):
     assert s0["version"] == "4.0.0" and s0["active"] and not s0["confirmed"]
 
 
-@pytest.mark.parametrize("mode,refused", [("move", True), ("journal", False)])
-def test_upload_size_limit_follows_the_swap_mode(tmp_path, keys, mode, refused):
+@pytest.mark.parametrize("mode,limit", [("move", 24576), ("offset", 28672), ("journal", None)])
+def test_upload_size_limit_follows_the_swap_mode(tmp_path, keys, mode, limit):
     """Swap using move can only swap an image of the slot less the trailer (rounded up to
     sectors) and one sector (MCUboot's app_max_size, swap_move.c): with 8 sectors of 4 KiB
-    and the status area of 128 x 3 x 8 bytes, 24576 bytes. The image group refuses more
-    (err 30) in move mode; the journal emulation takes anything that fits the slot."""
+    and the status area of 128 x 3 x 8 bytes, 24576 bytes. Swap using offset takes the
+    trailer (128 x 2 x 8 + 56 bytes, one sector) off the primary and its sector of headroom
+    off the secondary, which --swap-mode offset makes one sector larger (app_max_size,
+    swap_offset.c): 28672 bytes. The image group refuses more (err 30); the journal
+    emulation takes anything that fits the slot."""
     key, pub, _ = keys
     slot = 0x8000
+    over = limit or 24576
     v1 = make_image(tmp_path, key, "1.0.0", 6000, slot)
     d = start_device(tmp_path, "--image", str(v1), "--key", str(pub), "--slot-size", hex(slot),
                      "--swap-mode", mode)
     try:
         # Header and payload alone 8 bytes over the limit.
-        big = make_image(tmp_path, key, "2.0.0", 24576 - 0x200 + 8, slot)
+        big = make_image(tmp_path, key, "2.0.0", over - 0x200 + 8, slot)
         r = d.mcumgrctl("image", "upload", "-q", str(big), check=False)
-        if refused:
+        if limit:
             assert r.returncode != 0 and "TOO_LARGE" in r.stdout + r.stderr, r
         else:
             assert r.returncode == 0, r
-        # With its TLVs still under the limit: accepted in both modes, and it boots.
-        fits = make_image(tmp_path, key, "2.0.1", 24576 - 0x200 - 400, slot)
-        assert fits.stat().st_size <= 24576
+        # With its TLVs still under the limit: accepted in every mode, and it boots.
+        fits = make_image(tmp_path, key, "2.0.1", over - 0x200 - 400, slot)
+        assert fits.stat().st_size <= over
         assert upload_test_reset(d, fits)[(0, 0)]["version"] == "2.0.1"
+    finally:
+        assert d.stop() == 0
+
+
+def test_swap_offset_uploads_one_sector_into_a_larger_secondary(tmp_path, keys):
+    """--swap-mode offset: the secondary slot file is one sector larger than the primary
+    (MCUboot's optimal layout, boot_slots_compatible in swap_offset.c), an upload lands one
+    sector into it (Zephyr's boot_get_image_start_offset), the test swap brings it down to
+    the primary and leaves the old image at 0 of the secondary, listed from there while the
+    revert is pending; the revert puts both back where they were."""
+    key, pub, _ = keys
+    slot = 0x8000
+    v1 = make_image(tmp_path, key, "1.0.0", 6000, slot)
+    v2 = make_image(tmp_path, key, "2.0.0", 9000, slot)
+    d = start_device(tmp_path, "--image", str(v1), "--key", str(pub), "--slot-size", hex(slot),
+                     "--swap-mode", "offset")
+    flash = d.state / "flash"
+    try:
+        assert (flash / "slot0.bin").stat().st_size == slot
+        assert (flash / "slot1.bin").stat().st_size == slot + 0x1000
+        d.mcumgrctl("image", "upload", "-q", str(v2))
+        sec = (flash / "slot1.bin").read_bytes()
+        assert sec[:0x1000] == b"\xff" * 0x1000
+        assert sec[0x1000:].startswith(v2.read_bytes())
+        assert hexhash(images(d)[(0, 1)]["hash"]) == tlv_hash(v2)
+        d.mcumgrctl("image", "set-state", "--hash", tlv_hash(v2))
+        reset(d)
+        st = images(d)
+        assert st[(0, 0)]["version"] == "2.0.0" and not st[(0, 0)]["confirmed"]
+        assert st[(0, 1)]["version"] == "1.0.0" and st[(0, 1)]["confirmed"]
+        assert (flash / "slot1.bin").read_bytes().startswith(v1.read_bytes())
+        reset(d)
+        st = images(d)
+        assert st[(0, 0)]["version"] == "1.0.0" and st[(0, 0)]["confirmed"]
+        assert st[(0, 1)]["version"] == "2.0.0" and not st[(0, 1)]["pending"]
+        sec = (flash / "slot1.bin").read_bytes()
+        assert sec[0x1000:].startswith(v2.read_bytes())
+        assert (flash / "slot0.bin").read_bytes().startswith(v1.read_bytes())
     finally:
         assert d.stop() == 0

@@ -17,7 +17,7 @@ from smp_helpers import run, with_serial, with_udp
 
 TRANSPORTS = ["udp", "pty"]
 # `os bootloader info`'s mode for the swap mode the devices run in (enum mcuboot_mode).
-MODE_NUMBER = {"move": 3, "journal": 1}[SWAP_MODE]
+MODE_NUMBER = {"move": 3, "journal": 1, "offset": 9}[SWAP_MODE]
 
 
 def ctl_json(device, *args, serial=False):
@@ -167,7 +167,8 @@ def test_bootloader_info(device, transport):
     assert ctl_json(device, "raw", "read", "0", "8", "{}", serial=serial) == {
         "bootloader": "MCUboot"}
     # The emulated MCUboot's mode (MCUboot's enum mcuboot_mode): swap using move, 3, unless
-    # the tests run with SMP_SVR_SWAP_MODE=journal (reported as swap using scratch, 1).
+    # the tests run with SMP_SVR_SWAP_MODE=journal (reported as swap using scratch, 1) or
+    # =offset (swap using offset, 9).
     assert ctl_json(device, "raw", "read", "0", "8", '{"query":"mode"}', serial=serial) == {
         "mode": MODE_NUMBER}
     # Zephyr's handler returns its group code 3 as the result: the wire says rc 3 (EINVAL).
@@ -187,10 +188,11 @@ def test_bootloader_info_reports_downgrade_prevention(tmp_path):
         assert d.stop() == 0
 
 
-@pytest.mark.parametrize("mode,number", [("journal", 1), ("move", 3)])
+@pytest.mark.parametrize("mode,number", [("journal", 1), ("move", 3), ("offset", 9)])
 def test_bootloader_info_reports_the_swap_mode(tmp_path, mode, number):
     # MCUboot's enum mcuboot_mode: 1 swap using scratch (what the journal emulation has
-    # always reported), 3 swap using move.
+    # always reported), 3 swap using move, 9 swap using offset (mcu-tools/mcuboot
+    # boot/bootutil/include/bootutil/boot_status.h @2d4bacc3).
     d = start_device(tmp_path, "--swap-mode", mode)
     try:
         assert json.loads(d.mcumgrctl("--json", "raw", "read", "0", "8",

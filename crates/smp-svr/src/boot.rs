@@ -13,8 +13,10 @@
 //! [`reset`] runs instead the core's swap using move (`smp::mcuboot::swap::move_::boot`),
 //! sector by sector over the two slot files, with MCUboot's sector = the erase size: its
 //! status lives in the primary's trailer, there is no journal, and each of its writes and
-//! erases is one flash operation of the power meter. The journal section below is about
-//! `--swap-mode journal` only.
+//! erases is one flash operation of the power meter. `--swap-mode offset` runs the core's
+//! swap using offset (`smp::mcuboot::swap::offset::boot`) the same way, over a secondary
+//! slot one sector larger than the primary, whose image starts one sector in. The journal
+//! section below is about `--swap-mode journal` only.
 //!
 //! The application's side ([`HostBoot`]) is `smp::mcuboot::trailer::TrailerBoot` over the
 //! same slot files, so both sides share one trailer implementation.
@@ -54,7 +56,7 @@ use smp::mcuboot::trailer::{self, Layout, State, TrailerBoot};
 use smp::mcuboot::{Bytes, Version};
 use smp::platform::{BootloaderInfo, SwapType};
 
-use smp::mcuboot::swap::{self, move_, SwapError};
+use smp::mcuboot::swap::{self, move_, offset, SwapError};
 
 use crate::cli::SwapMode;
 use crate::flash::{FileFlash, Geometry, Partitions, SLOTS};
@@ -154,6 +156,7 @@ pub fn boot_control<const W: usize, const E: usize>(
         mode: bootloader_mode(cfg.swap_mode),
         no_downgrade: cfg.downgrade_prevention,
     };
+    b.offset_mode = cfg.swap_mode == SwapMode::Offset;
     Ok(b)
 }
 
@@ -162,15 +165,19 @@ pub fn boot_control<const W: usize, const E: usize>(
 /// `MCUBOOT_MODE_SWAP_USING_SCRATCH` = 1, `MCUBOOT_MODE_SWAP_USING_MOVE` = 3), the values
 /// Zephyr's os_mgmt reports for `CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_SCRATCH` and
 /// `..._SWAP_USING_MOVE` (the mapping in `src/smp_port_boot.c`). The journal emulation
-/// has always reported swap using scratch: it swaps without moving the primary up.
+/// has always reported swap using scratch: it swaps without moving the primary up. Swap
+/// using offset is the enum's tenth member, `MCUBOOT_MODE_SWAP_USING_OFFSET` = 9 (same
+/// file and commit), what `src/smp_port_boot.c` reports for
+/// `CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET`.
 pub fn bootloader_mode(mode: SwapMode) -> i32 {
     match mode {
         SwapMode::Journal => 1,
         SwapMode::Move => 3,
+        SwapMode::Offset => 9,
     }
 }
 
-/// How MCUboot sees image `image`'s two slots in move mode: its sector is the flash erase
+/// How MCUboot sees image `image`'s two slots in move and offset mode: its sector is the flash erase
 /// size `erase`, `BOOT_MAX_IMG_SECTORS` is Zephyr's default 128, or the slot's sector count
 /// when that is larger (so that every slot size this device accepts can be swapped; the
 /// status area, and with it the size limit, then grows with the slot).
@@ -183,10 +190,20 @@ pub fn swap_geometry(geom: &Geometry, erase: u32, image: u8) -> swap::Geometry {
 
 /// The largest image (header, payload, TLVs) `mode` can swap with slots of `geom`, flash
 /// write size `write` and erase size `erase`: `move_::max_image_size` (MCUboot's
-/// `app_max_size`, `swap_move.c`) for move, `None` (the whole slot) for the journal.
+/// `app_max_size`, `swap_move.c`) for move, `offset::max_image_size` (`app_max_size` of
+/// `swap_offset.c`) for offset, `None` (the whole slot) for the journal.
 pub fn max_image_size(mode: SwapMode, geom: &Geometry, write: u32, erase: u32) -> Option<u32> {
     match mode {
         SwapMode::Journal => None,
+        SwapMode::Offset => {
+            let e = erase.max(1);
+            Some(offset::max_image_size(
+                &swap_geometry(geom, erase, 0),
+                geom.slot_len(0) / e,
+                geom.slot_len(1) / e,
+                write,
+            ))
+        }
         SwapMode::Move => {
             let n = geom.slot_size / erase.max(1);
             Some(move_::max_image_size(
@@ -376,8 +393,71 @@ pub fn reset<const W: usize, const E: usize>(
         .map(|i| match cfg.swap_mode {
             SwapMode::Journal => boot_image(parts, cfg, i),
             SwapMode::Move => boot_image_move(parts, cfg, i),
+            SwapMode::Offset => boot_image_offset(parts, cfg, i),
         })
         .collect()
+}
+
+/// One image through the core's swap using offset ([`offset::boot`]) over its two slot
+/// files, as [`boot_image_move`] for move: the secondary image is validated where it
+/// starts (one sector in, or at 0 for a revert), every write and erase is counted, and a
+/// swap cut short resumes from the primary's status area.
+fn boot_image_offset<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+    image: u8,
+) -> io::Result<ImageBoot> {
+    let l = parts.geometry().layout;
+    let g = swap_geometry(parts.geometry(), E as u32, image);
+    let mut p = parts.slot(2 * image as usize)?;
+    let mut s = parts.slot(2 * image as usize + 1)?;
+    let st = offset::read_status(&mut p, &mut s, &g).map_err(swap_err)?;
+    let ty = if st.swap_type != SwapType::None {
+        st.swap_type
+    } else {
+        let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
+        let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
+        trailer::swap_type(&ps, &ss, true)
+    };
+    let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
+    let mut why = None;
+    let outcome = offset::boot(&mut p, &mut s, &g, |s, at| {
+        let verdict = match cfg.validate(&mut swap::Offset { f: s, at }) {
+            Err(e) => Err(Rejection::Invalid(e)),
+            Ok(sec) => {
+                let downgrade = cfg.downgrade_prevention
+                    && ty != SwapType::Revert
+                    && pri.is_some_and(|v| {
+                        sec.header.version.compare(&v, false) == std::cmp::Ordering::Less
+                    });
+                if downgrade {
+                    Err(Rejection::Downgrade)
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        why = verdict.err();
+        why.is_none()
+    })
+    .map_err(swap_err)?;
+    let (swap, rejected) = match outcome {
+        swap::Outcome::Swapped(t) | swap::Outcome::Resumed(t) => (t, None),
+        // Refused without asking `validate`: an image at 0 of the secondary, which this
+        // mode does not look for there (MCUboot's "wrong upload address?").
+        swap::Outcome::Invalid => (
+            SwapType::None,
+            Some(why.unwrap_or(Rejection::Invalid(ImageError::BadHeader))),
+        ),
+        swap::Outcome::TooLarge => (SwapType::None, Some(Rejection::NoSpace)),
+        swap::Outcome::None | swap::Outcome::NoHeader => (SwapType::None, None),
+    };
+    Ok(ImageBoot {
+        image,
+        swap,
+        rejected,
+        outcome: primary_outcome(cfg, &mut p),
+    })
 }
 
 /// One image through the core's swap using move ([`move_::boot`]) over its two slot files:
@@ -440,9 +520,9 @@ fn boot_image_move<const W: usize, const E: usize>(
 
 fn swap_err(e: SwapError) -> io::Error {
     match e {
-        SwapError::Flash => io::Error::other("swap using move: flash access failed"),
+        SwapError::Flash => io::Error::other("MCUboot swap: flash access failed"),
         SwapError::Geometry => invalid(
-            "swap using move: the slots do not fit MCUboot's sector geometry \
+            "MCUboot swap: the slots do not fit MCUboot's sector geometry \
              (slot size, --erase-size, BOOT_MAX_IMG_SECTORS)"
                 .into(),
         ),

@@ -138,9 +138,13 @@ pub struct Args {
     /// swap using move, sector by sector, with the swap status in the primary slot's
     /// trailer (the core's smp::mcuboot::swap::move_), reported as mode 3; --erase-size is
     /// MCUboot's sector, and an upload whose image is larger than move's app_max_size is
-    /// refused (err 30). `journal`: the older whole-slot swap committed through a journal
-    /// file, reported as swap using scratch (mode 1). Swap using offset is not offered yet:
-    /// the image group cannot upload one sector into the slot.
+    /// refused (err 30). `offset`: MCUboot's swap using offset (smp::mcuboot::swap::offset,
+    /// Zephyr's default mode), reported as mode 9: every secondary slot is one --erase-size
+    /// sector larger than --slot-size (the layout MCUboot calls optimal), an upload is
+    /// written one sector into it and listed from there, and the size limit is offset's
+    /// app_max_size (err 30 beyond it). `journal`: the older whole-slot swap committed
+    /// through a journal file, reported as swap using scratch (mode 1). A state directory
+    /// is meant for one mode: another mode resizes the secondary slot files.
     #[arg(
         long,
         value_enum,
@@ -220,6 +224,8 @@ pub enum SwapMode {
     Journal,
     /// MCUboot's swap using move, sector by sector.
     Move,
+    /// MCUboot's swap using offset, sector by sector; secondary slots one sector larger.
+    Offset,
 }
 
 /// How the emulated RTC starts (`--rtc`).

@@ -113,8 +113,14 @@ pub const SLOTS: usize = 2 * MAX_IMAGES;
 /// Flash geometry of the host device, besides `W` and `E`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Geometry {
-    /// Size of every slot in bytes (a multiple of the erase size).
+    /// Size of every primary slot in bytes (a multiple of the erase size), and of every
+    /// secondary slot but for `secondary_extra`.
     pub slot_size: u32,
+    /// Bytes every secondary slot has beyond `slot_size` (a multiple of the erase size): one
+    /// sector in `--swap-mode offset`, the layout MCUboot's swap using offset calls optimal
+    /// (`boot_slots_compatible`, mcu-tools/mcuboot `boot/bootutil/src/swap_offset.c`
+    /// @2d4bacc3), 0 otherwise.
+    pub secondary_extra: u32,
     /// Number of images (1..=3).
     pub images: u8,
     /// Trailer layout: `BOOT_MAX_ALIGN` and erased value.
@@ -125,8 +131,20 @@ impl Default for Geometry {
     fn default() -> Self {
         Geometry {
             slot_size: 0x60000,
+            secondary_extra: 0,
             images: 1,
             layout: Layout::default(),
+        }
+    }
+}
+
+impl Geometry {
+    /// The size of slot `n` (absolute: secondaries are the odd ones).
+    pub fn slot_len(&self, n: usize) -> u32 {
+        if n % 2 == 1 {
+            self.slot_size.saturating_add(self.secondary_extra)
+        } else {
+            self.slot_size
         }
     }
 }
@@ -521,12 +539,13 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
             ));
         }
         FileFlash::<W, E>::check_geometry(geometry.slot_size)?;
+        FileFlash::<W, E>::check_geometry(geometry.slot_len(1))?;
         std::fs::create_dir_all(dir)?;
         let maps = (0..2 * geometry.images as usize)
             .map(|n| {
                 map_slot(
                     &dir.join(slot_name(n)),
-                    geometry.slot_size,
+                    geometry.slot_len(n),
                     geometry.layout.erased,
                 )
             })
@@ -587,7 +606,7 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
         };
         Ok(FileFlash {
             map: Some(map.clone()),
-            size: self.geometry.slot_size,
+            size: self.geometry.slot_len(n),
             erased: self.geometry.layout.erased,
             stats: self.stats.clone(),
             meter: self.meter.clone(),
@@ -639,6 +658,7 @@ mod tests {
     fn geom() -> Geometry {
         Geometry {
             slot_size: 0x4000,
+            secondary_extra: 0,
             images: 2,
             layout: Layout::default(),
         }
@@ -665,6 +685,32 @@ mod tests {
         let p2 = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
         assert_eq!(&p2.slot(1).unwrap().read_all().unwrap()[16..24], &b);
         assert_eq!(p2.slots().unwrap()[5].capacity(), 0);
+    }
+
+    #[test]
+    fn secondary_slots_can_be_larger() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = Geometry {
+            secondary_extra: 1024,
+            ..geom()
+        };
+        let p = Partitions::<8, 1024>::open(dir.path(), g).unwrap();
+        let sizes: Vec<_> = (0..4).map(|n| p.slot(n).unwrap().capacity()).collect();
+        assert_eq!(sizes, [0x4000, 0x4400, 0x4000, 0x4400]);
+        assert_eq!(std::fs::read(p.path(3)).unwrap().len(), 0x4400);
+        let mut s = p.slot(1).unwrap();
+        s.write(0x43f8, &[7; 8]).unwrap();
+        assert_eq!(s.write(0x4400, &[7; 8]), Err(FileFlashError::OutOfBounds));
+        // Reopened as equal slots, the secondary files are cut back to the slot size.
+        drop((s, p));
+        let p = Partitions::<8, 1024>::open(dir.path(), geom()).unwrap();
+        assert_eq!(p.slot(1).unwrap().capacity(), 0x4000);
+        // Not a multiple of the erase size: refused.
+        let g = Geometry {
+            secondary_extra: 512,
+            ..geom()
+        };
+        assert!(Partitions::<8, 1024>::open(dir.path(), g).is_err());
     }
 
     #[test]

@@ -155,6 +155,12 @@ fn boot_config(args: &cli::Args) -> Result<boot::BootConfig, String> {
 fn geometry(args: &cli::Args) -> flash::Geometry {
     flash::Geometry {
         slot_size: args.slot_size,
+        // Swap using offset: the secondary one sector larger (see --swap-mode).
+        secondary_extra: if args.swap_mode == cli::SwapMode::Offset {
+            args.erase_size as u32
+        } else {
+            0
+        },
         images: args.images,
         layout: smp::mcuboot::trailer::Layout {
             max_align: args.max_align,
@@ -410,6 +416,12 @@ fn run(args: cli::Args) -> Result<(), String> {
                 args.write_size as u32,
                 args.erase_size as u32,
             ),
+            // Swap using offset: the secondary image starts one sector (erase size) in.
+            secondary_offset: if args.swap_mode == cli::SwapMode::Offset {
+                args.erase_size as u32
+            } else {
+                0
+            },
             ..Default::default()
         },
         state: args.state.clone(),

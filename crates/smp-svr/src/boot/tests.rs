@@ -32,6 +32,7 @@ fn parts(dir: &Path) -> Parts {
         dir,
         Geometry {
             slot_size: SLOT,
+            secondary_extra: 0,
             images: 1,
             layout: Layout::default(),
         },
@@ -502,6 +503,7 @@ mod end_to_end {
             dir.path(),
             Geometry {
                 slot_size: 0x20000,
+                secondary_extra: 0,
                 images: 1,
                 layout: Layout::default(),
             },
@@ -566,6 +568,7 @@ mod power_cut {
             dir,
             Geometry {
                 slot_size: SMALL,
+                secondary_extra: 0,
                 images: 1,
                 layout: Layout::default(),
             },
@@ -761,6 +764,147 @@ mod power_cut {
         let g = p.geometry();
         assert_eq!(max_image_size(SwapMode::Move, g, 8, 1024), Some(3 * 1024));
         assert_eq!(max_image_size(SwapMode::Journal, g, 8, 1024), None);
+    }
+
+    /// The small board in `--swap-mode offset`: the secondary slot one sector larger.
+    fn small_offset(dir: &Path) -> Parts {
+        Parts::open(
+            dir,
+            Geometry {
+                slot_size: SMALL,
+                secondary_extra: 1024,
+                images: 1,
+                layout: Layout::default(),
+            },
+        )
+        .unwrap()
+    }
+
+    /// [`staged`] for swap using offset: v2 one sector into the secondary slot, as the
+    /// image group uploads it in that mode.
+    fn staged_offset(p: &Parts, cfg: &BootConfig) -> (Vec<u8>, Vec<u8>) {
+        let a = img("1.0.0", 2000, 1);
+        let b = img("2.0.0", 2500, 2);
+        flash_image(p, 0, &a).unwrap();
+        reset(p, cfg).unwrap();
+        let mut f = p.slot(1).unwrap();
+        let mut d = b.clone();
+        d.resize(b.len().div_ceil(8) * 8, 0xff);
+        f.write(1024, &d).unwrap();
+        request(p, cfg, false);
+        (a, b)
+    }
+
+    #[test]
+    fn offset_mode_reports_mode_9_and_bounds_uploads() {
+        let cfg = BootConfig {
+            swap_mode: SwapMode::Offset,
+            ..BootConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = small_offset(dir.path());
+        assert_eq!(boot_control(&p, &cfg).unwrap().info().mode, 9);
+        assert!(boot_control(&p, &cfg).unwrap().offset_mode);
+        // Primary 8 sectors of 1 KiB, secondary 9, write size 8: the status area
+        // (128 x 2 x 8 bytes) and 5 x 8 + 16 bytes of fields round up to 3 sectors
+        // (app_max_size, swap_offset.c @2d4bacc3), and the secondary's extra sector is
+        // the offset's headroom: one sector more than move allows with equal slots.
+        let g = p.geometry();
+        assert_eq!(max_image_size(SwapMode::Offset, g, 8, 1024), Some(5 * 1024));
+        let equal = Geometry {
+            secondary_extra: 0,
+            ..*g
+        };
+        assert_eq!(
+            max_image_size(SwapMode::Offset, &equal, 8, 1024),
+            Some(4 * 1024)
+        );
+    }
+
+    #[test]
+    fn an_image_at_zero_of_the_secondary_is_refused_in_offset_mode() {
+        // MCUboot's boot_validate_slot in swap-offset mode refuses (and erases) a
+        // secondary whose header is at 0 ("wrong upload address?"): where the other
+        // modes' image groups would put it.
+        let cfg = BootConfig {
+            swap_mode: SwapMode::Offset,
+            ..BootConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = small_offset(dir.path());
+        let a = img("1.0.0", 2000, 1);
+        flash_image(&p, 0, &a).unwrap();
+        reset(&p, &cfg).unwrap();
+        let b = img("2.0.0", 2500, 2);
+        let mut f = p.slot(1).unwrap();
+        let mut d = b.clone();
+        d.resize(b.len().div_ceil(8) * 8, 0xff);
+        f.write(0, &d).unwrap();
+        request(&p, &cfg, false);
+        let r = reset(&p, &cfg).unwrap();
+        assert_eq!(r[0].swap, SwapType::None);
+        assert!(r[0].rejected.is_some());
+        assert_eq!(booted(&r), hash(&a));
+        assert!(slot(&p, 1).iter().all(|&x| x == 0xff));
+    }
+
+    #[test]
+    fn every_cut_in_an_offset_swap_and_its_revert_recovers() {
+        // `--swap-mode offset`: the core's swap using offset over the slot files.
+        let cfg = BootConfig {
+            swap_mode: SwapMode::Offset,
+            ..BootConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = small_offset(dir.path());
+        let (a, b) = staged_offset(&p, &cfg);
+        let meter = PowerMeter::new(None);
+        p.meter_into(meter.clone());
+        let r = reset(&p, &cfg).unwrap();
+        assert_eq!((r[0].swap, booted(&r)), (SwapType::Test, hash(&b)));
+        let test_ops = meter.ops();
+        // After the test swap, v1 sits at 0 of the secondary (the revert's source).
+        assert!(slot(&p, 1).starts_with(&a));
+        let r = reset(&p, &cfg).unwrap();
+        assert_eq!((r[0].swap, booted(&r)), (SwapType::Revert, hash(&a)));
+        let total = meter.ops();
+        let want = slots(&p);
+        // Back where they were: v1 at 0 of the primary, v2 one sector into the
+        // secondary, whose first sector the revert erased (swap_run, swap_offset.c).
+        assert!(want[0].starts_with(&a) && want[1][1024..].starts_with(&b));
+        assert!(want[1][..1024].iter().all(|&x| x == 0xff));
+        assert!(confirmed(&p));
+        assert!(!p.journal_path(0).exists());
+        assert!(test_ops > 20 && total > 2 * 20, "{test_ops} {total}");
+
+        let mut resumed = 0;
+        for n in 1..=total {
+            let dir = tempfile::tempdir().unwrap();
+            let mut p = small_offset(dir.path());
+            staged_offset(&p, &cfg);
+            p.meter_into(PowerMeter::new(Some(n)));
+            let cut = cut_in(|| {
+                reset(&p, &cfg).unwrap();
+                reset(&p, &cfg).unwrap();
+            });
+            assert_eq!(cut, Some(n));
+            drop(p);
+            let p = small_offset(dir.path());
+            let r = reset(&p, &cfg).unwrap();
+            let running = booted(&r);
+            if running == hash(&b) {
+                assert!(n < test_ops && !confirmed(&p), "N={n}");
+                assert!(slot(&p, 1).starts_with(&a), "N={n}: v1 lost");
+                resumed += 1;
+                let r = reset(&p, &cfg).unwrap();
+                assert_eq!(r[0].swap, SwapType::Revert, "N={n}");
+            } else {
+                assert_eq!(running, hash(&a), "N={n}");
+            }
+            assert!(slots(&p) == want, "N={n}: end state");
+            assert!(confirmed(&p), "N={n}");
+        }
+        assert!(resumed > 0, "{resumed}");
     }
 
     #[test]

@@ -15,6 +15,9 @@
 //! [`BootControl`]. Uploads stream: each chunk is hashed and written straight to flash,
 //! buffering only the bytes short of a whole flash write unit.
 //!
+//! In swap-using-offset builds ([`Config::secondary_offset`]) the image in a secondary
+//! slot starts one sector in, and the group uploads, checks and lists it there.
+//!
 //! Group error codes ([`ImgMgmtErr`]) and their SMP v1 translation follow Zephyr's table
 //! ([`v1_rc`]; docs/protocol.md, "Errors").
 //!
@@ -51,6 +54,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cbor::{for_each_entry, once};
 use crate::mcuboot::image::{self, ImageHeader, IMAGE_MAGIC};
+use crate::mcuboot::swap::Offset;
 use crate::mcuboot::trailer::{self, Layout};
 use crate::mcuboot::ImageInfo;
 use crate::platform::{BootControl, BootError, SwapType};
@@ -166,6 +170,20 @@ pub struct Config {
     /// `MCUMGR_GRP_IMG_ALLOW_CONFIRM_NON_ACTIVE_IMAGE_ANY`: set state may confirm the
     /// running slot of an image other than 0 (its secondary is always allowed).
     pub confirm_any_image: bool,
+    /// `MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET`: the size of a secondary slot's first
+    /// sector, where the image in a secondary slot starts, except while the bootloader
+    /// would revert (then the old image sits at 0). Zephyr's `boot_get_image_start_offset`
+    /// (zephyrproject-rtos/zephyr `subsys/dfu/boot/mcuboot.c` @030cbd8f6f14; its
+    /// `boot_read_bank_header` reads the header there) gives this offset, and the image
+    /// group applies it wherever it touches the image: the upload is written from it on
+    /// (`flash_img_init_id`, `subsys/dfu/img_util/flash_img.c`, starts its stream one
+    /// sector in) after an erase that starts at 0 and covers it (`img_mgmt_erase_image_data`,
+    /// `subsys/mgmt/mcumgr/grp/img_mgmt/src/zephyr_img_mgmt.c` @03730aedf2af); the "already
+    /// there" check hashes from it (`flash_img_check`, same `flash_img.c`); image state
+    /// reads the header and TLVs from it. The erase command clears the whole slot, as
+    /// `img_mgmt_erase_slot` (same `zephyr_img_mgmt.c`) does. 0 (the default, every other
+    /// mode): images start at 0.
+    pub secondary_offset: u32,
 }
 
 impl Default for Config {
@@ -182,6 +200,7 @@ impl Default for Config {
             reject_trailer_overlap: false,
             max_image_size: None,
             confirm_any_image: false,
+            secondary_offset: 0,
         }
     }
 }
@@ -281,8 +300,23 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         self.boot.swap_type(image).unwrap_or(SwapType::None)
     }
 
+    /// Where the image of `slot` starts ([`Config::secondary_offset`]; Zephyr's
+    /// `boot_get_image_start_offset`): one sector into a secondary slot in swap-offset
+    /// mode unless a revert is pending, else 0.
+    fn image_offset(&mut self, slot: usize) -> u32 {
+        if self.config.secondary_offset == 0 || slot.is_multiple_of(2) {
+            return 0;
+        }
+        match self.swap_type((slot / 2) as u8) {
+            SwapType::Revert => 0,
+            _ => self.config.secondary_offset,
+        }
+    }
+
     fn inspect(&mut self, slot: usize) -> Option<ImageInfo> {
-        image::inspect(self.slots.get_mut(slot)?).ok()
+        let at = self.image_offset(slot);
+        let f = self.slots.get_mut(slot)?;
+        image::inspect(&mut Offset { f, at }).ok()
     }
 
     /// Whether `slot` is running, scheduled for a revert, or (when `pending_counts`)
@@ -474,10 +508,11 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             }
             self.up.close();
             let slot = self.upload_target(r.image.unwrap_or(0))?;
+            let base = self.image_offset(slot);
             let cap = self.slots[slot].capacity() as u32;
             let limit = self.config.layout.status_offset(cap).unwrap_or(0);
             if len > cap
-                || (self.config.reject_trailer_overlap && len > limit)
+                || (self.config.reject_trailer_overlap && len.saturating_add(base) > limit)
                 || self.config.max_image_size.is_some_and(|max| {
                     // The image as far as its header tells (header, payload, protected
                     // TLVs), not `len`: an upload padded to the slot (imgtool --pad) is
@@ -509,13 +544,13 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             self.up.hasher = Sha256::new();
             self.up.off = 0;
             self.up.wlen = 0;
-            self.up.woff = 0;
-            if self.config.image_check && sha.len() == 32 && self.holds(slot, len, sha) {
+            self.up.woff = base;
+            if self.config.image_check && sha.len() == 32 && self.holds(slot, base, len, sha) {
                 self.up.close();
                 rsp.enc().str("off")?.u32(len)?.str("match")?.bool(true)?;
                 return Ok(());
             }
-            self.erase_for_upload(slot, len)
+            self.erase_for_upload(slot, base.saturating_add(len))
                 .inspect_err(|_| self.up.close())?;
         }
         let Some(slot) = self.up.slot else {
@@ -575,12 +610,12 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         Ok(slot)
     }
 
-    /// Whether the first `len` bytes of `slot` hash to `sha` and its trailer is usable (a
-    /// half-written trailer is only repaired by a fresh upload, which erases it).
-    fn holds(&mut self, slot: usize, len: u32, sha: &[u8]) -> bool {
+    /// Whether the `len` bytes of `slot` from `base` on hash to `sha` and its trailer is
+    /// usable (a half-written trailer is only repaired by a fresh upload, which erases it).
+    fn holds(&mut self, slot: usize, base: u32, len: u32, sha: &[u8]) -> bool {
         let layout = self.config.layout;
         let f = &mut self.slots[slot];
-        if len as usize > f.capacity() {
+        if u64::from(len) + u64::from(base) > f.capacity() as u64 {
             return false;
         }
         let trailer_ok = trailer::read(f, &layout).is_ok_and(|t| {
@@ -588,11 +623,12 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
                 && t.image_ok != trailer::Flag::Bad
                 && t.copy_done != trailer::Flag::Bad
         });
-        trailer_ok && image::hash_region(f, len).is_ok_and(|h| h[..] == *sha)
+        trailer_ok
+            && image::hash_region(&mut Offset { f, at: base }, len).is_ok_and(|h| h[..] == *sha)
     }
 
-    /// Erases what the image will cover (rounded up to erase sectors) and the trailer's
-    /// sectors.
+    /// Erases what the image will cover, from the slot's start to `len` (its end in the
+    /// slot) rounded up to erase sectors, and the trailer's sectors.
     fn erase_for_upload(&mut self, slot: usize, len: u32) -> Result<(), Error> {
         let e = F::ERASE_SIZE.max(1) as u32;
         let f = &mut self.slots[slot];
@@ -668,7 +704,9 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             return Ok(());
         }
         let e = F::ERASE_SIZE.max(1) as u32;
-        let _ = self.slots[slot].erase(0, e);
+        let at = self.image_offset(slot);
+        let at = at - at % e;
+        let _ = self.slots[slot].erase(at, at + e);
         Err(ImgMgmtErr::ImageAlreadyPending.into())
     }
 

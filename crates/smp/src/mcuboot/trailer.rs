@@ -340,6 +340,10 @@ pub struct TrailerBoot<F, const N: usize> {
     pub layout: Layout,
     /// What `info()` reports.
     pub info: BootloaderInfo,
+    /// The bootloader swaps using offset (`MCUBOOT_SWAP_USING_OFFSET`): [`swap_type`]
+    /// with its extra row, as `boot_swap_type_multi` (mcu-tools/mcuboot
+    /// `boot/bootutil/src/bootutil_public.c` @2d4bacc3) decides in that mode.
+    pub offset_mode: bool,
 }
 
 impl<F: NorFlash, const N: usize> TrailerBoot<F, N> {
@@ -353,6 +357,7 @@ impl<F: NorFlash, const N: usize> TrailerBoot<F, N> {
                 mode: 1,
                 no_downgrade: false,
             },
+            offset_mode: false,
         }
     }
 
@@ -369,7 +374,7 @@ impl<F: NorFlash, const N: usize> BootControl for TrailerBoot<F, N> {
         let p = read(self.slot(image, false)?, &l)?;
         // An unreadable secondary counts as all-unset.
         let s = read(self.slot(image, true)?, &l).unwrap_or(State::ERASED);
-        Ok(swap_type(&p, &s, false))
+        Ok(swap_type(&p, &s, self.offset_mode))
     }
 
     fn request_upgrade(&mut self, image: u8, permanent: bool) -> Result<(), BootError> {

@@ -949,3 +949,156 @@ fn first_chunk_larger_than_len_is_not_an_overrun() {
         ]
     );
 }
+
+/// The image group of a swap-using-offset build: images in the secondary start one
+/// 256-byte sector in, and the boot control decides with the swap-offset row.
+fn offset_group<'a>(c: &'a [RefCell<Flash>; 4]) -> Img<'a> {
+    let mut g = group(
+        c,
+        Config {
+            secondary_offset: 256,
+            ..Config::default()
+        },
+    );
+    g.boot().offset_mode = true;
+    g
+}
+
+/// Zephyr in `MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET` (`boot_get_image_start_offset`,
+/// zephyrproject-rtos/zephyr `subsys/dfu/boot/mcuboot.c` @030cbd8f6f14): the upload is
+/// written one sector into the secondary slot, its first sector erased; image state lists
+/// it from there; the "already there" check hashes from there.
+#[test]
+fn swap_offset_upload_lands_one_sector_in() {
+    let c = factory();
+    // Leftovers in the secondary's first sector (an older image at 0) must be erased.
+    program(&c, 1, &image("0.9.0", 200, 5));
+    let b = image("1.1.0", 2500, 2);
+    let mut g = offset_group(&c);
+    let last = upload(&mut g, &b, 333, |_| Ok(()));
+    assert_eq!(field(&last, "match"), Some(1));
+    {
+        let s = c[1].borrow();
+        assert!(s.as_bytes()[..256].iter().all(|&x| x == 0xff));
+        assert_eq!(&s.as_bytes()[256..256 + b.len()], &b[..]);
+        // The last partial write unit is padded with erased bytes, nothing after it.
+        assert!(s.as_bytes()[256 + b.len()..].iter().all(|&x| x == 0xff));
+    }
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st.len(), 2);
+    assert_eq!((st[1].slot, st[1].version.as_str()), (1, "1.1.0"));
+    assert_eq!(st[1].hash, hash_of(&b));
+    // The same upload again: found in place (hashed from the offset), not rewritten.
+    let sha: [u8; 32] = Sha256::digest(&b).into();
+    let first = body(|e| {
+        e.str("off")?.u32(0)?;
+        e.str("data")?.bytes(&b[..512])?;
+        e.str("len")?.u32(b.len() as u32)?;
+        e.str("sha")?.bytes(&sha)?;
+        Ok(())
+    });
+    let rsp = send(&mut g, false, true, cmd::UPLOAD, &first);
+    assert_eq!(field(&rsp, "off"), Some(b.len() as u64));
+    assert_eq!(field(&rsp, "match"), Some(1));
+    // Test it: the trailer goes to the slot's end, as in every mode.
+    let st = state(&send(
+        &mut g,
+        false,
+        true,
+        cmd::STATE,
+        &state_req(&hash_of(&b)),
+    ));
+    assert_eq!(st[1].flags, "bootable pending ");
+    assert_eq!(
+        &c[1].borrow().as_bytes()[SLOT - 16..],
+        &trailer::Layout::default().magic()[..]
+    );
+    // The group of another mode (offset 0) does not see the image: it is not at 0.
+    let mut other = group(&c, Config::default());
+    let st = state(&send(&mut other, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st.len(), 1);
+}
+
+#[test]
+fn swap_offset_image_at_zero_is_not_listed_and_erase_clears_the_slot() {
+    let c = factory();
+    program(&c, 1, &image("1.1.0", 400, 2));
+    let mut g = offset_group(&c);
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(
+        st.len(),
+        1,
+        "an image at 0 of the secondary is not where MCUboot looks"
+    );
+    // Erase (the other slot by default) clears the whole slot, its first sector too.
+    assert_eq!(err(&send(&mut g, false, true, cmd::ERASE, &[0xa0])), None);
+    assert!(c[1].borrow().as_bytes().iter().all(|&x| x == 0xff));
+}
+
+/// An upload in swap-offset mode, then the core's swap using offset over the same flash
+/// (`swap::offset::boot`, mcu-tools/mcuboot `swap_offset.c` @2d4bacc3): the bootloader
+/// finds the new image where the group wrote it and swaps; while the revert is pending
+/// the old image is listed from offset 0 of the secondary (`boot_get_image_start_offset`
+/// returns 0 for a revert), and after the revert the new one from the sector again.
+#[test]
+fn swap_offset_upload_then_swap_and_revert_lists_both_images() {
+    use crate::mcuboot::swap::{self, offset, Outcome};
+    let c = factory();
+    let a = image("1.0.0", 100, 9);
+    let b = image("1.1.0", 2500, 2);
+    let mut g = offset_group(&c);
+    upload(&mut g, &b, 512, |_| Ok(()));
+    send(&mut g, false, true, cmd::STATE, &state_req(&hash_of(&b)));
+    let boot = |c: &[RefCell<Flash>; 4]| {
+        let (mut p, mut s) = (SharedFlash(&c[0]), SharedFlash(&c[1]));
+        let geo = swap::Geometry::new(trailer::Layout::default(), 256);
+        offset::boot(&mut p, &mut s, &geo, |f, at| {
+            image::check_hash(&mut Offset { f, at }).is_ok()
+        })
+    };
+    assert_eq!(boot(&c), Ok(Outcome::Swapped(SwapType::Test)));
+    let mut g = offset_group(&c);
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st.len(), 2);
+    assert_eq!(
+        (st[0].version.as_str(), st[0].flags.as_str()),
+        ("1.1.0", "bootable active ")
+    );
+    assert_eq!(st[1].hash, hash_of(&a));
+    assert_eq!(st[1].flags, "bootable confirmed ");
+    assert_eq!(&c[1].borrow().as_bytes()[..a.len()], &a[..]);
+    // Not confirmed: the next boot reverts.
+    assert_eq!(boot(&c), Ok(Outcome::Swapped(SwapType::Revert)));
+    let mut g = offset_group(&c);
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st.len(), 2);
+    assert_eq!(st[0].hash, hash_of(&a));
+    assert_eq!(st[0].flags, "bootable confirmed active ");
+    assert_eq!(
+        (st[1].version.as_str(), st[1].flags.as_str()),
+        ("1.1.0", "bootable ")
+    );
+}
+
+/// With `reject_same_as_active`, the refused upload's header is erased where it is: one
+/// sector in, in swap-offset mode.
+#[test]
+fn swap_offset_same_as_active_is_erased_at_the_offset() {
+    let c = factory();
+    let a = image("1.0.0", 100, 9);
+    let mut g = group(
+        &c,
+        Config {
+            secondary_offset: 256,
+            reject_same_as_active: true,
+            ..Config::default()
+        },
+    );
+    g.boot().offset_mode = true;
+    assert_eq!(err(&upload(&mut g, &a, 512, |_| Ok(()))), Some(28));
+    assert!(c[1].borrow().as_bytes()[256..512]
+        .iter()
+        .all(|&x| x == 0xff));
+    let st = state(&send(&mut g, false, false, cmd::STATE, &[0xa0]));
+    assert_eq!(st.len(), 1);
+}

@@ -420,10 +420,15 @@ pub(crate) fn has_header<F: NorFlash>(f: &mut F, off: u32) -> Result<bool, SwapE
     Ok(u32::from_le_bytes(h) == super::image::IMAGE_MAGIC)
 }
 
-/// A read-only view of `f` from `at` on (the secondary image of swap-offset).
-pub(crate) struct Offset<'a, F> {
-    pub(crate) f: &'a mut F,
-    pub(crate) at: u32,
+/// A read-only view of `f` from `at` on (the secondary image of swap-offset): offset 0 of
+/// the view is offset `at` of `f`, and the view ends where `f` ends. The image group reads
+/// a swap-offset secondary image through it, and a port's bootloader emulation validates
+/// one.
+pub struct Offset<'a, F> {
+    /// The flash area.
+    pub f: &'a mut F,
+    /// Where the view starts in it.
+    pub at: u32,
 }
 
 impl<F: NorFlash> embedded_storage::nor_flash::ErrorType for Offset<'_, F> {
