@@ -138,9 +138,15 @@ pub struct Args {
     /// swap using move, sector by sector, with the swap status in the primary slot's
     /// trailer (the core's smp::mcuboot::swap::move_), reported as mode 3; --erase-size is
     /// MCUboot's sector, and an upload whose image is larger than move's app_max_size is
-    /// refused (err 30). `journal`: the older whole-slot swap committed through a journal
-    /// file, reported as swap using scratch (mode 1). Swap using offset is not offered yet:
-    /// the image group cannot upload one sector into the slot.
+    /// refused (err 30). `scratch`: MCUboot's swap using scratch (smp::mcuboot::swap::scratch)
+    /// through a scratch partition of one sector (`<state>/flash/scratch.bin`), status in
+    /// the primary's or the scratch's trailer, mode 1. `overwrite`: MCUboot's overwrite-only
+    /// (smp::mcuboot::swap::overwrite): the new image is copied over the old one, a test
+    /// request acts as permanent, nothing can be reverted, mode 2. Each mode refuses (err
+    /// 30) an upload larger than its own limit. `journal`: the older whole-slot swap
+    /// committed through a journal file, reported as swap using scratch (mode 1). Swap
+    /// using offset is not offered yet: the image group cannot upload one sector into the
+    /// slot.
     #[arg(
         long,
         value_enum,
@@ -208,6 +214,10 @@ pub enum SwapMode {
     Journal,
     /// MCUboot's swap using move, sector by sector.
     Move,
+    /// MCUboot's swap using scratch, sector by sector through a scratch partition.
+    Scratch,
+    /// MCUboot's overwrite-only upgrade: no swap, no revert.
+    Overwrite,
 }
 
 /// How the emulated RTC starts (`--rtc`).
