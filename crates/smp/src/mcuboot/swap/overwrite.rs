@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn sizes_follow_mcuboot() {
-        // bootutil_max_image_size (bootutil_misc.c:366 @2d4bacc3): boot_swap_info_off,
+        // bootutil_max_image_size (bootutil_misc.c:368 @2d4bacc3): boot_swap_info_off,
         // S - 16 (magic) - 3 * BOOT_MAX_ALIGN.
         assert_eq!(max_image_size(&geom(), 4096), 4096 - 40);
         let g16 = Geometry::new(

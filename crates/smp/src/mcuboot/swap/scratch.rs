@@ -580,7 +580,7 @@ mod tests {
     #[test]
     fn sizes_follow_mcuboot() {
         let g = geom();
-        // boot_scratch_trailer_sz (bootutil_area.c:106 @2d4bacc3): BOOT_STATUS_STATE_COUNT
+        // boot_scratch_trailer_sz (bootutil_area.c:97 @2d4bacc3): BOOT_STATUS_STATE_COUNT
         // (3, bootutil_area.h:46) entries of W, plus 4 * BOOT_MAX_ALIGN + ALIGN_UP(16, 8).
         assert_eq!(scratch_trailer_sz(&g, 8), 3 * 8 + 48);
         assert_eq!(scratch_status_off(&g, 1024, 8), Some(1024 - 72));
@@ -600,7 +600,7 @@ mod tests {
         let k = Geometry::new(Layout::default(), 1024);
         assert_eq!(k.trailer_sz(Mode::Scratch, 8), 3120);
         assert_eq!(max_image_size(&k, 64, 2048, 8), 64 * 1024 - 3120 - 24);
-        // find_last_sector_idx / find_swap_count (swap_scratch.c:589, 645).
+        // find_last_sector_idx / find_swap_count (swap_scratch.c:595, 647).
         assert_eq!(find_last_sector_idx(&g, 2472), Some(4));
         assert_eq!(find_last_sector_idx(&g, 2560), Some(4));
         assert_eq!(find_last_sector_idx(&g, 0), None);
@@ -641,14 +641,14 @@ mod tests {
     /// The status and trailer bytes of a test swap whose steps stay below the trailer
     /// sector, derived from mcu-tools/mcuboot @2d4bacc3: B (2472 bytes) takes sectors 0..4;
     /// with a 2-sector scratch the steps are [3, 4], [1, 2], [0] (`swap_run` and
-    /// `boot_copy_sz`, swap_scratch.c:768, 505). Step 1 writes the scratch's trailer, then
+    /// `boot_copy_sz`, swap_scratch.c:919, 555). Step 1 writes the scratch's trailer, then
     /// scrambles the primary's last sector (`swap_scramble_trailer_sectors`) and writes its
     /// trailer (`swap_status_init`, swap_misc.c:107: swap_info 02, swap_size 2472 = a8 09
     /// 00 00, magic; image_ok erased since the secondary's is), erases the scratch again
-    /// (swap_scratch.c:723). Every state then writes `bs->state` (01, 02, 03) at entry
-    /// `(idx - 1) * 3 + state - 1` (`boot_status_internal_off`, swap_scratch.c:248) of the
+    /// (swap_scratch.c:773). Every state then writes `bs->state` (01, 02, 03) at entry
+    /// `(idx - 1) * 3 + state - 1` (`boot_status_internal_off`, swap_scratch.c:255) of the
     /// primary's status area at `S - 432` (`boot_status_off`, bootutil_misc.c:126).
-    /// Finally copy_done 01 (loader.c:1275).
+    /// Finally copy_done 01 (loader.c:1278).
     #[test]
     fn trailer_and_status_bytes_after_a_test_swap() {
         let mut a = setup(2072, 2472, false);
@@ -697,11 +697,11 @@ mod tests {
     }
 
     /// A test swap whose first step holds the trailer's sector (B of 3600 bytes ends in
-    /// sector 7, which holds the 432-byte trailer): `use_scratch` (swap_scratch.c:703).
+    /// sector 7, which holds the 432-byte trailer): `use_scratch` (swap_scratch.c:746).
     /// Step 1 copies only `S - img_off - boot_trailer_sz` = 4096 - 3072 - 432 = 592 bytes,
     /// its states 1 and 2 write their entries into the scratch's status area (at
     /// `1024 - 72`), and state 3 copies those two entries into the primary's status area,
-    /// then swap_info, swap_size (3600 = 10 0e 00 00) and the magic (swap_scratch.c:868),
+    /// then swap_info, swap_size (3600 = 10 0e 00 00) and the magic (swap_scratch.c:863),
     /// before writing its own entry (03) into the primary.
     #[test]
     fn the_step_through_the_trailer_sector_keeps_its_status_in_the_scratch() {
@@ -879,7 +879,7 @@ mod tests {
     /// that erased the lower half of its unit). Every run but three ends as the uncut one.
     /// The three are the one window this model finds in MCUboot's scratch algorithm:
     /// the erase of the scratch area after a step that went through it (`use_scratch`,
-    /// swap_scratch.c:905 @2d4bacc3, "erased backwards" so that the trailer's unit goes
+    /// swap_scratch.c:912 @2d4bacc3, "erased backwards" so that the trailer's unit goes
     /// first). When the scratch is a single erase unit, or its data shares the trailer's
     /// unit, a torn erase leaves the magic and status good but part of the data erased;
     /// the next boot resumes state 3 from the scratch and copies the erased bytes into
