@@ -142,8 +142,8 @@ pub struct Args {
     /// through a scratch partition of one sector (`<state>/flash/scratch.bin`), status in
     /// the primary's or the scratch's trailer, mode 1. `overwrite`: MCUboot's overwrite-only
     /// (smp::mcuboot::swap::overwrite): the new image is copied over the old one, a test
-    /// request acts as permanent, nothing can be reverted, mode 2. Each mode refuses (err
-    /// 30) an upload larger than its own limit. `journal`: the older whole-slot swap
+    /// request acts as permanent, nothing can be reverted, mode 2. Scratch and overwrite,
+    /// as move, refuse (err 30) an upload larger than MCUboot's limit for them. `journal`: the older whole-slot swap
     /// committed through a journal file, reported as swap using scratch (mode 1). Swap
     /// using offset is not offered yet: the image group cannot upload one sector into the
     /// slot.
