@@ -904,4 +904,63 @@ mod tests {
         }
         assert!(tried > 600, "{tried}");
     }
+
+    /// A second cut while the first is being recovered from, at each of the 40 operations
+    /// after each first cut (whole operations lost, as the host device cuts). Every run
+    /// ends byte for byte as the uncut run except in one window of MCUboot's own, pinned
+    /// here: a revert cut after it scrambled the primary's trailer and before the first
+    /// field of the new one (its record of the revert then only in the scratch's temporary
+    /// trailer) resumes from the scratch status
+    /// as a new swap, whose step 1 first erases the scratch (swap_scratch.c:750
+    /// @2d4bacc3); a second cut before the scratch's trailer is written again leaves no
+    /// trailer that asks for the revert. The test image then keeps running, now with no
+    /// trailer (confirmed), both images intact: the revert is lost, no image is.
+    #[test]
+    fn power_cut_twice() {
+        let mut tried = 0;
+        let mut lost_reverts = heapless::Vec::<(usize, usize, usize), 32>::new();
+        for (alen, blen, scratch) in [(2072, 2472, 1024), (2072, 3600, 512), (3600, 2072, 512)] {
+            let a0 = setup(alen, blen, false);
+            let mut c = a0.clone();
+            let pw = Power::default();
+            boot_to_rest(&mut c, scratch, &pw);
+            let total = pw.ops.get();
+            for k in 0..total {
+                for k2 in k + 1..k + 41 {
+                    let mut a = a0.clone();
+                    let pw = Power::default();
+                    pw.whole.set(true);
+                    pw.cut_at.set(Some(k));
+                    pw.cut_again.set(Some(k2));
+                    boot_to_rest(&mut a, scratch, &pw);
+                    tried += 1;
+                    if (0..2).all(|i| a[i].as_bytes() == c[i].as_bytes()) {
+                        continue;
+                    }
+                    let (p, s, b0, a0b) = (
+                        a[0].as_bytes(),
+                        a[1].as_bytes(),
+                        a0[1].as_bytes(),
+                        a0[0].as_bytes(),
+                    );
+                    assert!(
+                        p[..blen] == b0[..blen] && s[..alen] == a0b[..alen],
+                        "{alen}/{blen}/{scratch}: cuts {k}, {k2}: an image is lost"
+                    );
+                    assert!(trailer::is_confirmed(&state(&mut a[0])));
+                    lost_reverts.push((blen, k, k2)).unwrap();
+                }
+            }
+        }
+        std::println!("{tried} double cuts; reverts lost: {lost_reverts:?}");
+        assert!(tried > 10000, "{tried}");
+        // Op 51 is the revert's first write into the primary's scrambled trailer
+        // (swap_info; the revert starts at op 45: 2 scratch erases, 3 scratch trailer
+        // writes, the primary's trailer scramble); after it, the resumed step 1 erases
+        // the scratch (52, 53) and rewrites its trailer (54..56).
+        assert_eq!(
+            lost_reverts,
+            [(2472, 51, 54), (2472, 51, 55), (2472, 51, 56)]
+        );
+    }
 }
