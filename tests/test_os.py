@@ -17,7 +17,7 @@ from smp_helpers import run, with_serial, with_udp
 
 TRANSPORTS = ["udp", "pty"]
 # `os bootloader info`'s mode for the swap mode the devices run in (enum mcuboot_mode).
-MODE_NUMBER = {"move": 3, "journal": 1, "offset": 9}[SWAP_MODE]
+MODE_NUMBER = {"move": 3, "journal": 1, "offset": 9, "scratch": 1, "overwrite": 2}[SWAP_MODE]
 
 
 def ctl_json(device, *args, serial=False):
@@ -188,11 +188,12 @@ def test_bootloader_info_reports_downgrade_prevention(tmp_path):
         assert d.stop() == 0
 
 
-@pytest.mark.parametrize("mode,number", [("journal", 1), ("move", 3), ("offset", 9)])
+@pytest.mark.parametrize("mode,number", [("journal", 1), ("move", 3), ("offset", 9),
+                                         ("scratch", 1), ("overwrite", 2)])
 def test_bootloader_info_reports_the_swap_mode(tmp_path, mode, number):
     # MCUboot's enum mcuboot_mode: 1 swap using scratch (what the journal emulation has
-    # always reported), 3 swap using move, 9 swap using offset (mcu-tools/mcuboot
-    # boot/bootutil/include/bootutil/boot_status.h @2d4bacc3).
+    # always reported), 2 upgrade only (overwrite-only), 3 swap using move, 9 swap using
+    # offset (mcu-tools/mcuboot boot/bootutil/include/bootutil/boot_status.h @2d4bacc3).
     d = start_device(tmp_path, "--swap-mode", mode)
     try:
         assert json.loads(d.mcumgrctl("--json", "raw", "read", "0", "8",

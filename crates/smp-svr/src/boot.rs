@@ -15,7 +15,11 @@
 //! status lives in the primary's trailer, there is no journal, and each of its writes and
 //! erases is one flash operation of the power meter. `--swap-mode offset` runs the core's
 //! swap using offset (`smp::mcuboot::swap::offset::boot`) the same way, over a secondary
-//! slot one sector larger than the primary, whose image starts one sector in. The journal
+//! slot one sector larger than the primary, whose image starts one sector in.
+//! `--swap-mode scratch` and `--swap-mode overwrite` run the core's swap using scratch
+//! (`swap::scratch::boot`, through the one-sector scratch partition
+//! `<state>/flash/scratch.bin`) and overwrite-only (`swap::overwrite::boot`: no revert) the
+//! same way, metered the same way. The journal
 //! section below is about `--swap-mode journal` only.
 //!
 //! The application's side ([`HostBoot`]) is `smp::mcuboot::trailer::TrailerBoot` over the
@@ -56,7 +60,7 @@ use smp::mcuboot::trailer::{self, Layout, State, TrailerBoot};
 use smp::mcuboot::{Bytes, Version};
 use smp::platform::{BootloaderInfo, SwapType};
 
-use smp::mcuboot::swap::{self, move_, offset, SwapError};
+use smp::mcuboot::swap::{self, move_, offset, overwrite, scratch, SwapError};
 
 use crate::cli::SwapMode;
 use crate::flash::{FileFlash, Geometry, Partitions, SLOTS};
@@ -168,16 +172,28 @@ pub fn boot_control<const W: usize, const E: usize>(
 /// has always reported swap using scratch: it swaps without moving the primary up. Swap
 /// using offset is the enum's tenth member, `MCUBOOT_MODE_SWAP_USING_OFFSET` = 9 (same
 /// file and commit), what `src/smp_port_boot.c` reports for
-/// `CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET`.
+/// `CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET`. Overwrite-only is
+/// `MCUBOOT_MODE_UPGRADE_ONLY` = 2, what os_mgmt reports for
+/// `CONFIG_MCUBOOT_BOOTLOADER_MODE_OVERWRITE_ONLY` (zephyrproject-rtos/zephyr
+/// `subsys/mgmt/mcumgr/grp/os_mgmt/src/os_mgmt.c` @b2d53f60895e).
 pub fn bootloader_mode(mode: SwapMode) -> i32 {
     match mode {
-        SwapMode::Journal => 1,
+        SwapMode::Journal | SwapMode::Scratch => 1,
+        SwapMode::Overwrite => 2,
         SwapMode::Move => 3,
         SwapMode::Offset => 9,
     }
 }
 
-/// How MCUboot sees image `image`'s two slots in move and offset mode: its sector is the flash erase
+/// The scratch partition of `--swap-mode scratch`: one MCUboot sector (the erase size
+/// `erase`), the smallest area `boot_slots_compatible` (mcu-tools/mcuboot
+/// `boot/bootutil/src/swap_scratch.c` @2d4bacc3) accepts, since every sector must fit in
+/// it; each step of the swap then moves one sector.
+pub fn scratch_size(erase: u32) -> u32 {
+    erase
+}
+
+/// How MCUboot sees image `image`'s two slots in the sector-by-sector modes: its sector is the flash erase
 /// size `erase`, `BOOT_MAX_IMG_SECTORS` is Zephyr's default 128, or the slot's sector count
 /// when that is larger (so that every slot size this device accepts can be swapped; the
 /// status area, and with it the size limit, then grows with the slot).
@@ -191,7 +207,10 @@ pub fn swap_geometry(geom: &Geometry, erase: u32, image: u8) -> swap::Geometry {
 /// The largest image (header, payload, TLVs) `mode` can swap with slots of `geom`, flash
 /// write size `write` and erase size `erase`: `move_::max_image_size` (MCUboot's
 /// `app_max_size`, `swap_move.c`) for move, `offset::max_image_size` (`app_max_size` of
-/// `swap_offset.c`) for offset, `None` (the whole slot) for the journal.
+/// `swap_offset.c`) for offset, `scratch::max_image_size` (`app_max_size`,
+/// `swap_scratch.c`, with the [`scratch_size`] partition) for scratch,
+/// `overwrite::max_image_size` (`bootutil_max_image_size`, `bootutil_misc.c`) for
+/// overwrite, `None` (the whole slot) for the journal.
 pub fn max_image_size(mode: SwapMode, geom: &Geometry, write: u32, erase: u32) -> Option<u32> {
     match mode {
         SwapMode::Journal => None,
@@ -204,6 +223,15 @@ pub fn max_image_size(mode: SwapMode, geom: &Geometry, write: u32, erase: u32) -
                 write,
             ))
         }
+        SwapMode::Scratch => {
+            let n = geom.slot_size / erase.max(1);
+            let g = swap_geometry(geom, erase, 0);
+            Some(scratch::max_image_size(&g, n, scratch_size(erase), write))
+        }
+        SwapMode::Overwrite => Some(overwrite::max_image_size(
+            &swap_geometry(geom, erase, 0),
+            geom.slot_size,
+        )),
         SwapMode::Move => {
             let n = geom.slot_size / erase.max(1);
             Some(move_::max_image_size(
@@ -394,6 +422,8 @@ pub fn reset<const W: usize, const E: usize>(
             SwapMode::Journal => boot_image(parts, cfg, i),
             SwapMode::Move => boot_image_move(parts, cfg, i),
             SwapMode::Offset => boot_image_offset(parts, cfg, i),
+            SwapMode::Scratch => boot_image_scratch(parts, cfg, i),
+            SwapMode::Overwrite => boot_image_overwrite(parts, cfg, i),
         })
         .collect()
 }
@@ -422,42 +452,11 @@ fn boot_image_offset<const W: usize, const E: usize>(
     let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
     let mut why = None;
     let outcome = offset::boot(&mut p, &mut s, &g, |s, at| {
-        let verdict = match cfg.validate(&mut swap::Offset { f: s, at }) {
-            Err(e) => Err(Rejection::Invalid(e)),
-            Ok(sec) => {
-                let downgrade = cfg.downgrade_prevention
-                    && ty != SwapType::Revert
-                    && pri.is_some_and(|v| {
-                        sec.header.version.compare(&v, false) == std::cmp::Ordering::Less
-                    });
-                if downgrade {
-                    Err(Rejection::Downgrade)
-                } else {
-                    Ok(())
-                }
-            }
-        };
-        why = verdict.err();
+        why = secondary_verdict(cfg, &mut swap::Offset { f: s, at }, ty, pri).err();
         why.is_none()
     })
     .map_err(swap_err)?;
-    let (swap, rejected) = match outcome {
-        swap::Outcome::Swapped(t) | swap::Outcome::Resumed(t) => (t, None),
-        // Refused without asking `validate`: an image at 0 of the secondary, which this
-        // mode does not look for there (MCUboot's "wrong upload address?").
-        swap::Outcome::Invalid => (
-            SwapType::None,
-            Some(why.unwrap_or(Rejection::Invalid(ImageError::BadHeader))),
-        ),
-        swap::Outcome::TooLarge => (SwapType::None, Some(Rejection::NoSpace)),
-        swap::Outcome::None | swap::Outcome::NoHeader => (SwapType::None, None),
-    };
-    Ok(ImageBoot {
-        image,
-        swap,
-        rejected,
-        outcome: primary_outcome(cfg, &mut p),
-    })
+    Ok(image_boot(cfg, image, outcome, why, &mut p))
 }
 
 /// One image through the core's swap using move ([`move_::boot`]) over its two slot files:
@@ -506,7 +505,13 @@ fn boot_image_move<const W: usize, const E: usize>(
     .map_err(swap_err)?;
     let (swap, rejected) = match outcome {
         swap::Outcome::Swapped(t) | swap::Outcome::Resumed(t) => (t, None),
-        swap::Outcome::Invalid => (SwapType::None, why),
+        // Refused without asking `validate` (in offset mode, an image at 0 of the
+        // secondary, which that mode does not look for there: MCUboot's "wrong upload
+        // address?"): a bad header.
+        swap::Outcome::Invalid => (
+            SwapType::None,
+            Some(why.unwrap_or(Rejection::Invalid(ImageError::BadHeader))),
+        ),
         swap::Outcome::TooLarge => (SwapType::None, Some(Rejection::NoSpace)),
         swap::Outcome::None | swap::Outcome::NoHeader => (SwapType::None, None),
     };
@@ -516,6 +521,122 @@ fn boot_image_move<const W: usize, const E: usize>(
         rejected,
         outcome: primary_outcome(cfg, &mut p),
     })
+}
+
+/// What the port checks of a secondary image before a swap of type `ty` (MCUboot's
+/// `boot_validate_slot`): the image ([`BootConfig::validate`]) and, with downgrade
+/// prevention, a version not lower than the primary's `pri` (not for a revert).
+fn secondary_verdict<F: ReadNorFlash>(
+    cfg: &BootConfig,
+    s: &mut F,
+    ty: SwapType,
+    pri: Option<Version>,
+) -> Result<(), Rejection> {
+    let sec = cfg.validate(s).map_err(Rejection::Invalid)?;
+    let downgrade = cfg.downgrade_prevention
+        && ty != SwapType::Revert
+        && pri.is_some_and(|v| sec.header.version.compare(&v, false) == std::cmp::Ordering::Less);
+    if downgrade {
+        Err(Rejection::Downgrade)
+    } else {
+        Ok(())
+    }
+}
+
+/// An [`ImageBoot`] from a core swap's outcome.
+fn image_boot<F: ReadNorFlash>(
+    cfg: &BootConfig,
+    image: u8,
+    outcome: swap::Outcome,
+    why: Option<Rejection>,
+    p: &mut F,
+) -> ImageBoot {
+    let (swap, rejected) = match outcome {
+        swap::Outcome::Swapped(t) | swap::Outcome::Resumed(t) => (t, None),
+        // Refused without asking `validate` (in offset mode, an image at 0 of the
+        // secondary, which that mode does not look for there: MCUboot's "wrong upload
+        // address?"): a bad header.
+        swap::Outcome::Invalid => (
+            SwapType::None,
+            Some(why.unwrap_or(Rejection::Invalid(ImageError::BadHeader))),
+        ),
+        swap::Outcome::TooLarge => (SwapType::None, Some(Rejection::NoSpace)),
+        swap::Outcome::None | swap::Outcome::NoHeader => (SwapType::None, None),
+    };
+    ImageBoot {
+        image,
+        swap,
+        rejected,
+        outcome: primary_outcome(cfg, p),
+    }
+}
+
+/// One image through the core's swap using scratch ([`scratch::boot`]) over its two slot
+/// files and the scratch partition ([`Partitions::scratch`], [`scratch_size`]); every
+/// write and erase is metered, and a swap cut short resumes from the status the primary's
+/// or the scratch's trailer keeps.
+fn boot_image_scratch<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+    image: u8,
+) -> io::Result<ImageBoot> {
+    let l = parts.geometry().layout;
+    let g = swap_geometry(parts.geometry(), E as u32, image);
+    let mut p = parts.slot(2 * image as usize)?;
+    let mut s = parts.slot(2 * image as usize + 1)?;
+    let mut sc = parts.scratch(scratch_size(E as u32))?;
+    let st = scratch::read_status(&mut p, &mut sc, &g).map_err(mode_err("scratch"))?;
+    let ty = if st.swap_type != SwapType::None {
+        st.swap_type
+    } else {
+        let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
+        let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
+        trailer::swap_type(&ps, &ss, false)
+    };
+    let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
+    let mut why = None;
+    let outcome = scratch::boot(&mut p, &mut s, &mut sc, &g, |s| {
+        why = secondary_verdict(cfg, s, ty, pri).err();
+        why.is_none()
+    })
+    .map_err(mode_err("scratch"))?;
+    Ok(image_boot(cfg, image, outcome, why, &mut p))
+}
+
+/// One image through the core's overwrite-only upgrade ([`overwrite::boot`]): the
+/// secondary copied over the primary, every write and erase metered; a copy cut short is
+/// done again at the next reset while the secondary is intact.
+fn boot_image_overwrite<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+    image: u8,
+) -> io::Result<ImageBoot> {
+    let l = parts.geometry().layout;
+    let g = swap_geometry(parts.geometry(), E as u32, image);
+    let mut p = parts.slot(2 * image as usize)?;
+    let mut s = parts.slot(2 * image as usize + 1)?;
+    let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
+    let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
+    let ty = trailer::swap_type(&ps, &ss, false);
+    let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
+    let mut why = None;
+    let outcome = overwrite::boot(&mut p, &mut s, &g, |s| {
+        why = secondary_verdict(cfg, s, ty, pri).err();
+        why.is_none()
+    })
+    .map_err(mode_err("overwrite-only"))?;
+    Ok(image_boot(cfg, image, outcome, why, &mut p))
+}
+
+/// A core swap's failure as an I/O error naming the mode.
+fn mode_err(mode: &'static str) -> impl Fn(SwapError) -> io::Error {
+    move |e| match e {
+        SwapError::Flash => io::Error::other(format!("{mode}: flash access failed")),
+        SwapError::Geometry => invalid(format!(
+            "{mode}: the slots do not fit MCUboot's sector geometry \
+             (slot size, --erase-size, BOOT_MAX_IMG_SECTORS)"
+        )),
+    }
 }
 
 fn swap_err(e: SwapError) -> io::Error {

@@ -142,9 +142,15 @@ pub struct Args {
     /// Zephyr's default mode), reported as mode 9: every secondary slot is one --erase-size
     /// sector larger than --slot-size (the layout MCUboot calls optimal), an upload is
     /// written one sector into it and listed from there, and the size limit is offset's
-    /// app_max_size (err 30 beyond it). `journal`: the older whole-slot swap committed
-    /// through a journal file, reported as swap using scratch (mode 1). A state directory
-    /// is meant for one mode: another mode resizes the secondary slot files.
+    /// app_max_size (err 30 beyond it). `scratch`: MCUboot's swap using scratch
+    /// (smp::mcuboot::swap::scratch) through a scratch partition of one sector
+    /// (`<state>/flash/scratch.bin`), status in the primary's or the scratch's trailer,
+    /// mode 1. `overwrite`: MCUboot's overwrite-only (smp::mcuboot::swap::overwrite): the
+    /// new image is copied over the old one, a test request acts as permanent, nothing can
+    /// be reverted, mode 2. Scratch and overwrite, as move, refuse (err 30) an upload larger
+    /// than MCUboot's limit for them. `journal`: the older whole-slot swap committed through
+    /// a journal file, reported as swap using scratch (mode 1). A state directory is meant
+    /// for one mode: another mode resizes the secondary slot files.
     #[arg(
         long,
         value_enum,
@@ -226,6 +232,10 @@ pub enum SwapMode {
     Move,
     /// MCUboot's swap using offset, sector by sector; secondary slots one sector larger.
     Offset,
+    /// MCUboot's swap using scratch, sector by sector through a scratch partition.
+    Scratch,
+    /// MCUboot's overwrite-only upgrade: no swap, no revert.
+    Overwrite,
 }
 
 /// How the emulated RTC starts (`--rtc`).

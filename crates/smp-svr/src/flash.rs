@@ -7,8 +7,9 @@
 //! erases, and no write over bytes that are not erased.
 //!
 //! Files: `<state>/flash/slot<N>.bin`, N = 0 .. 2 × images (image `i` owns slots `2i`,
-//! `2i+1`). [`with_geometry!`](crate::with_geometry) turns runtime `W`/`E` values into the
-//! const parameters.
+//! `2i+1`), and in `--swap-mode scratch` the scratch partition `<state>/flash/scratch.bin`
+//! ([`Partitions::scratch`]). [`with_geometry!`](crate::with_geometry) turns runtime
+//! `W`/`E` values into the const parameters.
 //!
 //! # Memory-mapped, one mapping per slot
 //!
@@ -518,6 +519,8 @@ pub struct Partitions<const W: usize = 8, const E: usize = 4096> {
     timing: FlashTiming,
     /// One mapping per configured slot (`2 * images` of them).
     maps: Vec<SlotMap>,
+    /// The scratch partition (`scratch.bin`, `--swap-mode scratch`), mapped on first use.
+    scratch: RefCell<Option<SlotMap>>,
 }
 
 impl<const W: usize, const E: usize> Partitions<W, E> {
@@ -557,6 +560,7 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
             meter: PowerMeter::default(),
             timing: FlashTiming::default(),
             maps,
+            scratch: RefCell::new(None),
         })
     }
 
@@ -607,6 +611,35 @@ impl<const W: usize, const E: usize> Partitions<W, E> {
         Ok(FileFlash {
             map: Some(map.clone()),
             size: self.geometry.slot_len(n),
+            erased: self.geometry.layout.erased,
+            stats: self.stats.clone(),
+            meter: self.meter.clone(),
+            timing: self.timing,
+        })
+    }
+
+    /// A handle on the scratch partition of MCUboot's swap using scratch, `size` bytes
+    /// (a multiple of the erase size): `<state>/flash/scratch.bin`, created erased and
+    /// mapped on the first call, shared by later handles, its writes and erases counted
+    /// as the slots' are. The size of a file made by an earlier run is adjusted to `size`.
+    pub fn scratch(&self, size: u32) -> io::Result<FileFlash<W, E>> {
+        FileFlash::<W, E>::check_geometry(size)?;
+        let mut cur = self.scratch.borrow_mut();
+        let map = match &*cur {
+            Some(m) => m.clone(),
+            None => {
+                let m = map_slot(
+                    &self.dir.join("scratch.bin"),
+                    size,
+                    self.geometry.layout.erased,
+                )?;
+                *cur = Some(m.clone());
+                m
+            }
+        };
+        Ok(FileFlash {
+            map: Some(map),
+            size,
             erased: self.geometry.layout.erased,
             stats: self.stats.clone(),
             meter: self.meter.clone(),

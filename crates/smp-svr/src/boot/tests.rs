@@ -946,4 +946,117 @@ mod power_cut {
             assert!(!confirmed(&p) && !p.journal_path(0).exists(), "N={n}");
         }
     }
+
+    #[test]
+    fn every_cut_in_a_scratch_swap_and_its_revert_recovers() {
+        // `--swap-mode scratch`: the core's swap using scratch over the slot files and a
+        // one-sector scratch file, each write and erase one metered operation.
+        let cfg = BootConfig {
+            swap_mode: SwapMode::Scratch,
+            ..BootConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = small(dir.path());
+        assert_eq!(boot_control(&p, &cfg).unwrap().info().mode, 1);
+        let (a, b) = staged(&p, &cfg);
+        let meter = PowerMeter::new(None);
+        p.meter_into(meter.clone());
+        sequence(&p, &cfg);
+        let total = meter.ops();
+        let want = slots(&p);
+        assert!(want[0].starts_with(&a) && want[1].starts_with(&b));
+        assert!(confirmed(&p) && !p.journal_path(0).exists());
+        assert_eq!(
+            std::fs::metadata(dir.path().join("scratch.bin"))
+                .unwrap()
+                .len(),
+            1024
+        );
+        let mut resumed = 0;
+        for n in 1..=total {
+            let dir = tempfile::tempdir().unwrap();
+            let mut p = small(dir.path());
+            staged(&p, &cfg);
+            p.meter_into(PowerMeter::new(Some(n)));
+            assert_eq!(cut_in(|| sequence(&p, &cfg)), Some(n));
+            drop(p);
+            let p = small(dir.path());
+            let r = reset(&p, &cfg).unwrap();
+            if booted(&r) == hash(&b) {
+                assert!(!confirmed(&p), "N={n}");
+                assert!(slot(&p, 1).starts_with(&a), "N={n}: v1 lost");
+                resumed += 1;
+                assert_eq!(reset(&p, &cfg).unwrap()[0].swap, SwapType::Revert, "N={n}");
+            } else {
+                assert_eq!(booted(&r), hash(&a), "N={n}");
+            }
+            assert!(slots(&p) == want, "N={n}: end state");
+            assert!(confirmed(&p), "N={n}");
+        }
+        assert!(resumed > 0 && total > 40, "{resumed} {total}");
+    }
+
+    #[test]
+    fn every_cut_in_an_overwrite_ends_with_the_new_image() {
+        // `--swap-mode overwrite`: the secondary copied over the primary; no revert.
+        let cfg = BootConfig {
+            swap_mode: SwapMode::Overwrite,
+            ..BootConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = small(dir.path());
+        assert_eq!(boot_control(&p, &cfg).unwrap().info().mode, 2);
+        let (_, b) = staged(&p, &cfg);
+        let meter = PowerMeter::new(None);
+        p.meter_into(meter.clone());
+        let two = |p: &Parts| {
+            let r = reset(p, &cfg).unwrap();
+            assert_eq!((r[0].swap, booted(&r)), (SwapType::Test, hash(&b)));
+            let r = reset(p, &cfg).unwrap();
+            assert_eq!((r[0].swap, booted(&r)), (SwapType::None, hash(&b)));
+        };
+        two(&p);
+        let total = meter.ops();
+        let want = slot(&p, 0);
+        assert!(want.starts_with(&b));
+        // The secondary's header sector is erased: nothing left to swap back.
+        assert!(slot(&p, 1)[..1024].iter().all(|&x| x == 0xff));
+        let mut redone = 0;
+        for n in 1..=total {
+            let dir = tempfile::tempdir().unwrap();
+            let mut p = small(dir.path());
+            staged(&p, &cfg);
+            p.meter_into(PowerMeter::new(Some(n)));
+            assert_eq!(cut_in(|| two(&p)), Some(n));
+            drop(p);
+            let p = small(dir.path());
+            let r = reset(&p, &cfg).unwrap();
+            assert_eq!(booted(&r), hash(&b), "N={n}");
+            if r[0].swap == SwapType::Test {
+                redone += 1;
+            }
+            assert_eq!(slot(&p, 0), want, "N={n}");
+            assert_eq!(reset(&p, &cfg).unwrap()[0].swap, SwapType::None, "N={n}");
+        }
+        assert!(redone > 0 && redone < total, "{redone} {total}");
+    }
+
+    #[test]
+    fn scratch_and_overwrite_bound_uploads_as_mcuboot() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = small(dir.path());
+        let g = p.geometry();
+        // Scratch: 8 sectors of 1 KiB, W 8: the trailer (128 x 3 x 8 + 48 = 3120 bytes)
+        // has 48 bytes in its first sector, 24 fewer than the scratch trailer (72):
+        // app_max_size_adjust_to_trailer pads by 24 (swap_scratch.c @2d4bacc3).
+        assert_eq!(
+            max_image_size(SwapMode::Scratch, g, 8, 1024),
+            Some(0x2000 - 3120 - 24)
+        );
+        // Overwrite: up to swap_info (bootutil_max_image_size, bootutil_misc.c).
+        assert_eq!(
+            max_image_size(SwapMode::Overwrite, g, 8, 1024),
+            Some(0x2000 - 40)
+        );
+    }
 }

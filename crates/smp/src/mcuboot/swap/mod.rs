@@ -9,11 +9,16 @@
 //!
 //! - [`move_`]: swap using move (`MCUBOOT_SWAP_USING_MOVE`): the whole algorithm;
 //! - [`offset`]: swap using offset (`MCUBOOT_SWAP_USING_OFFSET`): the whole algorithm,
-//!   its sizes, trailer offsets and where an upload starts.
+//!   its sizes, trailer offsets and where an upload starts;
+//! - [`scratch`]: swap using scratch (`MCUBOOT_SWAP_USING_SCRATCH`, `swap_scratch.c`):
+//!   sector groups through a third area, the status in the primary's trailer or the
+//!   scratch area's own trailer;
+//! - [`overwrite`]: overwrite-only (`MCUBOOT_OVERWRITE_ONLY` with
+//!   `MCUBOOT_OVERWRITE_ONLY_FAST`, `loader.c` `boot_copy_image`): no swap, no revert.
 //!
-//! The host device (`smp-svr --swap-mode move`) runs [`move_`] at every reset; [`offset`]
-//! is not wired into a port yet. Scratch, overwrite-only and direct-XIP are not
-//! modelled.
+//! The host device (`smp-svr --swap-mode move|scratch|overwrite`) runs [`move_`],
+//! [`scratch`] or [`overwrite`] at every reset; [`offset`] is not wired into a port yet.
+//! Direct-XIP is not modelled.
 //!
 //! Slots are two [`NorFlash`] areas of the same type, offsets relative to the slot. The
 //! MCUboot "sector" is [`Geometry::sector_size`], uniform over both slots and a multiple
@@ -29,6 +34,8 @@ use crate::platform::SwapType;
 
 pub mod move_;
 pub mod offset;
+pub mod overwrite;
+pub mod scratch;
 
 /// A swap mode, for the sizes that depend on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,14 +44,19 @@ pub enum Mode {
     Move,
     /// `MCUBOOT_SWAP_USING_OFFSET`.
     Offset,
+    /// `MCUBOOT_SWAP_USING_SCRATCH` (what `bootutil_priv.h` defines when no other mode is).
+    Scratch,
+    /// `MCUBOOT_OVERWRITE_ONLY`: no status is kept, but the trailer is sized as for
+    /// scratch (`bootutil_area.h`'s `#else`: 3 states).
+    Overwrite,
 }
 
 impl Mode {
     /// `BOOT_STATUS_STATE_COUNT` (`bootutil_area.h`): status entries per sector, 3 for
-    /// move (1 move + 2 swap states), 2 for offset.
+    /// move (1 move + 2 swap states), 2 for offset, 3 otherwise (scratch, overwrite).
     pub const fn state_count(self) -> u32 {
         match self {
-            Mode::Move => 3,
+            Mode::Move | Mode::Scratch | Mode::Overwrite => 3,
             Mode::Offset => 2,
         }
     }
@@ -149,8 +161,8 @@ impl Status {
     pub fn reset(mode: Mode) -> Self {
         Status {
             op: match mode {
-                Mode::Move => Op::Move,
                 Mode::Offset => Op::Swap,
+                Mode::Move | Mode::Scratch | Mode::Overwrite => Op::Move,
             },
             idx: 1,
             state: 1,
@@ -180,9 +192,13 @@ pub enum Outcome {
     /// An interrupted swap of this type was finished.
     Resumed(SwapType),
     /// The secondary image did not validate; the secondary slot was erased
-    /// (`boot_validate_slot` scrambles it) and the primary boots as it is.
+    /// (`boot_validate_slot` scrambles it; in scratch mode a secondary whose header is
+    /// erased only has its trailer scrambled) and the primary boots as it is.
     Invalid,
-    /// "Not enough free space to run swap upgrade" (`swap_run`): nothing was written.
+    /// The images are too large for the mode. Move and offset: "Not enough free space to
+    /// run swap upgrade" (`swap_run`), nothing was written. Scratch and overwrite: image
+    /// validation refused the secondary (its TLVs end past `bootutil_max_image_size`) and
+    /// the secondary slot was erased.
     TooLarge,
     /// An image header is not where the trailer says it is (`boot_read_image_headers`
     /// failed): nothing was written and the primary boots as it is.
@@ -197,7 +213,7 @@ pub(crate) fn flash<T, E>(r: Result<T, E>) -> Result<T, SwapError> {
     r.map_err(|_| SwapError::Flash)
 }
 
-fn boot_err<T>(r: Result<T, crate::platform::BootError>) -> Result<T, SwapError> {
+pub(crate) fn boot_err<T>(r: Result<T, crate::platform::BootError>) -> Result<T, SwapError> {
     r.map_err(|_| SwapError::Flash)
 }
 
@@ -270,13 +286,15 @@ pub(crate) fn scramble_trailer<F: NorFlash>(
     Ok(())
 }
 
-/// `boot_status_internal_off` for move mode (`swap_move.c`) and offset mode
-/// (`swap_offset.c`): entry index of (`op`, `idx`, `state`) in the status area.
+/// `boot_status_internal_off` for move mode (`swap_move.c`), offset mode
+/// (`swap_offset.c`) and scratch mode (`swap_scratch.c`): entry index of (`op`, `idx`,
+/// `state`) in the status area.
 pub(crate) fn entry_index(g: &Geometry, mode: Mode, op: Op, idx: u32, state: u8) -> u32 {
     let (base, per) = match (mode, op) {
         (Mode::Move, Op::Move) => (0, 1),
         (Mode::Move, Op::Swap) => (g.max_img_sectors, 2),
         (Mode::Offset, _) => (0, 2),
+        (Mode::Scratch | Mode::Overwrite, _) => (0, 3),
     };
     base + (idx - 1) * per + (state as u32 - 1)
 }
@@ -295,10 +313,22 @@ pub(crate) fn write_status<F: NorFlash>(
         .status_off(mode, size, w as u32)
         .ok_or(SwapError::Geometry)?;
     let off = base + entry_index(g, mode, st.op, st.idx, st.state) * w as u32;
-    let mut buf = [g.layout.erased; 32];
+    write_entry(p, g.layout.erased, off, st.state)
+}
+
+/// One status entry at `off`: `state`, then erased bytes up to the write size
+/// (`boot_write_status`, `loader.c`).
+pub(crate) fn write_entry<F: NorFlash>(
+    f: &mut F,
+    erased: u8,
+    off: u32,
+    state: u8,
+) -> Result<(), SwapError> {
+    let w = F::WRITE_SIZE.max(1);
+    let mut buf = [erased; 32];
     let buf = buf.get_mut(..w).ok_or(SwapError::Geometry)?;
-    buf[0] = st.state;
-    flash(p.write(off, buf))
+    buf[0] = state;
+    flash(f.write(off, buf))
 }
 
 /// The last written entry of the status area (`swap_read_status_bytes`, move and offset
@@ -354,6 +384,37 @@ pub(crate) fn status_init<F: NorFlash>(
     }
     boot_err(trailer::write_swap_size(p, l, swap_size))?;
     boot_err(trailer::write_magic(p, l))
+}
+
+/// `boot_perform_update` / `boot_complete_partial_swap` (`loader.c`) after `swap_run`:
+/// image_ok for revert and permanent, copy_done for every upgrade (the swap modes).
+pub(crate) fn finish<F: NorFlash>(p: &mut F, g: &Geometry, ty: SwapType) -> Result<(), SwapError> {
+    let l = g.layout;
+    if matches!(ty, SwapType::Revert | SwapType::Perm) {
+        set_image_ok(p, &l)?;
+    }
+    if matches!(ty, SwapType::Test | SwapType::Perm | SwapType::Revert) {
+        flash(trailer::write_copy_done(p, &l))?;
+    }
+    Ok(())
+}
+
+/// A secondary image refused by `boot_validate_slot` (`loader.c`) in a swap mode: the
+/// whole secondary slot scrambled (erased, without `MCUBOOT_MINIMAL_SCRAMBLE`), and, when
+/// the swap type came from the primary's status rather than the trailers' table
+/// (`BOOT_SWAP_TYPE_FAIL`), image_ok set in the primary by `context_boot_go`.
+pub(crate) fn reject<F: NorFlash>(
+    p: &mut F,
+    s: &mut F,
+    l: &Layout,
+    from_table: bool,
+) -> Result<Outcome, SwapError> {
+    let size = size_of(s)?;
+    erase_region(s, 0, size)?;
+    if !from_table {
+        set_image_ok(p, l)?;
+    }
+    Ok(Outcome::Invalid)
 }
 
 /// `swap_set_image_ok` (`swap_misc.c`): image_ok in the primary, if it is unset.

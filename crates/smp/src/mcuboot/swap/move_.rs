@@ -24,9 +24,9 @@
 use embedded_storage::nor_flash::NorFlash;
 
 use super::{
-    copy_region, erase_region, flash, has_header, image_size, last_entry, scramble_trailer,
-    sector_counts, set_image_ok, status_in_primary, status_init, write_status, Geometry, Mode, Op,
-    Outcome, Status, SwapError,
+    copy_region, erase_region, finish, flash, has_header, image_size, last_entry, reject,
+    scramble_trailer, sector_counts, status_in_primary, status_init, write_status, Geometry, Mode,
+    Op, Outcome, Status, SwapError,
 };
 use crate::mcuboot::align_up;
 use crate::mcuboot::trailer::{self, Magic};
@@ -157,15 +157,7 @@ where
         return Ok(Outcome::None);
     }
     if !validate(s) {
-        // `boot_validate_slot` scrambles the slot (whole area without
-        // MCUBOOT_MINIMAL_SCRAMBLE); with the type taken from the primary's status
-        // (`BOOT_SWAP_TYPE_FAIL`), `context_boot_go` then sets image_ok.
-        let size = super::size_of(s)?;
-        erase_region(s, 0, size)?;
-        if !from_table {
-            set_image_ok(p, &l)?;
-        }
-        return Ok(Outcome::Invalid);
+        return reject(p, s, &l, from_table);
     }
     // `boot_swap_image` from the start: the larger of the two images.
     bs.swap_type = ty;
@@ -175,19 +167,6 @@ where
     }
     finish(p, g, ty)?;
     Ok(Outcome::Swapped(ty))
-}
-
-/// `boot_perform_update` / `boot_complete_partial_swap` after `swap_run`: image_ok for
-/// revert and permanent, copy_done for every upgrade.
-fn finish<F: NorFlash>(p: &mut F, g: &Geometry, ty: SwapType) -> Result<(), SwapError> {
-    let l = g.layout;
-    if matches!(ty, SwapType::Revert | SwapType::Perm) {
-        set_image_ok(p, &l)?;
-    }
-    if matches!(ty, SwapType::Test | SwapType::Perm | SwapType::Revert) {
-        trailer::write_copy_done(p, &l).map_err(|_| SwapError::Flash)?;
-    }
-    Ok(())
 }
 
 /// `swap_run` (`swap_move.c`); `false` when a new swap does not fit.

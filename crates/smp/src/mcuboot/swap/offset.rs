@@ -21,8 +21,8 @@
 use embedded_storage::nor_flash::NorFlash;
 
 use super::{
-    copy_region, erase_region, flash, has_header, image_sizes, last_entry, scramble_trailer,
-    set_image_ok, size_of, status_in_primary, write_padded, write_status, Geometry, Mode, Op,
+    copy_region, erase_region, finish, flash, has_header, image_sizes, last_entry,
+    scramble_trailer, size_of, status_in_primary, write_padded, write_status, Geometry, Mode, Op,
     Outcome, Status, SwapError,
 };
 use crate::mcuboot::align_up;
@@ -241,12 +241,7 @@ where
     }
     let misplaced = from_table && !revert && has_header(s, 0)?;
     if misplaced || header(s, soff)?.is_none() || !validate(s, soff) {
-        let size = size_of(s)?;
-        erase_region(s, 0, size)?;
-        if !from_table {
-            set_image_ok(p, &l)?;
-        }
-        return Ok(Outcome::Invalid);
+        return super::reject(p, s, &l, from_table);
     }
     let slen = header(s, soff)?.unwrap_or(0);
     let (pimg, ptlv) = image_sizes(p, 0)?.unwrap_or((0, 0));
@@ -258,17 +253,6 @@ where
     }
     finish(p, g, ty)?;
     Ok(Outcome::Swapped(ty))
-}
-
-fn finish<F: NorFlash>(p: &mut F, g: &Geometry, ty: SwapType) -> Result<(), SwapError> {
-    let l = g.layout;
-    if matches!(ty, SwapType::Revert | SwapType::Perm) {
-        set_image_ok(p, &l)?;
-    }
-    if matches!(ty, SwapType::Test | SwapType::Perm | SwapType::Revert) {
-        flash(trailer::write_copy_done(p, &l))?;
-    }
-    Ok(())
 }
 
 /// `swap_run` (`swap_offset.c`). `lens` are the two headers' `hdr_size + protect +
