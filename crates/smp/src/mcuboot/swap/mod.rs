@@ -9,11 +9,13 @@
 //!
 //! - [`move_`]: swap using move (`MCUBOOT_SWAP_USING_MOVE`): the whole algorithm;
 //! - [`offset`]: swap using offset (`MCUBOOT_SWAP_USING_OFFSET`): the whole algorithm,
-//!   its sizes, trailer offsets and where an upload starts.
+//!   its sizes, trailer offsets and where an upload starts;
+//! - [`xip`]: direct-XIP and direct-XIP with revert (`MCUBOOT_DIRECT_XIP[_REVERT]`):
+//!   no swap, the slot to run and the trailer writes of the boot and the application.
 //!
 //! The host device (`smp-svr --swap-mode move`) runs [`move_`] at every reset; [`offset`]
-//! is not wired into a port yet. Scratch, overwrite-only and direct-XIP are not
-//! modelled.
+//! is not wired into a port yet; `--swap-mode direct-xip[-revert]` runs [`xip`].
+//! Scratch and overwrite-only are not modelled.
 //!
 //! Slots are two [`NorFlash`] areas of the same type, offsets relative to the slot. The
 //! MCUboot "sector" is [`Geometry::sector_size`], uniform over both slots and a multiple
@@ -29,6 +31,7 @@ use crate::platform::SwapType;
 
 pub mod move_;
 pub mod offset;
+pub mod xip;
 
 /// A swap mode, for the sizes that depend on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
