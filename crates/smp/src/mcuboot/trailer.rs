@@ -340,6 +340,11 @@ pub struct TrailerBoot<F, const N: usize> {
     pub layout: Layout,
     /// What `info()` reports.
     pub info: BootloaderInfo,
+    /// The slot (0 or 1) image 0 runs from: 0 in the swap modes, where the bootloader
+    /// always runs the primary; in direct-XIP the slot the bootloader picked at this boot
+    /// (`smp::mcuboot::swap::xip::boot`). Other images always run from their primary
+    /// (Zephyr's `img_mgmt_active_slot`: multi-image builds do not support direct-XIP).
+    pub active: u8,
 }
 
 impl<F: NorFlash, const N: usize> TrailerBoot<F, N> {
@@ -353,6 +358,7 @@ impl<F: NorFlash, const N: usize> TrailerBoot<F, N> {
                 mode: 1,
                 no_downgrade: false,
             },
+            active: 0,
         }
     }
 
@@ -385,6 +391,14 @@ impl<F: NorFlash, const N: usize> BootControl for TrailerBoot<F, N> {
     fn is_confirmed(&mut self, image: u8) -> Result<bool, BootError> {
         let l = self.layout;
         Ok(is_confirmed(&read(self.slot(image, false)?, &l)?))
+    }
+
+    fn active_slot(&self, image: u8) -> u8 {
+        if image == 0 {
+            self.active & 1
+        } else {
+            0
+        }
     }
 
     fn info(&self) -> BootloaderInfo {
