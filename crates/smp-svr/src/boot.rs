@@ -939,6 +939,8 @@ pub fn image_info(path: &Path, cfg: &BootConfig) -> io::Result<ImageSummary> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod xip_tests;
 
 /// The image `smp-svr` installs on a blank primary slot when no `--image` is given: a
 /// hash-only (unsigned) MCUboot image, version 0.0.0, whose payload names the program. Any
