@@ -17,6 +17,7 @@ import signal
 import time
 from pathlib import Path
 
+import pytest
 from smpclient.generics import error, success
 from smpclient.requests import image_management as imgreq
 from smpclient.requests import os_management as osreq
@@ -270,3 +271,27 @@ def test_power_cut_at_every_flash_operation_direct_xip_revert(tmp_path, keys, ca
     assert not bricked and not lost and not mismatched, (summary, bricked, lost, mismatched)
     # A cut in the test boot's copy_done write or later never leaves v2 for a second boot.
     assert died_in[2] >= 1 and died_in[3] >= 1, died_in
+
+
+@pytest.mark.parametrize("mode", ["direct-xip", "direct-xip-revert"])
+def test_mcumgrctl_firmware_update_in_each_direct_xip_mode(tmp_path, keys, mode):  # noqa: F811
+    """mcumgrctl's whole DFU (`firmware update`: upload, mark, reset) ends with the new
+    image running from slot 1, unconfirmed with revert, and slot 0 untouched."""
+    key, pub, _ = keys
+    v1 = (confirmed_image(tmp_path, key, "1.0.0") if mode == "direct-xip-revert"
+          else make_image(tmp_path, key, "1.0.0", IMAGE_BYTES, SLOT))
+    v2 = make_image(tmp_path, key, "2.0.0", IMAGE_BYTES, SLOT)
+    d = start_device(tmp_path, "--swap-mode", mode, "--image", str(v1), "--key", str(pub),
+                     *GEOMETRY)
+    try:
+        factory = slots(d.state)[0]
+        d.mcumgrctl("firmware", "update", str(v2), timeout=120)
+        deadline = time.monotonic() + 20
+        while d.mcumgrctl("os", "echo", "up", check=False).returncode != 0:
+            assert time.monotonic() < deadline, "no answer after the update's reset"
+        st = smp_state(d)
+        assert st[1].active and hexhash(st[1].hash) == tlv_hash(v2), st
+        assert st[1].confirmed == (mode == "direct-xip"), st
+        assert slots(d.state)[0] == factory
+    finally:
+        assert d.stop() == 0
