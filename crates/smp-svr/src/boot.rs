@@ -291,10 +291,13 @@ pub fn flash_image<const W: usize, const E: usize>(
 /// After factory programming in `--swap-mode direct-xip-revert`: MCUboot there erases a
 /// slot whose trailer magic is not good (`boot_select_or_erase`, mcu-tools/mcuboot
 /// `boot/bootutil/src/loader.c` @2d4bacc3; its Kconfig help: the mode "requires the
-/// trailer magic to be added to the signed image"). The built-in image gets what
-/// `imgtool sign --pad --confirm` adds, magic and image_ok (`confirm`); an `--image` file
-/// without them is left as it is and only warned about (`false` returned), as a board
-/// flashed with it would not boot.
+/// trailer magic to be added to the signed image"), which is why Zephyr's
+/// `MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP_WITH_REVERT` implies
+/// `MCUBOOT_GENERATE_CONFIRMED_IMAGE` (zephyrproject-rtos/zephyr `modules/Kconfig.mcuboot`
+/// @fc9fd668b344: the build's `--pad --confirm` image). The built-in image gets what
+/// that adds, magic and image_ok (`confirm`); an `--image` file without them is left as
+/// it is and only warned about (`false` returned), as a board flashed with it would not
+/// boot.
 pub fn mark_factory_image<const W: usize, const E: usize>(
     parts: &Partitions<W, E>,
     cfg: &BootConfig,
