@@ -60,7 +60,7 @@ use smp::mcuboot::trailer::{self, Layout, State, TrailerBoot};
 use smp::mcuboot::{Bytes, Version};
 use smp::platform::{BootloaderInfo, SwapType};
 
-use smp::mcuboot::swap::{self, move_, offset, overwrite, scratch, SwapError};
+use smp::mcuboot::swap::{self, move_, offset, overwrite, scratch, xip, SwapError};
 
 use crate::cli::SwapMode;
 use crate::flash::{FileFlash, Geometry, Partitions, SLOTS};
@@ -158,9 +158,39 @@ pub fn boot_control<const W: usize, const E: usize>(
     b.info = BootloaderInfo {
         name: "MCUboot",
         mode: bootloader_mode(cfg.swap_mode),
-        no_downgrade: cfg.downgrade_prevention,
+        no_downgrade: reports_no_downgrade(cfg),
     };
     b.offset_mode = cfg.swap_mode == SwapMode::Offset;
+    Ok(b)
+}
+
+/// [`boot_control`] for the boot that `boots` ([`reset`]) describes: in the direct-XIP
+/// modes image 0 runs from the slot holding the image that booted (the first slot with
+/// its hash: MCUboot prefers slot 0 on a tie, `find_slot_with_highest_version`).
+pub fn boot_control_for<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+    boots: &[ImageBoot],
+) -> io::Result<HostBoot<W, E>> {
+    let mut b = boot_control(parts, cfg)?;
+    let booted = boots
+        .iter()
+        .find(|i| i.image == 0)
+        .and_then(|i| match i.outcome {
+            Outcome::Boot { hash, .. } => Some(hash),
+            _ => None,
+        });
+    if let (Some(hash), smp::groups::img::DirectXip::Plain | smp::groups::img::DirectXip::Revert) =
+        (booted, direct_xip(cfg.swap_mode))
+    {
+        for slot in 0..2u8 {
+            let mut f = parts.slot(slot as usize)?;
+            if image::inspect(&mut f).is_ok_and(|i| i.hash == hash) {
+                b.active = slot;
+                break;
+            }
+        }
+    }
     Ok(b)
 }
 
@@ -176,13 +206,43 @@ pub fn boot_control<const W: usize, const E: usize>(
 /// `MCUBOOT_MODE_UPGRADE_ONLY` = 2, what os_mgmt reports for
 /// `CONFIG_MCUBOOT_BOOTLOADER_MODE_OVERWRITE_ONLY` (zephyrproject-rtos/zephyr
 /// `subsys/mgmt/mcumgr/grp/os_mgmt/src/os_mgmt.c` @b2d53f60895e).
+///
+/// Direct-XIP is `MCUBOOT_MODE_DIRECT_XIP` = 4 and with revert
+/// `MCUBOOT_MODE_DIRECT_XIP_WITH_REVERT` = 5 (the same enum), what Zephyr's os_mgmt
+/// reports for `CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP` and `..._WITH_REVERT`
+/// (zephyrproject-rtos/zephyr `subsys/mgmt/mcumgr/grp/os_mgmt/src/os_mgmt.c` @b2d53f60895e).
 pub fn bootloader_mode(mode: SwapMode) -> i32 {
     match mode {
         SwapMode::Journal | SwapMode::Scratch => 1,
         SwapMode::Overwrite => 2,
         SwapMode::Move => 3,
         SwapMode::Offset => 9,
+        SwapMode::DirectXip => 4,
+        SwapMode::DirectXipRevert => 5,
     }
+}
+
+/// Whether `mode` is one of MCUboot's direct-XIP modes, and the image group's view of it.
+pub fn direct_xip(mode: SwapMode) -> smp::groups::img::DirectXip {
+    use smp::groups::img::DirectXip;
+    match mode {
+        SwapMode::DirectXip => DirectXip::Plain,
+        SwapMode::DirectXipRevert => DirectXip::Revert,
+        SwapMode::Journal
+        | SwapMode::Move
+        | SwapMode::Offset
+        | SwapMode::Scratch
+        | SwapMode::Overwrite => DirectXip::Off,
+    }
+}
+
+/// Whether the image group reports "no downgrade" (`os bootloader info`'s `no-downgrade`):
+/// with `--downgrade-prevention`, and always in the direct-XIP modes, whose Zephyr
+/// Kconfig choices `select MCUBOOT_BOOTLOADER_NO_DOWNGRADE` (zephyrproject-rtos/zephyr
+/// `modules/Kconfig.mcuboot` @fc9fd668b344: "it is not possible to swap back to older
+/// version of application").
+pub fn reports_no_downgrade(cfg: &BootConfig) -> bool {
+    cfg.downgrade_prevention || direct_xip(cfg.swap_mode) != smp::groups::img::DirectXip::Off
 }
 
 /// The scratch partition of `--swap-mode scratch`: one MCUboot sector (the erase size
@@ -211,9 +271,15 @@ pub fn swap_geometry(geom: &Geometry, erase: u32, image: u8) -> swap::Geometry {
 /// `swap_scratch.c`, with the [`scratch_size`] partition) for scratch,
 /// `overwrite::max_image_size` (`bootutil_max_image_size`, `bootutil_misc.c`) for
 /// overwrite, `None` (the whole slot) for the journal.
+///
+/// Direct-XIP: `xip::max_image_size` (`bootutil_max_image_size`, up to the trailer's
+/// swap_info field).
 pub fn max_image_size(mode: SwapMode, geom: &Geometry, write: u32, erase: u32) -> Option<u32> {
     match mode {
         SwapMode::Journal => None,
+        SwapMode::DirectXip | SwapMode::DirectXipRevert => {
+            Some(xip::max_image_size(&geom.layout, geom.slot_size))
+        }
         SwapMode::Offset => {
             let e = erase.max(1);
             Some(offset::max_image_size(
@@ -269,6 +335,37 @@ pub fn flash_image<const W: usize, const E: usize>(
         f.write(whole as u32, &tail).map_err(flash_err)?;
     }
     Ok(())
+}
+
+/// After factory programming in `--swap-mode direct-xip-revert`: MCUboot there erases a
+/// slot whose trailer magic is not good (`boot_select_or_erase`, mcu-tools/mcuboot
+/// `boot/bootutil/src/loader.c` @2d4bacc3; its Kconfig help: the mode "requires the
+/// trailer magic to be added to the signed image"), which is why Zephyr's
+/// `MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP_WITH_REVERT` implies
+/// `MCUBOOT_GENERATE_CONFIRMED_IMAGE` (zephyrproject-rtos/zephyr `modules/Kconfig.mcuboot`
+/// @fc9fd668b344: the build's `--pad --confirm` image). The built-in image gets what
+/// that adds, magic and image_ok (`confirm`); an `--image` file without them is left as
+/// it is and only warned about (`false` returned), as a board flashed with it would not
+/// boot.
+pub fn mark_factory_image<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+    confirm: bool,
+) -> io::Result<bool> {
+    if cfg.swap_mode != SwapMode::DirectXipRevert {
+        return Ok(true);
+    }
+    let l = parts.geometry().layout;
+    let mut f = parts.slot(0)?;
+    if trailer::read(&mut f, &l).map_err(flash_err)?.magic == trailer::Magic::Good {
+        return Ok(true);
+    }
+    if !confirm {
+        return Ok(false);
+    }
+    trailer::write_magic(&mut f, &l).map_err(flash_err)?;
+    trailer::write_image_ok(&mut f, &l).map_err(flash_err)?;
+    Ok(true)
 }
 
 /// Checks an image file the way MCUboot will check it at boot (it must fit the slot of
@@ -424,6 +521,8 @@ pub fn reset<const W: usize, const E: usize>(
             SwapMode::Offset => boot_image_offset(parts, cfg, i),
             SwapMode::Scratch => boot_image_scratch(parts, cfg, i),
             SwapMode::Overwrite => boot_image_overwrite(parts, cfg, i),
+            SwapMode::DirectXip => boot_image_xip(parts, cfg, i, false),
+            SwapMode::DirectXipRevert => boot_image_xip(parts, cfg, i, true),
         })
         .collect()
 }
@@ -457,6 +556,83 @@ fn boot_image_offset<const W: usize, const E: usize>(
     })
     .map_err(swap_err)?;
     Ok(image_boot(cfg, image, outcome, why, &mut p))
+}
+
+/// Where the host device's slots lie in its (notional) flash, for `IMAGE_F_ROM_FIXED`
+/// images in direct-XIP: back to back from address 0 in slot order, slot `n` at
+/// `n × --slot-size` (an image for slot 1 is signed with `imgtool --rom-fixed SLOT_SIZE`).
+pub fn slot_address(geom: &Geometry, slot: usize) -> u32 {
+    geom.slot_size.saturating_mul(slot as u32)
+}
+
+/// One image through MCUboot's direct-XIP boot ([`xip::boot`]) over its two slot files:
+/// no copy, the slot to run chosen by version, each scramble (and with revert the
+/// copy_done write) flash operations of the power meter. The outcome is the booted slot's
+/// image; every slot passed over (and whether it was erased) is logged here, and no
+/// [`ImageBoot::rejected`] is set (it names a secondary image that a swap refused).
+fn boot_image_xip<const W: usize, const E: usize>(
+    parts: &Partitions<W, E>,
+    cfg: &BootConfig,
+    image: u8,
+    revert: bool,
+) -> io::Result<ImageBoot> {
+    let l = parts.geometry().layout;
+    let n = 2 * image as usize;
+    let mut slots = [parts.slot(n)?, parts.slot(n + 1)?];
+    let addr = [
+        slot_address(parts.geometry(), n),
+        slot_address(parts.geometry(), n + 1),
+    ];
+    let why = std::cell::Cell::new(None);
+    let out = xip::boot(
+        &mut slots,
+        &l,
+        revert,
+        false,
+        addr,
+        |_, f| match image::validate(f, &cfg.public_keys()) {
+            Ok(_) => true,
+            Err(e) => {
+                why.set(Some(e));
+                false
+            }
+        },
+        |slot, skip| {
+            let what = match skip {
+                xip::Skip::NoImage => return,
+                xip::Skip::Invalid => match why.take() {
+                    Some(e) => format!("invalid ({e}), erased"),
+                    None => "invalid, erased".into(),
+                },
+                xip::Skip::Unmarked => {
+                    "not marked for test or confirmed (no trailer magic), erased".into()
+                }
+                xip::Skip::Unconfirmed => "booted once and not confirmed, erased (revert)".into(),
+                xip::Skip::RomAddress => "built for another slot's address (ROM_FIXED)".into(),
+                xip::Skip::NotBootable => "marked not bootable".into(),
+            };
+            log::warn!("MCUboot: image {image}: slot {slot} passed over: {what}");
+        },
+    )
+    .map_err(|e| match e {
+        SwapError::Flash => io::Error::other("direct-XIP: flash access failed"),
+        SwapError::Geometry => {
+            invalid("direct-XIP: the slot size is not a multiple of the erase size".into())
+        }
+    })?;
+    let outcome = match out.slot {
+        Some(s) => primary_outcome(cfg, &mut slots[s as usize]),
+        None => Outcome::NoImage,
+    };
+    if let Some(s) = out.slot {
+        log::info!("MCUboot: image {image}: direct-XIP: booting slot {s} in place");
+    }
+    Ok(ImageBoot {
+        image,
+        swap: SwapType::None,
+        rejected: None,
+        outcome,
+    })
 }
 
 /// One image through the core's swap using move ([`move_::boot`]) over its two slot files:
@@ -971,6 +1147,8 @@ pub fn image_info(path: &Path, cfg: &BootConfig) -> io::Result<ImageSummary> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod xip_tests;
 
 /// The image `smp-svr` installs on a blank primary slot when no `--image` is given: a
 /// hash-only (unsigned) MCUboot image, version 0.0.0, whose payload names the program. Any

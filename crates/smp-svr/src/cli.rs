@@ -150,7 +150,13 @@ pub struct Args {
     /// be reverted, mode 2. Scratch and overwrite, as move, refuse (err 30) an upload larger
     /// than MCUboot's limit for them. `journal`: the older whole-slot swap committed through
     /// a journal file, reported as swap using scratch (mode 1). A state directory is meant
-    /// for one mode: another mode resizes the secondary slot files.
+    /// for one mode: another mode resizes the secondary slot files. `direct-xip` (mode 4)
+    /// and `direct-xip-revert` (mode 5): nothing is copied; MCUboot boots the slot holding
+    /// the higher valid version (with revert: only a slot whose trailer marks it for test
+    /// or confirmed; an unconfirmed image is erased at the boot after its first), the
+    /// image group uploads to the slot not running; one image only (--images 1), no
+    /// --downgrade-prevention (MCUboot has none in these modes; they never pick a lower
+    /// version while a higher one boots).
     #[arg(
         long,
         value_enum,
@@ -161,7 +167,8 @@ pub struct Args {
     pub swap_mode: SwapMode,
 
     /// MCUboot downgrade prevention: a test or permanent swap to a lower version is refused
-    /// at boot.
+    /// at boot. Not with --swap-mode direct-xip or direct-xip-revert, which MCUboot builds
+    /// without it (its Kconfig: MCUBOOT_DOWNGRADE_PREVENTION depends on !BOOT_DIRECT_XIP).
     #[arg(long)]
     pub downgrade_prevention: bool,
 
@@ -236,6 +243,11 @@ pub enum SwapMode {
     Scratch,
     /// MCUboot's overwrite-only upgrade: no swap, no revert.
     Overwrite,
+    /// MCUboot's direct-XIP: no swap, the higher valid version boots from its own slot.
+    DirectXip,
+    /// MCUboot's direct-XIP with revert: as direct-XIP, for images marked for test or
+    /// confirmed; an unconfirmed one is erased at the boot after its first.
+    DirectXipRevert,
 }
 
 /// How the emulated RTC starts (`--rtc`).

@@ -119,10 +119,21 @@ pub fn run<const W: usize, const E: usize>(
             match boot::install_if_blank(&parts, 0, path, &cfg.boot)
                 .map_err(|e| format!("cannot install {}: {e}", path.display()))?
             {
-                Install::Flashed => log::info!(
-                    "flashed {} into image 0's blank primary slot",
-                    path.display()
-                ),
+                Install::Flashed => {
+                    log::info!(
+                        "flashed {} into image 0's blank primary slot",
+                        path.display()
+                    );
+                    if !boot::mark_factory_image(&parts, &cfg.boot, false)
+                        .map_err(|e| e.to_string())?
+                    {
+                        log::warn!(
+                            "{} has no trailer magic: MCUboot's direct-XIP-revert erases it \
+                             at boot; sign it with `imgtool sign --pad --confirm`",
+                            path.display()
+                        );
+                    }
+                }
                 Install::Present => log::info!(
                     "image 0's primary slot already holds {} (flashed at an earlier start)",
                     path.display()
@@ -144,6 +155,7 @@ pub fn run<const W: usize, const E: usize>(
         }
         None if boot::primary_is_blank(&parts, 0).map_err(|e| e.to_string())? => {
             boot::flash_image(&parts, 0, &boot::builtin_image()).map_err(|e| e.to_string())?;
+            boot::mark_factory_image(&parts, &cfg.boot, true).map_err(|e| e.to_string())?;
             log::info!("flashed the built-in unsigned image into image 0's blank primary slot");
         }
         None => {}
@@ -250,7 +262,7 @@ fn boot_and_serve<const W: usize, const E: usize>(
             _ => log::warn!("MCUboot: image {}: nothing bootable", b.image),
         }
     }
-    let boot_ctl = boot::boot_control(parts, &cfg.boot).map_err(|e| e.to_string())?;
+    let boot_ctl = boot::boot_control_for(parts, &cfg.boot, &boots).map_err(|e| e.to_string())?;
     let bootloader = boot_ctl.info();
     let slots = parts.slots().map_err(|e| e.to_string())?;
 

@@ -141,6 +141,26 @@ fn check_layout(args: &cli::Args) -> Result<(), String> {
 /// The emulated MCUboot's configuration: the --key files, downgrade prevention and the
 /// swap mode.
 fn boot_config(args: &cli::Args) -> Result<boot::BootConfig, String> {
+    if boot::direct_xip(args.swap_mode) != smp::groups::img::DirectXip::Off {
+        // MCUboot's Kconfig (mcu-tools/mcuboot boot/zephyr/Kconfig @2d4bacc3):
+        // MCUBOOT_DOWNGRADE_PREVENTION `depends on !BOOT_DIRECT_XIP`; Zephyr's
+        // img_mgmt_active_slot: "Multi image does not support DirectXIP currently".
+        if args.downgrade_prevention {
+            return Err(
+                "--downgrade-prevention does not exist in MCUboot's direct-XIP modes \
+                        (MCUBOOT_DOWNGRADE_PREVENTION depends on !BOOT_DIRECT_XIP): they boot \
+                        the higher version anyway"
+                    .into(),
+            );
+        }
+        if args.images != 1 {
+            return Err(
+                "--swap-mode direct-xip and direct-xip-revert take one image \
+                        (--images 1): Zephyr's img_mgmt has no multi-image direct-XIP"
+                    .into(),
+            );
+        }
+    }
     let mut cfg = boot::BootConfig {
         keys: Vec::new(),
         downgrade_prevention: args.downgrade_prevention,
@@ -410,6 +430,7 @@ fn run(args: cli::Args) -> Result<(), String> {
                 ..Default::default()
             },
             direct_upload: args.direct_upload,
+            direct_xip: boot::direct_xip(args.swap_mode),
             max_image_size: boot::max_image_size(
                 args.swap_mode,
                 &geometry(&args),

@@ -54,6 +54,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cbor::{for_each_entry, once};
 use crate::mcuboot::image::{self, ImageHeader, IMAGE_MAGIC};
+use crate::mcuboot::swap::xip::{self, SlotState};
 use crate::mcuboot::swap::Offset;
 use crate::mcuboot::trailer::{self, Layout};
 use crate::mcuboot::ImageInfo;
@@ -184,6 +185,46 @@ pub struct Config {
     /// `img_mgmt_erase_slot` (same `zephyr_img_mgmt.c`) does. 0 (the default, every other
     /// mode): images start at 0.
     pub secondary_offset: u32,
+    /// The MCUboot mode the application is built for, where it changes the group: off
+    /// (the swap modes), or `MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP[_WITH_REVERT]` (see
+    /// [`DirectXip`]). Single-image builds only, as in Zephyr.
+    pub direct_xip: DirectXip,
+}
+
+/// MCUboot's direct-XIP modes as Zephyr's img_mgmt handles them: image 0 runs from the
+/// slot [`BootControl::active_slot`] names (0 or 1: the build is linked for one slot,
+/// Zephyr's `img_mgmt_active_slot` compares `CONFIG_FLASH_LOAD_OFFSET` with
+/// `slot1_partition`), uploads and erases go to the other one, and the next boot's slot
+/// is derived from the versions (and with revert the trailers) of both, not from a swap
+/// type (`img_mgmt_get_next_boot_slot`, `img_mgmt_slot_in_use`,
+/// `img_mgmt_set_next_boot_slot` in zephyrproject-rtos/zephyr
+/// `subsys/mgmt/mcumgr/grp/img_mgmt/src/img_mgmt_state.c` @0014f3dc4dda; `img_mgmt.c`
+/// @06407b78705a; `zephyr_img_mgmt.c` @03730aedf2af).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirectXip {
+    /// A swap mode: the swap type decides (docs/mcuboot.md).
+    #[default]
+    Off,
+    /// `CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP`: the other slot boots next when its
+    /// version is higher, always "pending, permanent"; the trailer is written by the swap
+    /// build of `boot_set_next` ([`trailer::set_next`]) and ignored by the bootloader.
+    Plain,
+    /// `CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP_WITH_REVERT`: a higher version boots
+    /// only when marked (magic: test, image_ok: confirmed), through the direct-XIP build of
+    /// `boot_set_next` ([`xip::set_next`]); an unconfirmed one is erased at the boot after
+    /// its first.
+    Revert,
+}
+
+/// `enum img_mgmt_next_boot_type` (Zephyr's img_mgmt).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// `NEXT_BOOT_TYPE_NORMAL`: a confirmed boot, of the active slot or the other one.
+    Normal,
+    /// `NEXT_BOOT_TYPE_TEST`: the slot boots once, for test.
+    Test,
+    /// `NEXT_BOOT_TYPE_REVERT`: the running image is unconfirmed; the other slot boots next.
+    Revert,
 }
 
 impl Default for Config {
@@ -201,6 +242,7 @@ impl Default for Config {
             max_image_size: None,
             confirm_any_image: false,
             secondary_offset: 0,
+            direct_xip: DirectXip::Off,
         }
     }
 }
@@ -326,6 +368,21 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         if slot == self.active_slot(image) {
             return true;
         }
+        match self.config.direct_xip {
+            // Plain direct-XIP: only the running slot is in use.
+            DirectXip::Plain => return false,
+            DirectXip::Revert => {
+                let (next, ty) = self.next_boot_xip(image);
+                let active = self.active_slot(image);
+                return match ty {
+                    Next::Revert => slot == next,
+                    Next::Test if slot == next => pending_counts,
+                    Next::Normal if next != active => pending_counts,
+                    _ => false,
+                };
+            }
+            DirectXip::Off => {}
+        }
         match self.swap_type(image) {
             SwapType::Revert => true,
             SwapType::Test | SwapType::Perm => pending_counts,
@@ -337,8 +394,18 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         let frugal = self.config.frugal_list;
         rsp.enc().str("images")?.begin_array()?;
         for image in 0..self.config.images {
-            let swap = self.swap_type(image);
             let active = self.active_slot(image);
+            // The swap type, or in direct-XIP what it stands for: the next boot's slot and
+            // its kind, as `img_mgmt_state_read` turns them into flags.
+            let swap = match self.config.direct_xip {
+                DirectXip::Off => self.swap_type(image),
+                _ => match self.next_boot_xip(image) {
+                    (n, _) if n == active => SwapType::None,
+                    (_, Next::Normal) => SwapType::Perm,
+                    (_, Next::Test) => SwapType::Test,
+                    (_, Next::Revert) => SwapType::Revert,
+                },
+            };
             for slot in [2 * image as usize, 2 * image as usize + 1] {
                 let Some(info) = self.inspect(slot) else {
                     continue;
@@ -416,6 +483,10 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         if !confirm && is_active {
             return Err(ImgMgmtErr::ImageSettingTestToActiveDenied.into());
         }
+        if self.config.direct_xip != DirectXip::Off {
+            self.state_write_xip(slot, image, confirm)?;
+            return self.state_read(rsp);
+        }
         let swap = self.swap_type(image);
         let next = if swap == SwapType::None {
             active
@@ -463,6 +534,82 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             })?;
         }
         self.state_read(rsp)
+    }
+
+    /// `img_mgmt_get_next_boot_slot` in the direct-XIP modes: the slot of `image` that
+    /// boots next and how. Plain: the other slot when both hold images and the other's
+    /// version is higher, a normal boot. Revert: from both slots' trailers
+    /// ([`SlotState`]): an unconfirmed running image reverts to the other slot; a higher
+    /// version in the other slot boots next, normally when confirmed, for test when only
+    /// marked; a running image still on its first boot is a test.
+    fn next_boot_xip(&mut self, image: u8) -> (usize, Next) {
+        let active = self.active_slot(image);
+        let other = active ^ 1;
+        let use_build = self.config.use_build_number;
+        let (Some(a), Some(o)) = (self.inspect(active), self.inspect(other)) else {
+            return (active, Next::Normal);
+        };
+        let higher = a.header.version.compare(&o.header.version, use_build) == Ordering::Less;
+        if self.config.direct_xip == DirectXip::Plain {
+            return (if higher { other } else { active }, Next::Normal);
+        }
+        let layout = self.config.layout;
+        let mut state = |slot: usize| {
+            trailer::read(&mut self.slots[slot], &layout)
+                .ok()
+                .map(|st| SlotState::of(&st))
+        };
+        let (Some(sa), Some(so)) = (state(active), state(other)) else {
+            return (active, Next::Normal);
+        };
+        match (sa, so) {
+            (SlotState::Revert, _) => (other, Next::Revert),
+            (SlotState::Once, SlotState::Unset) => (active, Next::Test),
+            (_, SlotState::Unset) => (active, Next::Normal),
+            (_, SlotState::Forever) if higher => (other, Next::Normal),
+            (_, SlotState::Once) if higher => (other, Next::Test),
+            _ => (active, Next::Normal),
+        }
+    }
+
+    /// `img_mgmt_set_next_boot_slot` in the direct-XIP modes (test on the active slot
+    /// already refused). Plain: Zephyr's swap-mode rules over [`Self::next_boot_xip`],
+    /// then the swap build of `boot_set_next` on the slot. Revert: `boot_set_next` of the
+    /// direct-XIP build on the slot, whatever the state.
+    fn state_write_xip(&mut self, slot: usize, image: u8, confirm: bool) -> Result<(), Error> {
+        let active = self.active_slot(image);
+        let layout = self.config.layout;
+        let r = match self.config.direct_xip {
+            DirectXip::Revert => {
+                xip::set_next(&mut self.slots[slot], &layout, slot == active, confirm)
+            }
+            _ => {
+                let (next, _) = self.next_boot_xip(image);
+                if confirm && slot == next {
+                    return Ok(());
+                }
+                if (slot == active && active != next)
+                    || (!confirm && slot != active && slot == next)
+                {
+                    return Err(ImgMgmtErr::ImageAlreadyPending.into());
+                }
+                trailer::set_next(
+                    &mut self.slots[slot],
+                    &layout,
+                    image,
+                    slot == active,
+                    confirm,
+                )
+            }
+        };
+        r.map_err(|e| {
+            Error::from(match e {
+                BootError::Flash => ImgMgmtErr::FlashWriteFailed,
+                BootError::BadVector => ImgMgmtErr::InvalidImageVectorTable,
+                BootError::BadImage => ImgMgmtErr::InvalidImageHeaderMagic,
+                BootError::NoImage => ImgMgmtErr::FlashOpenFailed,
+            })
+        })
     }
 
     fn upload(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
@@ -805,3 +952,5 @@ impl<F: NorFlash, B: BootControl, const N: usize> Group for ImgGroup<F, B, N> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_xip;

@@ -344,6 +344,11 @@ pub struct TrailerBoot<F, const N: usize> {
     /// with its extra row, as `boot_swap_type_multi` (mcu-tools/mcuboot
     /// `boot/bootutil/src/bootutil_public.c` @2d4bacc3) decides in that mode.
     pub offset_mode: bool,
+    /// The slot (0 or 1) image 0 runs from: 0 in the swap modes, where the bootloader
+    /// always runs the primary; in direct-XIP the slot the bootloader picked at this boot
+    /// (`smp::mcuboot::swap::xip::boot`). Other images always run from their primary
+    /// (Zephyr's `img_mgmt_active_slot`: multi-image builds do not support direct-XIP).
+    pub active: u8,
 }
 
 impl<F: NorFlash, const N: usize> TrailerBoot<F, N> {
@@ -358,6 +363,7 @@ impl<F: NorFlash, const N: usize> TrailerBoot<F, N> {
                 no_downgrade: false,
             },
             offset_mode: false,
+            active: 0,
         }
     }
 
@@ -390,6 +396,14 @@ impl<F: NorFlash, const N: usize> BootControl for TrailerBoot<F, N> {
     fn is_confirmed(&mut self, image: u8) -> Result<bool, BootError> {
         let l = self.layout;
         Ok(is_confirmed(&read(self.slot(image, false)?, &l)?))
+    }
+
+    fn active_slot(&self, image: u8) -> u8 {
+        if image == 0 {
+            self.active & 1
+        } else {
+            0
+        }
     }
 
     fn info(&self) -> BootloaderInfo {

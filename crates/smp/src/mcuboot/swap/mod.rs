@@ -16,9 +16,12 @@
 //! - [`overwrite`]: overwrite-only (`MCUBOOT_OVERWRITE_ONLY` with
 //!   `MCUBOOT_OVERWRITE_ONLY_FAST`, `loader.c` `boot_copy_image`): no swap, no revert.
 //!
-//! The host device (`smp-svr --swap-mode move|scratch|overwrite`) runs [`move_`],
-//! [`scratch`] or [`overwrite`] at every reset; [`offset`] is not wired into a port yet.
-//! Direct-XIP is not modelled.
+//! - [`xip`]: direct-XIP and direct-XIP with revert (`MCUBOOT_DIRECT_XIP[_REVERT]`):
+//!   no swap, the slot to run and the trailer writes of the boot and the application.
+//!
+//! The host device runs each of them at every reset (`smp-svr --swap-mode
+//! move|offset|scratch|overwrite|direct-xip|direct-xip-revert`); the Zephyr port is
+//! pinned to move.
 //!
 //! Slots are two [`NorFlash`] areas of the same type, offsets relative to the slot. The
 //! MCUboot "sector" is [`Geometry::sector_size`], uniform over both slots and a multiple
@@ -36,6 +39,7 @@ pub mod move_;
 pub mod offset;
 pub mod overwrite;
 pub mod scratch;
+pub mod xip;
 
 /// A swap mode, for the sizes that depend on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
