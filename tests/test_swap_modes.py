@@ -14,7 +14,8 @@ from smp_helpers import images, reset, run, tlv_hash, with_udp
 from test_img import keys, make_image  # noqa: F401  (fixture)
 
 # The --swap-mode values this flow runs in; add a mode here when smp-svr offers it.
-MODES = ["move", "journal"]
+# Overwrite-only and the direct-XIP modes have flows of their own (below; test_xip.py).
+MODES = ["move", "offset", "scratch", "journal"]
 
 
 @pytest.fixture(params=MODES)
@@ -111,3 +112,30 @@ def test_dfu_flow_with_smpclient(mode_dfu):
     run(with_udp(d.udp_port, under_test_then_confirm))
     assert d.wait_ready() == boot + 2
     run(with_udp(d.udp_port, still_runs))
+
+
+def test_overwrite_only_cannot_revert(tmp_path, keys):
+    """--swap-mode overwrite (MCUboot's overwrite-only): a test request is as good as a
+    permanent one. The new image is copied over the old one, which is gone; nothing is
+    left to revert to, so the unconfirmed image still runs after another reset."""
+    key, pub, _ = keys
+    v1 = make_image(tmp_path, key, "1.0.0")
+    v2 = make_image(tmp_path, key, "2.0.0")
+    d = start_device(tmp_path, "--image", str(v1), "--key", str(pub), "--swap-mode",
+                     "overwrite")
+    try:
+        d.mcumgrctl("image", "upload", "-q", str(v2), timeout=300)
+        d.mcumgrctl("image", "set-state", "--hash", tlv_hash(v2))
+        assert images(d)[(0, 1)]["pending"]
+        reset(d)
+        st = images(d)
+        assert running(st)["version"] == "2.0.0"
+        assert (0, 1) not in st, st  # the secondary was erased: no image to revert to
+        reset(d)  # no confirm in between: a swap mode would revert here
+        st = images(d)
+        s0 = running(st)
+        assert s0["version"] == "2.0.0" and s0["hash"] == tlv_hash(v2)
+        assert (0, 1) not in st, st
+        assert v1.read_bytes()[:64] not in (d.state / "flash" / "slot0.bin").read_bytes()
+    finally:
+        assert d.stop() == 0
