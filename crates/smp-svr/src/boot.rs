@@ -541,14 +541,7 @@ fn boot_image_offset<const W: usize, const E: usize>(
     let mut p = parts.slot(2 * image as usize)?;
     let mut s = parts.slot(2 * image as usize + 1)?;
     let st = offset::read_status(&mut p, &mut s, &g).map_err(swap_err)?;
-    let ty = if st.swap_type != SwapType::None {
-        st.swap_type
-    } else {
-        let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
-        let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
-        trailer::swap_type(&ps, &ss, true)
-    };
-    let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
+    let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, true);
     let mut why = None;
     let outcome = offset::boot(&mut p, &mut s, &g, |s, at| {
         why = secondary_verdict(cfg, &mut swap::Offset { f: s, at }, ty, pri).err();
@@ -647,56 +640,36 @@ fn boot_image_move<const W: usize, const E: usize>(
     let g = swap_geometry(parts.geometry(), E as u32, image);
     let mut p = parts.slot(2 * image as usize)?;
     let mut s = parts.slot(2 * image as usize + 1)?;
-    // The swap type `validate` is asked for: the one an unfinished swap recorded, else
-    // the trailers' (as `boot_prepare_image_for_update` decides it).
     let st = move_::read_status(&mut p, &mut s, &g).map_err(swap_err)?;
-    let ty = if st.swap_type != SwapType::None {
-        st.swap_type
-    } else {
-        let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
-        let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
-        trailer::swap_type(&ps, &ss, false)
-    };
-    let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
+    let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, false);
     let mut why = None;
     let outcome = move_::boot(&mut p, &mut s, &g, |s| {
-        let verdict = match cfg.validate(s) {
-            Err(e) => Err(Rejection::Invalid(e)),
-            Ok(sec) => {
-                let downgrade = cfg.downgrade_prevention
-                    && ty != SwapType::Revert
-                    && pri.is_some_and(|v| {
-                        sec.header.version.compare(&v, false) == std::cmp::Ordering::Less
-                    });
-                if downgrade {
-                    Err(Rejection::Downgrade)
-                } else {
-                    Ok(())
-                }
-            }
-        };
-        why = verdict.err();
+        why = secondary_verdict(cfg, s, ty, pri).err();
         why.is_none()
     })
     .map_err(swap_err)?;
-    let (swap, rejected) = match outcome {
-        swap::Outcome::Swapped(t) | swap::Outcome::Resumed(t) => (t, None),
-        // Refused without asking `validate` (in offset mode, an image at 0 of the
-        // secondary, which that mode does not look for there: MCUboot's "wrong upload
-        // address?"): a bad header.
-        swap::Outcome::Invalid => (
-            SwapType::None,
-            Some(why.unwrap_or(Rejection::Invalid(ImageError::BadHeader))),
-        ),
-        swap::Outcome::TooLarge => (SwapType::None, Some(Rejection::NoSpace)),
-        swap::Outcome::None | swap::Outcome::NoHeader => (SwapType::None, None),
+    Ok(image_boot(cfg, image, outcome, why, &mut p))
+}
+
+/// What a swap's `validate` is judged by: the swap type (`recorded`, the one an
+/// unfinished swap recorded in its status, else the trailers' as
+/// `boot_prepare_image_for_update` decides it, with swap using offset's extra row when
+/// `offset`) and the primary image's version, for downgrade prevention.
+fn swap_inputs<F: NorFlash>(
+    p: &mut F,
+    s: &mut F,
+    l: &Layout,
+    recorded: SwapType,
+    offset: bool,
+) -> (SwapType, Option<Version>) {
+    let ty = if recorded != SwapType::None {
+        recorded
+    } else {
+        let ps = trailer::read(p, l).unwrap_or(State::ERASED);
+        let ss = trailer::read(s, l).unwrap_or(State::ERASED);
+        trailer::swap_type(&ps, &ss, offset)
     };
-    Ok(ImageBoot {
-        image,
-        swap,
-        rejected,
-        outcome: primary_outcome(cfg, &mut p),
-    })
+    (ty, image::inspect(p).ok().map(|i| i.header.version))
 }
 
 /// What the port checks of a secondary image before a swap of type `ty` (MCUboot's
@@ -762,14 +735,7 @@ fn boot_image_scratch<const W: usize, const E: usize>(
     let mut s = parts.slot(2 * image as usize + 1)?;
     let mut sc = parts.scratch(scratch_size(E as u32))?;
     let st = scratch::read_status(&mut p, &mut sc, &g).map_err(mode_err("scratch"))?;
-    let ty = if st.swap_type != SwapType::None {
-        st.swap_type
-    } else {
-        let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
-        let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
-        trailer::swap_type(&ps, &ss, false)
-    };
-    let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
+    let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, false);
     let mut why = None;
     let outcome = scratch::boot(&mut p, &mut s, &mut sc, &g, |s| {
         why = secondary_verdict(cfg, s, ty, pri).err();
@@ -791,10 +757,7 @@ fn boot_image_overwrite<const W: usize, const E: usize>(
     let g = swap_geometry(parts.geometry(), E as u32, image);
     let mut p = parts.slot(2 * image as usize)?;
     let mut s = parts.slot(2 * image as usize + 1)?;
-    let ps = trailer::read(&mut p, &l).unwrap_or(State::ERASED);
-    let ss = trailer::read(&mut s, &l).unwrap_or(State::ERASED);
-    let ty = trailer::swap_type(&ps, &ss, false);
-    let pri = image::inspect(&mut p).ok().map(|i| i.header.version);
+    let (ty, pri) = swap_inputs(&mut p, &mut s, &l, SwapType::None, false);
     let mut why = None;
     let outcome = overwrite::boot(&mut p, &mut s, &g, |s| {
         why = secondary_verdict(cfg, s, ty, pri).err();
