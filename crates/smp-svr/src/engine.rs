@@ -53,6 +53,11 @@ pub enum Peer {
     },
     /// Back onto console `n`, framed.
     Console(usize),
+    /// Back to Bluetooth LE connection `conn` (dropped if it has ended).
+    Ble {
+        /// The connection's number.
+        conn: u32,
+    },
 }
 
 /// What a source delivered.
@@ -120,6 +125,7 @@ pub struct Outputs {
     udp: Vec<UdpPort>,
     consoles: Vec<ConsoleOut>,
     console_stats: Vec<TransportStats>,
+    ble: Option<crate::ble::Outbox>,
 }
 
 impl Outputs {
@@ -131,6 +137,11 @@ impl Outputs {
                 self.consoles[n].write_smp(packet);
                 self.console_stats[n].tx(packet.len());
             }
+            Peer::Ble { conn } => {
+                if let Some(b) = &self.ble {
+                    b.send(conn, packet);
+                }
+            }
         }
     }
 
@@ -139,6 +150,7 @@ impl Outputs {
         match peer {
             Peer::Udp { port, .. } => self.udp[port].stats.dropped(),
             Peer::Console(n) => self.console_stats[n].dropped(),
+            Peer::Ble { .. } => self.ble.iter().for_each(|b| b.stats.dropped()),
         }
     }
 
@@ -147,6 +159,7 @@ impl Outputs {
         match peer {
             Peer::Udp { port, .. } => self.udp[port].stats.error(),
             Peer::Console(n) => self.console_stats[n].error(),
+            Peer::Ble { .. } => self.ble.iter().for_each(|b| b.stats.error()),
         }
     }
 
@@ -173,6 +186,9 @@ pub fn log_packet(dir: &str, transport: u8, p: &[u8]) {
 /// Token of the signal pipe; sources follow it.
 const SIGNALS: Token = Token(0);
 
+/// Token of the Bluetooth LE thread's waker (apart from the numbered sources).
+const BLE: Token = Token(usize::MAX - 1);
+
 /// The event loop and every transport it serves.
 pub struct Engine {
     poll: Poll,
@@ -187,6 +203,9 @@ pub struct Engine {
     buf_size: usize,
     /// Faults injected on input (`--fault`).
     faults: Option<Faults>,
+    /// Requests from the Bluetooth LE thread, and whether some may wait.
+    ble: Option<crate::ble::Inbox>,
+    ble_ready: bool,
 }
 
 /// Hands one SMP request to the device, through the injected faults if there are any.
@@ -282,6 +301,7 @@ impl Engine {
                 udp: Vec::new(),
                 consoles: Vec::new(),
                 console_stats: Vec::new(),
+                ble: None,
             },
             consoles: Vec::new(),
             ready: Vec::new(),
@@ -289,6 +309,8 @@ impl Engine {
             rx: vec![0u8; MAX_DATAGRAM.max(buf_size)],
             buf_size,
             faults: None,
+            ble: None,
+            ble_ready: false,
         })
     }
 
@@ -339,6 +361,48 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds the Bluetooth LE transport: `start` gets the waker that tells this loop a
+    /// request is queued, and starts the thread that runs the host stack.
+    pub fn add_ble(
+        &mut self,
+        start: impl FnOnce(
+            std::sync::Arc<mio::Waker>,
+        ) -> io::Result<(crate::ble::Inbox, crate::ble::Outbox)>,
+    ) -> io::Result<()> {
+        let waker = std::sync::Arc::new(mio::Waker::new(self.poll.registry(), BLE)?);
+        let (inbox, outbox) = start(waker)?;
+        self.ble = Some(inbox);
+        self.out.ble = Some(outbox);
+        Ok(())
+    }
+
+    /// Serves up to [`BATCH`] queued Bluetooth LE requests; returns whether none is left.
+    fn serve_ble(&mut self, dev: &mut impl Device) -> (bool, Flow) {
+        let Some(inbox) = &self.ble else {
+            return (true, Flow::Continue);
+        };
+        for _ in 0..BATCH {
+            let Some(req) = inbox.try_recv() else {
+                return (true, Flow::Continue);
+            };
+            inbox.stats.rx(req.data.len());
+            log_packet("<-", inbox.transport, &req.data);
+            let peer = Peer::Ble { conn: req.conn };
+            let flow = deliver(
+                &mut self.faults,
+                &mut self.out,
+                dev,
+                inbox.transport,
+                &req.data,
+                peer,
+            );
+            if flow == Flow::Reset {
+                return (false, flow);
+            }
+        }
+        (false, Flow::Continue)
+    }
+
     /// Injects `faults` on the input of every transport from now on.
     pub fn set_faults(&mut self, faults: Option<Faults>) {
         self.faults = faults;
@@ -387,6 +451,14 @@ impl Engine {
                 self.ready[i] = !drained;
                 more |= !drained && !self.paused(i);
             }
+            if self.ble_ready {
+                let (drained, flow) = self.serve_ble(dev);
+                if flow == Flow::Reset {
+                    return Ok(Ended::Reset);
+                }
+                self.ble_ready = !drained;
+                more |= !drained;
+            }
             if self.timer_due(dev) && dev.timer(&mut self.out) == Flow::Reset {
                 return Ok(Ended::Reset);
             }
@@ -415,6 +487,10 @@ impl Engine {
                     if let Ok(Some(_)) = console::read_some(&self.signals, &mut b) {
                         return Ok(Ended::Signal(i32::from(b[0])));
                     }
+                    continue;
+                }
+                if ev.token() == BLE {
+                    self.ble_ready = true;
                     continue;
                 }
                 let i = ev.token().0 - 1;
@@ -580,8 +656,16 @@ impl Engine {
         if let Some(f) = &mut self.faults {
             f.delayed.clear();
         }
+        // The link drops with the board; requests already queued are lost with it.
+        if let Some(b) = &self.out.ble {
+            b.disconnect();
+        }
+        if let Some(inbox) = &self.ble {
+            while inbox.try_recv().is_some() {}
+        }
         // Sources are served again from scratch after the boot.
         self.ready.iter_mut().for_each(|r| *r = true);
+        self.ble_ready = true;
     }
 }
 
