@@ -45,13 +45,25 @@ def ble(tmp_path, radio):
     assert d.stop() == 0, d.log.read_text()[-4000:]
 
 
-def client(radio: Controllers, name: str = "a", mtu: int = 498, **kw) -> SMPClient:
+def client(radio: Controllers, name: str = "a", mtu: int = 498, timeout_s: float = 10,
+           **kw) -> SMPClient:
     t = SMPBumbleTransport(hci=radio.spec(name), preferred_mtu=mtu, **kw)
-    return SMPClient(t, NAME, timeout_s=10)
+    return SMPClient(t, NAME, timeout_s=timeout_s)
 
 
-def run(coro):
-    return asyncio.run(coro)
+def run(coro, timeout: float = 90):
+    """Runs a client coroutine; a hang fails the test instead of stalling the run."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def forget_dead_link(c: SMPClient) -> None:
+    """After the device dropped the link, keep smpclient's teardown from unsubscribing and
+    disconnecting over it (bumble waits for those answers without a timeout, as its
+    controller has no supervision timeout): only the local device and transport close."""
+    from smpclient.transport.bumble import Connecting
+
+    s = c._transport._state
+    c._transport._state = Connecting(transport=s.transport, device=s.device)
 
 
 async def session(radio, fn, name="a", mtu=498, **kw):
@@ -75,3 +87,186 @@ def test_echo(ble, radio, size):
         return rsp.r
 
     assert run(session(radio, go)) == text
+
+
+def test_every_os_request_and_the_same_buffers(ble, radio):
+    """Every OS request smpclient has a strict model for, over BLE; the reset (the last)
+    drops the link and the device comes back advertising."""
+    from test_os import _strict_sequence
+
+    async def go(c):
+        results = await _strict_sequence(c)
+        # The reset drops the link: the client, still connected, sees the disconnection.
+        await asyncio.wait_for(c._transport._disconnected_event.wait(), timeout=5)
+        forget_dead_link(c)
+        return results
+
+    results = run(session(radio, go))
+    assert results[0].r == "strict"
+    # The same buffers as every other transport: `os mcumgr params` is one answer.
+    assert results[5].buf_size == 2048 and results[5].buf_count == 4
+    assert results[4].datetime.startswith("2032-05-06T07:08:")
+    assert results[8].bootloader == "MCUboot"
+    assert ble.wait_ready() == 2  # the reset really restarted the device
+    assert "ble: reset: dropping connection 1" in ble.log.read_text()
+    again = run(session(radio, lambda c: c.request(osreq.EchoWrite(d="again"))))
+    assert success(again) and again.r == "again", again
+
+
+def test_statistics_count_ble_and_bad_writes_are_dropped(ble, radio):
+    """The transport has its statistics group; a write shorter than the SMP header and a
+    packet announcing more than buf_size are dropped and counted, and the link goes on."""
+    group = [g for g in ble.mcumgrctl("--json", "raw", "read", "2", "1", "{}").stdout.split('"')
+             if g.startswith("smp_bt")]
+    assert group, "no smp_bt statistics group"
+    name = group[0]
+
+    async def go(c):
+        rsp = await c.request(osreq.EchoWrite(d="before"))
+        assert success(rsp) and rsp.r == "before", rsp
+        chr_ = c._transport._state.smp_characteristic
+        await chr_.write_value(b"\x02\x00\x00")                      # no whole header
+        await chr_.write_value(bytes([2, 0, 0x0b, 0xb8, 0, 0, 0, 0]))  # 3000 bytes > 2048
+        await asyncio.sleep(0.2)
+        rsp = await c.request(osreq.EchoWrite(d="after"))
+        assert success(rsp) and rsp.r == "after", rsp
+
+    run(session(radio, go))
+    f = stats_of(ble, name)
+    assert f["dropped"] == 2, f
+    # MCUmgr parameters (smpclient's first request), two echoes.
+    assert f["rx_pkts"] == 3 and f["tx_pkts"] == 3, f
+
+
+def test_dfu_over_ble(tmp_path, radio, keys):
+    """The seed's DFU flow: upload a signed image, list, test, reset; reconnect: the new
+    image runs unconfirmed; confirm."""
+    key, pub, _ = keys
+    v1 = make_image(tmp_path, key, "1.0.0")
+    v2 = make_image(tmp_path, key, "2.0.0", size=60000)
+    d = start_ble(tmp_path, radio, "--image", str(v1), "--key", str(pub))
+    try:
+        h = run(session(radio, lambda c: _smpclient_dfu(c, v2)))
+        assert bytes(h).hex() == tlv_hash(v2)
+        assert d.wait_ready() == 2
+
+        async def after(c):
+            rsp = await c.request(imgreq.ImageStatesRead())
+            assert success(rsp), rsp
+            active = [i for i in rsp.images if i.active][0]
+            assert active.version == "2.0.0" and not active.confirmed
+            rsp = await c.request(imgreq.ImageStatesWrite(confirm=True))
+            assert success(rsp), rsp
+            return [i for i in rsp.images if i.active][0]
+
+        confirmed = run(session(radio, after))
+        assert confirmed.version == "2.0.0" and confirmed.confirmed
+    finally:
+        assert d.stop() == 0
+
+
+def test_file_download(tmp_path, radio):
+    state = tmp_path / "state"
+    (state / "fs").mkdir(parents=True)
+    content = bytes((i * 7) % 251 for i in range(5000))
+    (state / "fs" / "blob.bin").write_bytes(content)
+    d = start_ble(tmp_path, radio, state=state)
+    try:
+        got = run(session(radio, lambda c: c.download_file("/lfs1/blob.bin")))
+        assert got == content
+    finally:
+        assert d.stop() == 0
+
+
+def test_disconnect_mid_upload_and_resume(tmp_path, radio, keys):
+    """A client leaves in the middle of an upload; a new connection resumes it where the
+    device got to (same sha), and the image is complete and matches."""
+    key, pub, _ = keys
+    v1 = make_image(tmp_path, key, "1.0.0")
+    v2 = make_image(tmp_path, key, "2.0.0", size=20000)
+    data = v2.read_bytes()
+    sha = hashlib.sha256(data).digest()
+    n = 1024
+    d = start_ble(tmp_path, radio, "--image", str(v1), "--key", str(pub))
+    try:
+        async def partial(c):
+            rsp = await c.request(imgreq.ImageUploadWrite(off=0, data=data[:n], len=len(data),
+                                                          sha=sha))
+            assert success(rsp) and rsp.off == n, rsp
+            for off in range(n, 4 * n, n):
+                rsp = await c.request(imgreq.ImageUploadWrite(off=off, data=data[off:off + n]))
+                assert success(rsp) and rsp.off == off + n, rsp
+            return rsp.off  # the client disconnects here, mid-image
+
+        assert run(session(radio, partial)) == 4 * n
+
+        async def resume(c):
+            rsp = await c.request(imgreq.ImageUploadWrite(off=0, data=data[:n], len=len(data),
+                                                          sha=sha))
+            assert success(rsp), rsp
+            first = off = rsp.off
+            while off < len(data):
+                rsp = await c.request(imgreq.ImageUploadWrite(off=off, data=data[off:off + n]))
+                assert success(rsp), rsp
+                off = rsp.off
+            st = await c.request(imgreq.ImageStatesRead())
+            return first, rsp, st
+
+        first, last, st = run(session(radio, resume, name="b"))
+        assert first == 4 * n
+        assert last.off == len(data) and last.match is True
+        assert bytes([i for i in st.images if i.slot == 1][0].hash).hex() == tlv_hash(v2)
+    finally:
+        assert d.stop() == 0
+
+
+def test_one_connection_at_a_time(ble, radio):
+    """While a client is connected the device does not advertise: a second client does not
+    find it; once the first leaves, the device advertises again and the second connects."""
+    async def both():
+        async with client(radio, "a") as c:
+            rsp = await c.request(osreq.EchoWrite(d="first"))
+            assert success(rsp), rsp
+            second = SMPClient(SMPBumbleTransport(hci=radio.spec("b"), preferred_mtu=247),
+                               NAME, timeout_s=3)
+            with pytest.raises(SMPBumbleTransportDeviceNotFound):
+                await second.connect()
+            # The first connection is unaffected.
+            rsp = await c.request(osreq.EchoWrite(d="still"))
+            assert success(rsp) and rsp.r == "still", rsp
+        async with client(radio, "b", mtu=247) as c:
+            rsp = await c.request(osreq.EchoWrite(d="second"))
+            assert success(rsp), rsp
+            return rsp.r
+
+    assert run(both()) == "second"
+
+
+def test_encrypt_refuses_an_unpaired_client_and_serves_a_paired_one(tmp_path, radio):
+    """--ble-security encrypt: the CCC descriptor and the characteristic need an encrypted
+    link; a client that does not pair is refused by the ATT server (its subscription
+    fails); one that pairs (Just Works) is served."""
+    d = start_ble(tmp_path, radio, "--ble-security", "encrypt")
+    try:
+        async def unpaired():
+            c = client(radio, "a", timeout_s=5)
+            with pytest.raises(Exception) as e:
+                await c.connect()
+            await c.disconnect()
+            return e.value
+
+        err = run(unpaired())
+        assert "INSUFFICIENT" in str(err).upper() or "0x05" in str(err), repr(err)
+        assert "refused" in d.log.read_text()
+
+        from smpclient.transport.bumble.pairing import NoInputNoOutput
+
+        async def paired(c):
+            rsp = await c.request(osreq.EchoWrite(d="secret"))
+            assert success(rsp), rsp
+            return rsp.r
+
+        assert run(session(radio, paired, name="b", pair_on_connect=NoInputNoOutput())) \
+            == "secret"
+    finally:
+        assert d.stop() == 0
