@@ -47,6 +47,12 @@ def ble(tmp_path, radio):
 
 def client(radio: Controllers, name: str = "a", mtu: int = 498, timeout_s: float = 10,
            **kw) -> SMPClient:
+    from smpclient.transport.bumble.keystore import InMemory
+
+    # Bonds in memory: smpclient's default keystore is one file in the system's temporary
+    # directory, shared by every client and every run, and the device's address follows
+    # its state directory, so a bond from another run would be tried (and fail).
+    kw.setdefault("keystore", InMemory())
     t = SMPBumbleTransport(hci=radio.spec(name), preferred_mtu=mtu, **kw)
     return SMPClient(t, NAME, timeout_s=timeout_s)
 
@@ -268,5 +274,45 @@ def test_encrypt_refuses_an_unpaired_client_and_serves_a_paired_one(tmp_path, ra
 
         assert run(session(radio, paired, name="b", pair_on_connect=NoInputNoOutput())) \
             == "secret"
+    finally:
+        assert d.stop() == 0
+
+
+def test_authen_needs_a_passkey_pairing(tmp_path, radio):
+    """--ble-security authen: Just Works pairing gives an encrypted but unauthenticated link,
+    still refused; pairing with the passkey the device "displays" (its log) is served."""
+    import re
+
+    from smpclient.transport.bumble.pairing import KeyboardOnly, NoInputNoOutput
+
+    d = start_ble(tmp_path, radio, "--ble-security", "authen")
+    try:
+        async def just_works():
+            c = client(radio, "a", timeout_s=5, pair_on_connect=NoInputNoOutput())
+            with pytest.raises(Exception) as e:
+                await c.connect()
+            await c.disconnect()
+            return e.value
+
+        err = run(just_works())
+        assert "INSUFFICIENT" in str(err).upper(), repr(err)
+
+        async def passkey() -> int:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                keys = re.findall(r"pairing passkey (\d{6})", d.log.read_text())
+                if keys:
+                    return int(keys[-1])
+                await asyncio.sleep(0.05)
+            raise AssertionError("the device showed no passkey")
+
+        async def echo(c):
+            rsp = await c.request(osreq.EchoWrite(d="authenticated"))
+            assert success(rsp), rsp
+            return rsp.r
+
+        assert run(session(radio, echo, name="b", pair_on_connect=KeyboardOnly(passkey))) \
+            == "authenticated"
+        assert "EncryptedAuthenticated" in d.log.read_text()
     finally:
         assert d.stop() == 0

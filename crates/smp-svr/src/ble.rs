@@ -453,6 +453,16 @@ async fn session(
                     reasm.reset();
                 }
             }
+            GattConnectionEvent::PassKeyDisplay(key) => {
+                // The board's "display": a client pairing with authentication enters it.
+                log::warn!("ble: connection {conn_id}: pairing passkey {key}");
+            }
+            GattConnectionEvent::PairingComplete { security_level, .. } => {
+                log::info!("ble: connection {conn_id}: paired, {security_level:?}");
+            }
+            GattConnectionEvent::PairingFailed(e) => {
+                log::warn!("ble: connection {conn_id}: pairing failed: {e:?}");
+            }
             _ => {}
         }
     }
