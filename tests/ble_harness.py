@@ -69,28 +69,59 @@ async def _serve(specs: list[str]) -> None:
     await asyncio.get_running_loop().create_future()
 
 
-class Controllers:
-    """A running set of virtual controllers, one Unix socket each, in `directory`."""
+def free_tcp_port() -> int:
+    import socket
 
-    def __init__(self, directory: Path, names: list[str]):
-        self.paths = {n: directory / f"hci-{n}.sock" for n in names}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Controllers:
+    """A running set of virtual controllers in `directory`, each reached as `kinds[name]`
+    says: "unix" (a Unix socket server, the default), "tcp" (a TCP server on 127.0.0.1)
+    or "pty" (a pseudo-terminal, as a UART controller's line)."""
+
+    def __init__(self, directory: Path, names: list[str], kinds: dict[str, str] | None = None):
+        kinds = kinds or {}
+        self.specs: dict[str, str] = {}
+        server: list[str] = []
+        self.files: list[Path] = []
+        for n in names:
+            kind = kinds.get(n, "unix")
+            if kind == "unix":
+                p = directory / f"hci-{n}.sock"
+                server.append(f"unix-server:{p}")
+                self.specs[n] = f"unix:{p}"
+                self.files.append(p)
+            elif kind == "tcp":
+                port = free_tcp_port()
+                server.append(f"tcp-server:127.0.0.1:{port}")
+                self.specs[n] = f"tcp:127.0.0.1:{port}"
+            elif kind == "pty":
+                p = directory / f"hci-{n}.tty"
+                server.append(f"pty:{p}")
+                self.specs[n] = f"serial:{p},1000000"
+                self.files.append(p)
+            else:
+                raise ValueError(kind)
         log = open(directory / "controllers.log", "ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, *(f"unix-server:{p}" for p in self.paths.values())],
-            stdout=subprocess.PIPE, stderr=log, text=True)
+        self.proc = subprocess.Popen([sys.executable, __file__, *server],
+                                     stdout=subprocess.PIPE, stderr=log, text=True)
         line = self.proc.stdout.readline()
         if "controllers ready" not in line:
             self.stop()
             raise RuntimeError(f"Bumble controllers did not start: {line!r}; "
                                f"see {directory / 'controllers.log'}")
         deadline = time.monotonic() + 10
-        while not all(p.exists() for p in self.paths.values()):
+        while not all(p.exists() for p in self.files):
             assert time.monotonic() < deadline, "controller sockets missing"
             time.sleep(0.02)
 
     def spec(self, name: str) -> str:
-        """The HCI spec of controller `name`: `unix:PATH`."""
-        return f"unix:{self.paths[name]}"
+        """The spec of controller `name`: smp-svr's `--ble SPEC`; for a Unix socket also
+        Bumble's client transport (`unix:PATH`)."""
+        return self.specs[name]
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -100,7 +131,7 @@ class Controllers:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        for p in self.paths.values():
+        for p in self.files:
             try:
                 os.unlink(p)
             except FileNotFoundError:

@@ -316,3 +316,41 @@ def test_authen_needs_a_passkey_pairing(tmp_path, radio):
         assert "EncryptedAuthenticated" in d.log.read_text()
     finally:
         assert d.stop() == 0
+
+
+@pytest.mark.parametrize("kind", ["tcp", "pty"])
+def test_controller_over_tcp_and_a_serial_line(tmp_path, kind):
+    """`--ble tcp:HOST:PORT` and `--ble serial:DEV,BAUD` (a Bumble controller behind a PTY,
+    as an hci_uart board's line) serve the same service."""
+    radio = Controllers(tmp_path, ["dev", "a"], {"dev": kind})
+    try:
+        assert radio.spec("dev").startswith({"tcp": "tcp:", "pty": "serial:"}[kind])
+        d = start_ble(tmp_path, radio)
+        try:
+            text = "x" * 700
+            rsp = run(session(radio, lambda c: c.request(osreq.EchoWrite(d=text))))
+            assert success(rsp) and rsp.r == text, rsp
+        finally:
+            assert d.stop() == 0
+    finally:
+        radio.stop()
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("unix:/nonexistent/hci.sock", "cannot connect to the controller at unix:"),
+    ("tcp:127.0.0.1:1", "cannot connect to the controller at tcp:127.0.0.1:1"),
+    ("serial:/nonexistent/tty", "cannot open the controller's line"),
+    ("bogus", "give unix:PATH, tcp:HOST:PORT, serial:DEV[,BAUD] or hciN"),
+    # Here the kernel has no Bluetooth (or the adapter is missing, down or busy): each is
+    # one clear line. CAP_NET_ADMIN and a busy adapter cannot be produced in CI.
+    ("hci0", "hci0: "),
+])
+def test_bad_controller_specs_are_one_clear_error(tmp_path, spec, message):
+    import subprocess
+
+    from conftest import SMP_SVR
+
+    r = subprocess.run([SMP_SVR, "--state", str(tmp_path / "s"), "--no-udp", "--ble", spec],
+                       capture_output=True, text=True, timeout=20)
+    assert r.returncode != 0
+    assert message in r.stderr, r.stderr
