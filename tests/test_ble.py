@@ -95,6 +95,23 @@ def test_echo(ble, radio, size):
     assert run(session(radio, go)) == text
 
 
+@pytest.mark.parametrize("mtu", [247, 65])
+def test_a_full_buffer_at_a_small_mtu(ble, radio, mtu):
+    """A request of the whole 2048-byte buffer arrives as a burst of writes (9 at MTU 247,
+    34 at MTU 65) and the response as as many notifications: nothing is lost."""
+    text = "m" * 2000
+
+    async def go(c):
+        out = []
+        for _ in range(3):
+            rsp = await c.request(osreq.EchoWrite(d=text))
+            assert success(rsp), rsp
+            out.append(rsp.r)
+        return out
+
+    assert run(session(radio, go, mtu=mtu)) == [text] * 3
+
+
 def test_every_os_request_and_the_same_buffers(ble, radio):
     """Every OS request smpclient has a strict model for, over BLE; the reset (the last)
     drops the link and the device comes back advertising."""
