@@ -16,9 +16,10 @@
 //!
 //! Why mio and not a current-thread tokio runtime: in smp-bench's engine section (bare UDP
 //! echoes, same run, pinned) mio costs less per request than tokio, and a loop that reads
-//! only when it can process keeps backpressure explicit. The coming Bluetooth LE transport
-//! (trouble-host, async) can run its host stack on an executor of its own and hand complete
-//! SMP packets to this loop through a `mio::Waker`.
+//! only when it can process keeps backpressure explicit. The Bluetooth LE transport
+//! (trouble-host, async; `ble.rs`) runs its host stack on an executor of its own and hands
+//! complete SMP packets to this loop through a channel and a `mio::Waker`
+//! ([`Engine::add_ble`]); responses go back through another channel.
 
 use std::io;
 use std::net::SocketAddr;
