@@ -4,7 +4,9 @@
 #  1. smp-bench (crates/smp-bench): smp-svr side by side with bare UDP and PTY echo servers it
 #     starts itself, everything pinned to CPU 0, in one run (round trips, server CPU from
 #     /proc, pipelined throughput and loss, 1 MiB image upload against its floor, engines);
-#  2. throughput and latency with real clients (mcumgrctl, mcumgr-toolkit) on loopback.
+#  2. throughput and latency with real clients (mcumgrctl, mcumgr-toolkit) on loopback;
+#  3. DFU throughput over Bluetooth LE on Bumble's virtual link at ATT MTU 247 and 498
+#     (scripts/ble_bench.py, smpclient's Bumble transport).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -56,3 +58,10 @@ for name, c in [("UDP", mcumgr_toolkit.MCUmgrClient.udp("127.0.0.1", port, 3000)
     dt = time.perf_counter() - t0
     print(f"{'echo round trip, ' + name + ' (mcumgr-toolkit)':<44} {dt / n * 1e6:7.1f} us  {n / dt:9.0f} req/s")
 PY
+
+echo
+echo "== Bluetooth LE (Bumble virtual controllers)"
+head -c 262144 "$work/app.bin" >"$work/ble.bin"
+imgtool sign --header-size 0x200 --pad-header --align 8 --version 3.0.0 \
+    --slot-size 0x140000 "$work/ble.bin" "$work/ble.img" >/dev/null
+python3 scripts/ble_bench.py "$release/smp-svr" "$work/ble.img" 247 498

@@ -49,6 +49,29 @@ pub struct Args {
     #[arg(long, value_name = "DEV")]
     pub serial: Option<PathBuf>,
 
+    /// Serve SMP over Bluetooth LE (Zephyr's SMP GATT service) with the controller at SPEC:
+    /// unix:PATH or tcp:HOST:PORT (a socket, e.g. to a Bumble virtual controller),
+    /// serial:DEV[,BAUD] (an HCI UART controller, default 1000000 baud) or hciN (a Linux
+    /// adapter through the HCI user channel: needs CAP_NET_ADMIN and the adapter down).
+    #[arg(long, value_name = "SPEC")]
+    pub ble: Option<crate::ble_hci::Hci>,
+
+    /// The name the Bluetooth LE device advertises.
+    #[arg(long, value_name = "NAME", default_value = "smp-svr", requires = "ble")]
+    pub ble_name: String,
+
+    /// What the SMP characteristic requires of the link: open (as the sample), encrypt
+    /// (CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT) or authen (_RW_AUTHEN); writes from a
+    /// link without it are refused.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "LEVEL",
+        default_value = "open",
+        requires = "ble"
+    )]
+    pub ble_security: crate::ble::Security,
+
     /// Speak the raw serial protocol on --pty/--serial (CONFIG_MCUMGR_TRANSPORT_RAW_UART):
     /// bare SMP packets back to back, no Base64 framing and no shell (mcumgrctl --raw).
     #[arg(long)]

@@ -16,9 +16,10 @@
 //!
 //! Why mio and not a current-thread tokio runtime: in smp-bench's engine section (bare UDP
 //! echoes, same run, pinned) mio costs less per request than tokio, and a loop that reads
-//! only when it can process keeps backpressure explicit. The coming Bluetooth LE transport
-//! (trouble-host, async) can run its host stack on an executor of its own and hand complete
-//! SMP packets to this loop through a `mio::Waker`.
+//! only when it can process keeps backpressure explicit. The Bluetooth LE transport
+//! (trouble-host, async; `ble.rs`) runs its host stack on an executor of its own and hands
+//! complete SMP packets to this loop through a channel and a `mio::Waker`
+//! ([`Engine::add_ble`]); responses go back through another channel.
 
 use std::io;
 use std::net::SocketAddr;
@@ -53,6 +54,11 @@ pub enum Peer {
     },
     /// Back onto console `n`, framed.
     Console(usize),
+    /// Back to Bluetooth LE connection `conn` (dropped if it has ended).
+    Ble {
+        /// The connection's number.
+        conn: u32,
+    },
 }
 
 /// What a source delivered.
@@ -120,6 +126,7 @@ pub struct Outputs {
     udp: Vec<UdpPort>,
     consoles: Vec<ConsoleOut>,
     console_stats: Vec<TransportStats>,
+    ble: Option<crate::ble::Outbox>,
 }
 
 impl Outputs {
@@ -131,6 +138,11 @@ impl Outputs {
                 self.consoles[n].write_smp(packet);
                 self.console_stats[n].tx(packet.len());
             }
+            Peer::Ble { conn } => {
+                if let Some(b) = &self.ble {
+                    b.send(conn, packet);
+                }
+            }
         }
     }
 
@@ -139,6 +151,7 @@ impl Outputs {
         match peer {
             Peer::Udp { port, .. } => self.udp[port].stats.dropped(),
             Peer::Console(n) => self.console_stats[n].dropped(),
+            Peer::Ble { .. } => self.ble.iter().for_each(|b| b.stats.dropped()),
         }
     }
 
@@ -147,6 +160,7 @@ impl Outputs {
         match peer {
             Peer::Udp { port, .. } => self.udp[port].stats.error(),
             Peer::Console(n) => self.console_stats[n].error(),
+            Peer::Ble { .. } => self.ble.iter().for_each(|b| b.stats.error()),
         }
     }
 
@@ -173,6 +187,9 @@ pub fn log_packet(dir: &str, transport: u8, p: &[u8]) {
 /// Token of the signal pipe; sources follow it.
 const SIGNALS: Token = Token(0);
 
+/// Token of the Bluetooth LE thread's waker (apart from the numbered sources).
+const BLE: Token = Token(usize::MAX - 1);
+
 /// The event loop and every transport it serves.
 pub struct Engine {
     poll: Poll,
@@ -187,6 +204,9 @@ pub struct Engine {
     buf_size: usize,
     /// Faults injected on input (`--fault`).
     faults: Option<Faults>,
+    /// Requests from the Bluetooth LE thread, and whether some may wait.
+    ble: Option<crate::ble::Inbox>,
+    ble_ready: bool,
 }
 
 /// Hands one SMP request to the device, through the injected faults if there are any.
@@ -282,6 +302,7 @@ impl Engine {
                 udp: Vec::new(),
                 consoles: Vec::new(),
                 console_stats: Vec::new(),
+                ble: None,
             },
             consoles: Vec::new(),
             ready: Vec::new(),
@@ -289,6 +310,8 @@ impl Engine {
             rx: vec![0u8; MAX_DATAGRAM.max(buf_size)],
             buf_size,
             faults: None,
+            ble: None,
+            ble_ready: false,
         })
     }
 
@@ -339,6 +362,48 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds the Bluetooth LE transport: `start` gets the waker that tells this loop a
+    /// request is queued, and starts the thread that runs the host stack.
+    pub fn add_ble(
+        &mut self,
+        start: impl FnOnce(
+            std::sync::Arc<mio::Waker>,
+        ) -> io::Result<(crate::ble::Inbox, crate::ble::Outbox)>,
+    ) -> io::Result<()> {
+        let waker = std::sync::Arc::new(mio::Waker::new(self.poll.registry(), BLE)?);
+        let (inbox, outbox) = start(waker)?;
+        self.ble = Some(inbox);
+        self.out.ble = Some(outbox);
+        Ok(())
+    }
+
+    /// Serves up to [`BATCH`] queued Bluetooth LE requests; returns whether none is left.
+    fn serve_ble(&mut self, dev: &mut impl Device) -> (bool, Flow) {
+        let Some(inbox) = &self.ble else {
+            return (true, Flow::Continue);
+        };
+        for _ in 0..BATCH {
+            let Some(req) = inbox.try_recv() else {
+                return (true, Flow::Continue);
+            };
+            inbox.stats.rx(req.data.len());
+            log_packet("<-", inbox.transport, &req.data);
+            let peer = Peer::Ble { conn: req.conn };
+            let flow = deliver(
+                &mut self.faults,
+                &mut self.out,
+                dev,
+                inbox.transport,
+                &req.data,
+                peer,
+            );
+            if flow == Flow::Reset {
+                return (false, flow);
+            }
+        }
+        (false, Flow::Continue)
+    }
+
     /// Injects `faults` on the input of every transport from now on.
     pub fn set_faults(&mut self, faults: Option<Faults>) {
         self.faults = faults;
@@ -387,6 +452,14 @@ impl Engine {
                 self.ready[i] = !drained;
                 more |= !drained && !self.paused(i);
             }
+            if self.ble_ready {
+                let (drained, flow) = self.serve_ble(dev);
+                if flow == Flow::Reset {
+                    return Ok(Ended::Reset);
+                }
+                self.ble_ready = !drained;
+                more |= !drained;
+            }
             if self.timer_due(dev) && dev.timer(&mut self.out) == Flow::Reset {
                 return Ok(Ended::Reset);
             }
@@ -415,6 +488,10 @@ impl Engine {
                     if let Ok(Some(_)) = console::read_some(&self.signals, &mut b) {
                         return Ok(Ended::Signal(i32::from(b[0])));
                     }
+                    continue;
+                }
+                if ev.token() == BLE {
+                    self.ble_ready = true;
                     continue;
                 }
                 let i = ev.token().0 - 1;
@@ -580,8 +657,16 @@ impl Engine {
         if let Some(f) = &mut self.faults {
             f.delayed.clear();
         }
+        // The link drops with the board; requests already queued are lost with it.
+        if let Some(b) = &self.out.ble {
+            b.disconnect();
+        }
+        if let Some(inbox) = &self.ble {
+            while inbox.try_recv().is_some() {}
+        }
         // Sources are served again from scratch after the boot.
         self.ready.iter_mut().for_each(|r| *r = true);
+        self.ble_ready = true;
     }
 }
 

@@ -1,5 +1,8 @@
 //! `smp-svr`: the host SMP device. See `--help`.
 
+mod ble;
+mod ble_hci;
+mod ble_reasm;
 mod board;
 mod boot;
 mod civil;
@@ -108,7 +111,7 @@ impl Write for Tee {
 }
 
 /// Prints one machine-readable line on stdout (tests and scripts parse these).
-fn announce(line: &str) {
+pub(crate) fn announce(line: &str) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "smp-svr: {line}");
     let _ = out.flush();
@@ -394,8 +397,29 @@ fn run(args: cli::Args) -> Result<(), String> {
             .map_err(|e| format!("cannot serve serial {}: {e}", dev.display()))?;
         consoles += 1;
     }
-    if next_transport == 0 && consoles == 0 {
-        return Err("no transport: give --udp, --pty or --serial".into());
+    // Bluetooth LE.
+    let mut ble = false;
+    if let Some(spec) = &args.ble {
+        // After the UDP ports and the consoles (--serial takes a number without counting).
+        let transport = next_transport + u8::from(args.serial.is_some());
+        let hci = ble_hci::open(spec)?;
+        log::info!("ble transport t{transport} with the controller at {spec}");
+        let ts = stats.add_transport(&format!("smp_bt{transport}"));
+        let cfg = ble::Config {
+            hci,
+            spec: spec.to_string(),
+            name: args.ble_name.clone(),
+            security: args.ble_security,
+            buf_size: args.buf_size as usize,
+            address: ble::address(&args.state, &args.ble_name),
+        };
+        engine
+            .add_ble(|waker| ble::start(cfg, waker, transport, ts))
+            .map_err(|e| format!("cannot start Bluetooth LE: {e}"))?;
+        ble = true;
+    }
+    if next_transport == 0 && consoles == 0 && !ble {
+        return Err("no transport: give --udp, --pty, --serial or --ble".into());
     }
 
     let node_name = args.node_name.clone().unwrap_or_else(|| {
