@@ -181,9 +181,13 @@ pub struct Config {
     /// sector in) after an erase that starts at 0 and covers it (`img_mgmt_erase_image_data`,
     /// `subsys/mgmt/mcumgr/grp/img_mgmt/src/zephyr_img_mgmt.c` @03730aedf2af); the "already
     /// there" check hashes from it (`flash_img_check`, same `flash_img.c`); image state
-    /// reads the header and TLVs from it. The erase command clears the whole slot, as
-    /// `img_mgmt_erase_slot` (same `zephyr_img_mgmt.c`) does. 0 (the default, every other
-    /// mode): images start at 0.
+    /// reads the header and TLVs from it, as the 2026 `dfu_boot` backend of the same
+    /// `subsys/dfu/boot/mcuboot.c` does (`dfu_boot_read_img_info` reads the header at
+    /// `boot_get_image_start_offset` and the TLVs after it; older img_mgmt, e.g.
+    /// `img_mgmt.c` @06407b78705a `img_mgmt_read_info`, read the header at 0 of the slot
+    /// and so listed no secondary image in this mode). The erase command clears the whole
+    /// slot, as `img_mgmt_erase_slot` (same `zephyr_img_mgmt.c`) does. 0 (the default,
+    /// every other mode): images start at 0.
     pub secondary_offset: u32,
     /// The MCUboot mode the application is built for, where it changes the group: off
     /// (the swap modes), or `MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP[_WITH_REVERT]` (see
