@@ -222,6 +222,25 @@ def sysbuild_app_lines(model, sb_values):
     return lines
 
 
+def sysbuild_values(app, model, sb_extra=()):
+    """The SB_CONFIG_ values of sysbuild.conf, then of each SB_EXTRA_CONF_FILE fragment
+    (merged after it, sysbuild_kconfig.cmake), and the errors found: y on a member of a
+    modelled choice deselects the others, as in Kconfig."""
+    values, errors = {}, []
+    for sb_file in ["sysbuild.conf"] + list(sb_extra):
+        for sb, value, n in sb_assignments(os.path.join(app, sb_file)):
+            if sb not in model.sysbuild:
+                errors.append(f"{sb_file}:{n}: {sb} is not in upstream-symbols.yaml")
+                continue
+            group = model.sysbuild[sb].get("choice")
+            if group and value == "y":
+                for other, entry in model.sysbuild.items():
+                    if entry.get("choice") == group:
+                        values[other] = "n"
+            values[sb] = value
+    return values, errors
+
+
 def check(app, model, name, platform, extra_conf, dtc, sysbuild, sb_extra=()):
     board = platform.replace("/", "_")
     errors = []
@@ -234,20 +253,8 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild, sb_extra=()):
     # What sysbuild sets in the application image (MAIN_image_default.cmake), merged last.
     sb_fragment = None
     if sysbuild:
-        # sysbuild.conf, then each SB_EXTRA_CONF_FILE (sysbuild_kconfig.cmake); y on a
-        # member of a modelled choice deselects the others, as in Kconfig.
-        sb_values = {}
-        for sb_file in ["sysbuild.conf"] + list(sb_extra):
-            for sb, value, n in sb_assignments(os.path.join(app, sb_file)):
-                if sb not in model.sysbuild:
-                    errors.append(f"{sb_file}:{n}: {sb} is not in upstream-symbols.yaml")
-                    continue
-                group = model.sysbuild[sb].get("choice")
-                if group and value == "y":
-                    for other, entry in model.sysbuild.items():
-                        if entry.get("choice") == group:
-                            sb_values[other] = "n"
-                sb_values[sb] = value
+        sb_values, sb_errors = sysbuild_values(app, model, sb_extra)
+        errors += sb_errors
         lines = sysbuild_app_lines(model, sb_values)
         sb_fragment = tempfile.NamedTemporaryFile("w", suffix="-sysbuild.conf", delete=False)
         sb_fragment.write("\n".join(lines) + "\n")
