@@ -194,8 +194,12 @@ fn secondary_offset_of(sectors: impl Iterator<Item = Result<u32, port::PortError
     for (image, sector) in sectors.enumerate() {
         let slot = 2 * image + 1;
         match sector {
-            Ok(0) | Err(_) => {
-                log::error!("image group disabled: slot{slot}_partition: no first sector size");
+            Err(e) => {
+                log::error!("image group disabled: slot{slot}_partition: first sector: {e:?}");
+                return None;
+            }
+            Ok(0) => {
+                log::error!("image group disabled: slot{slot}_partition: empty first sector");
                 return None;
             }
             Ok(n) if offset.is_some_and(|o| o != n) => {
