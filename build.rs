@@ -8,8 +8,8 @@
 //! be overridden with `SMP_RS_<NAME>` environment variables.
 //!
 //! Outputs:
-//! - `cfg(smp_grp_*)` per command group, `cfg(smp_serial_uart)`,
-//!   `cfg(smp_serial_console)`, `cfg(smp_console_shell)`;
+//! - `cfg(smp_grp_*)` per command group, `cfg(smp_mcuboot_swap_offset)`,
+//!   `cfg(smp_serial_uart)`, `cfg(smp_serial_console)`, `cfg(smp_console_shell)`;
 //! - `$OUT_DIR/kconfig.rs` with the numeric options (`BUF_SIZE`, ...);
 //! - under `west build`, the C file named by `WRAPPER_FILE` (see [`write_wrapper`]).
 
@@ -26,6 +26,13 @@ const SWITCHES: &[(&str, &str, &str)] = &[
         "smp_img_direct_upload",
         "CONFIG_SMP_RS_IMG_DIRECT_UPLOAD",
         "IMG_DIRECT_UPLOAD",
+    ),
+    // Zephyr's own mode choice (modules/Kconfig.mcuboot): the image group's secondary
+    // images start one sector into their slots (src/lib.rs, `img_group`).
+    (
+        "smp_mcuboot_swap_offset",
+        "CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET",
+        "MCUBOOT_SWAP_OFFSET",
     ),
     ("smp_grp_stat", "CONFIG_SMP_RS_GRP_STAT", "GRP_STAT"),
     (

@@ -67,4 +67,24 @@ for entry in "${modes[@]}" ""; do
 		status=1
 	fi
 done
+# Where a secondary image starts under swap using offset (smp_port_flash_first_sector):
+# the flash map's first sector, CONFIG_IMG_CUSTOM_SECTOR_SIZE instead when set, nothing
+# without a page layout (tests/zephyr-decls/firstsector_test.c has the cases).
+mkdir -p "$out/firstsector"
+for variant in layout custom none; do
+	case "$variant" in
+	layout) defs=(-DCONFIG_FLASH_PAGE_LAYOUT=1) ;;
+	custom) defs=(-DCONFIG_FLASH_PAGE_LAYOUT=1 -DCONFIG_IMG_CUSTOM_SECTOR_SIZE=8192 -DEXPECT_CUSTOM=8192) ;;
+	none) defs=() ;;
+	esac
+	if gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Itests/zephyr-decls -Iinclude -Isrc -include tests/zephyr-decls/autoconf-min.h \
+		"${defs[@]}" src/smp_port_flash.c tests/zephyr-decls/firstsector_test.c \
+		-o "$out/firstsector/test" && "$out/firstsector/test"; then
+		echo "ok   [first sector] $variant"
+	else
+		echo "FAIL [first sector] $variant"
+		status=1
+	fi
+done
 exit "$status"

@@ -33,7 +33,7 @@ model = check.Model(os.path.join(here, "upstream-symbols.yaml"))
 found = [s for s in check.scenarios(app) if s[1] == platform]
 if not found:
     sys.exit(f"no scenario of sample.yaml allows {platform}")
-name, _, extra_conf, dtc, sysbuild = found[0]
+name, _, extra_conf, dtc, sysbuild, sb_extra = found[0]
 board = platform.replace("/", "_")
 
 # The fragments in Zephyr's order, as check.check() merges them.
@@ -45,7 +45,9 @@ fragments += [os.path.join(app, c) for c in extra_conf]
 inputs = list(fragments)
 work = tempfile.mkdtemp(prefix="replay-dotconfig-")
 if sysbuild:
-    sb_values = {sb: v for sb, v, _ in check.sb_assignments(os.path.join(app, "sysbuild.conf"))}
+    sb_values, sb_errors = check.sysbuild_values(app, model, sb_extra)
+    if sb_errors:
+        sys.exit("\n".join(sb_errors))
     lines = check.sysbuild_app_lines(model, sb_values)
     sb_fragment = os.path.join(work, "sysbuild.conf")
     with open(sb_fragment, "w") as f:
@@ -81,4 +83,5 @@ with open(out, "a") as f:
     f.write("\n# Board CPU symbols (ci/cargo-replay.sh)\n")
     f.writelines(extra)
 print(f"{name}: " + " ".join(os.path.relpath(x, app) for x in fragments)
-      + (" + sysbuild.conf" if sysbuild else ""))
+      + (" + sysbuild.conf" if sysbuild else "")
+      + "".join(f" + {x}" for x in (sb_extra if sysbuild else [])))

@@ -195,6 +195,13 @@ int32_t smp_port_flash_erase_unit(uint8_t id);
 /** Value of an erased byte (0xff on NOR flash), or a negative SMP_PORT_E* code. */
 int32_t smp_port_flash_erased_value(uint8_t id);
 
+/**
+ * Size of the first sector of partition `id`: where a secondary slot's image starts under
+ * MCUboot's swap using offset (Zephyr's boot_get_image_start_offset), or a negative
+ * SMP_PORT_E* code (SMP_PORT_ENOTSUP without a flash page layout).
+ */
+int32_t smp_port_flash_first_sector(uint8_t id);
+
 /** Reads `len` bytes at `off` of partition `id` into `dst`. */
 int32_t smp_port_flash_read(uint8_t id, uint32_t off, uint8_t *dst, size_t len);
 

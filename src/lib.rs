@@ -155,6 +155,7 @@ fn img_group() -> Option<ImgGroup> {
     }
     let slots = slots.map(|s| s.expect("every slot opened"));
     let erased = slots[1].erased_value();
+    let secondary_offset = secondary_offset(&slots)?;
     Some(ImgGroup::new(
         slots,
         port::boot::ZephyrBoot::new(),
@@ -165,9 +166,54 @@ fn img_group() -> Option<ImgGroup> {
                 erased,
             },
             direct_upload: cfg!(smp_img_direct_upload),
+            secondary_offset,
             ..Default::default()
         },
     ))
+}
+
+/// Where the image in a secondary slot starts: 0, or under
+/// `CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET` the size of the slot's first sector,
+/// as Zephyr's `boot_get_image_start_offset` (subsys/dfu/boot/mcuboot.c) computes it; the
+/// image group drops it while a revert is pending, as that function does. The core takes
+/// one offset for every image, so each secondary slot must agree; `None` (the group
+/// stays off) when one cannot tell or they differ, rather than writing images where
+/// MCUboot does not look.
+#[cfg(smp_grp_img)]
+fn secondary_offset(slots: &[SlotArea; IMG_SLOTS]) -> Option<u32> {
+    if !cfg!(smp_mcuboot_swap_offset) {
+        return Some(0);
+    }
+    secondary_offset_of(slots.iter().skip(1).step_by(2).map(|s| s.first_sector()))
+}
+
+/// The one first-sector size all secondary slots report (see [`secondary_offset`]).
+#[cfg(smp_grp_img)]
+fn secondary_offset_of(sectors: impl Iterator<Item = Result<u32, port::PortError>>) -> Option<u32> {
+    let mut offset = None;
+    for (image, sector) in sectors.enumerate() {
+        let slot = 2 * image + 1;
+        match sector {
+            Err(e) => {
+                log::error!("image group disabled: slot{slot}_partition: first sector: {e:?}");
+                return None;
+            }
+            Ok(0) => {
+                log::error!("image group disabled: slot{slot}_partition: empty first sector");
+                return None;
+            }
+            Ok(n) if offset.is_some_and(|o| o != n) => {
+                log::error!(
+                    "image group disabled: slot{slot}_partition starts with a {n}-byte sector, \
+                     slot1_partition with {}",
+                    offset.unwrap_or(0)
+                );
+                return None;
+            }
+            Ok(n) => offset = Some(n),
+        }
+    }
+    offset
 }
 
 impl Groups {

@@ -78,6 +78,7 @@ unsafe extern "C" {
     pub fn smp_port_flash_write_align(id: u8) -> i32;
     pub fn smp_port_flash_erase_unit(id: u8) -> i32;
     pub fn smp_port_flash_erased_value(id: u8) -> i32;
+    pub fn smp_port_flash_first_sector(id: u8) -> i32;
     pub fn smp_port_flash_read(id: u8, off: u32, dst: *mut u8, len: usize) -> i32;
     pub fn smp_port_flash_write(id: u8, off: u32, src: *const u8, len: usize) -> i32;
     pub fn smp_port_flash_erase(id: u8, off: u32, len: u32) -> i32;

@@ -132,6 +132,40 @@ int32_t smp_port_flash_erased_value(uint8_t id)
 	return rc;
 }
 
+/*
+ * The first sector's size, as zephyrproject-rtos/zephyr subsys/dfu/boot/mcuboot.c
+ * (030cbd8f6f14) boot_get_image_start_offset computes a secondary slot's image start:
+ * CONFIG_IMG_CUSTOM_SECTOR_SIZE when set (non-zero; its Kconfig definition was not read),
+ * else flash_area_get_sectors() asked for SWAP_USING_OFFSET_SECTOR_UPDATE_BEGIN sectors
+ * (1, include/zephyr/dfu/mcuboot.h @ 030cbd8f6f14), where -ENOMEM only says the partition
+ * has more sectors than that (the count is then left as passed in, flash_map_layout.c
+ * @ 13ce23f47877). Upstream also answers 0 while a revert is pending; here the image group
+ * does that per request (img::Config::secondary_offset). flash_map_layout.c is built with
+ * CONFIG_FLASH_PAGE_LAYOUT (subsys/storage/flash_map/CMakeLists.txt @ 13ce23f47877).
+ */
+int32_t smp_port_flash_first_sector(uint8_t id)
+{
+#if defined(CONFIG_IMG_CUSTOM_SECTOR_SIZE) && CONFIG_IMG_CUSTOM_SECTOR_SIZE != 0
+	ARG_UNUSED(id);
+	return (int32_t)CONFIG_IMG_CUSTOM_SECTOR_SIZE;
+#elif defined(CONFIG_FLASH_PAGE_LAYOUT)
+	struct flash_sector sector;
+	uint32_t count = 1;
+	int rc = flash_area_get_sectors(id, &count, &sector);
+
+	if (rc != 0 && rc != -ENOMEM) {
+		return smp_glue_port_err(rc);
+	}
+	if (count != 1 || sector.fs_size == 0 || sector.fs_size > INT32_MAX) {
+		return SMP_PORT_EIO;
+	}
+	return (int32_t)sector.fs_size;
+#else
+	ARG_UNUSED(id);
+	return SMP_PORT_ENOTSUP;
+#endif
+}
+
 int32_t smp_port_flash_read(uint8_t id, uint32_t off, uint8_t *dst, size_t len)
 {
 	const struct flash_area *fa;

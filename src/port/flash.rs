@@ -121,6 +121,13 @@ impl<const WRITE: usize, const ERASE: usize> FlashArea<WRITE, ERASE> {
     pub fn erased_value(&self) -> u8 {
         self.erased
     }
+
+    /// The size of the partition's first sector (`smp_port_flash_first_sector`): where a
+    /// secondary slot's image starts when MCUboot swaps using offset.
+    pub fn first_sector(&self) -> Result<u32, PortError> {
+        // SAFETY: a plain integer argument and result.
+        check32(unsafe { sys::smp_port_flash_first_sector(self.id) })
+    }
 }
 
 impl<const WRITE: usize, const ERASE: usize> ErrorType for FlashArea<WRITE, ERASE> {

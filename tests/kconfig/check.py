@@ -6,7 +6,8 @@ tests/kconfig/upstream-symbols.yaml: each symbol our fragments assign, with the 
 dependencies read in upstream's Kconfig file (commit named there), the choices they belong
 to, and per-board facts. For every scenario of sample.yaml and every platform it allows, the
 fragments are merged in Zephyr's order (cmake/modules/kconfig.cmake: CONF_FILE = prj.conf and
-boards/<board>.conf, then EXTRA_CONF_FILE, then what sysbuild sets in the image) and checked
+boards/<board>.conf, then EXTRA_CONF_FILE, then what sysbuild sets in the image from
+sysbuild.conf and the scenario's SB_EXTRA_CONF_FILE) and checked
 as scripts/kconfig/kconfig.py checks handwritten fragments, but strictly:
 
 - every assigned non-SMP_RS symbol is in the table, with a value of its type;
@@ -17,7 +18,8 @@ as scripts/kconfig/kconfig.py checks handwritten fragments, but strictly:
   (the board file could not do what it says);
 - every dependency of the modelled symbols is itself modelled (no silent stand-ins);
 - what the C glue calls is compiled, and the build can run where it is meant to: the
-  table's `glue` rules hold (`needs: [X]` wants X=y, `["!X"]` wants X=n).
+  table's `glue` rules hold (`needs: [X]` wants X=y, `["!X"]` wants X=n, `needs_any` one
+  of its symbols y).
 
 Usage: check.py APP_DIR [--table FILE]
 """
@@ -202,8 +204,9 @@ def scenarios(app):
     for name, scenario in sample["tests"].items():
         merged = twister.merged(common, scenario)
         conf, dtc, _ = twister.build_args(merged)
+        sb_extra = twister.sb_extra_conf(merged)
         for platform in dict.fromkeys(twister.as_list(merged.get("platform_allow"))):
-            yield name, platform, conf, dtc, bool(merged.get("sysbuild", False))
+            yield name, platform, conf, dtc, bool(merged.get("sysbuild", False)), sb_extra
 
 
 def sysbuild_app_lines(model, sb_values):
@@ -219,7 +222,26 @@ def sysbuild_app_lines(model, sb_values):
     return lines
 
 
-def check(app, model, name, platform, extra_conf, dtc, sysbuild):
+def sysbuild_values(app, model, sb_extra=()):
+    """The SB_CONFIG_ values of sysbuild.conf, then of each SB_EXTRA_CONF_FILE fragment
+    (merged after it, sysbuild_kconfig.cmake), and the errors found: y on a member of a
+    modelled choice deselects the others, as in Kconfig."""
+    values, errors = {}, []
+    for sb_file in ["sysbuild.conf"] + list(sb_extra):
+        for sb, value, n in sb_assignments(os.path.join(app, sb_file)):
+            if sb not in model.sysbuild:
+                errors.append(f"{sb_file}:{n}: {sb} is not in upstream-symbols.yaml")
+                continue
+            group = model.sysbuild[sb].get("choice")
+            if group and value == "y":
+                for other, entry in model.sysbuild.items():
+                    if entry.get("choice") == group:
+                        values[other] = "n"
+            values[sb] = value
+    return values, errors
+
+
+def check(app, model, name, platform, extra_conf, dtc, sysbuild, sb_extra=()):
     board = platform.replace("/", "_")
     errors = []
     fragments = [os.path.join(app, "prj.conf")]
@@ -231,11 +253,8 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild):
     # What sysbuild sets in the application image (MAIN_image_default.cmake), merged last.
     sb_fragment = None
     if sysbuild:
-        sb_values = {}
-        for sb, value, n in sb_assignments(os.path.join(app, "sysbuild.conf")):
-            if sb not in model.sysbuild:
-                errors.append(f"sysbuild.conf:{n}: {sb} is not in upstream-symbols.yaml")
-            sb_values[sb] = value
+        sb_values, sb_errors = sysbuild_values(app, model, sb_extra)
+        errors += sb_errors
         lines = sysbuild_app_lines(model, sb_values)
         sb_fragment = tempfile.NamedTemporaryFile("w", suffix="-sysbuild.conf", delete=False)
         sb_fragment.write("\n".join(lines) + "\n")
@@ -360,7 +379,10 @@ def check(app, model, name, platform, extra_conf, dtc, sysbuild):
     for rule in model.glue:
         if val(rule["when"]) != "y":
             continue
-        for need in rule["needs"]:
+        if rule.get("needs_any") and not any(val(s) == "y" for s in rule["needs_any"]):
+            errors.append(f"glue: {rule['when']}=y needs one of {', '.join(rule['needs_any'])}: "
+                          + " ".join(rule["why"].split()))
+        for need in rule.get("needs", []):
             sym, want = (need[1:], "n") if need.startswith("!") else (need, "y")
             if val(sym) != want:
                 errors.append(f"glue: {rule['when']}=y needs {sym}={want}: "

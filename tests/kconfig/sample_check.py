@@ -82,7 +82,7 @@ for name, scenario in sample["tests"].items():
             errors.append(f"{name}: {key} in extra_args is deprecated in Twister")
         else:
             errors.append(f"{name}: unexpected extra_args entry {arg!r}")
-    for file in conf + dtc:
+    for file in conf + dtc + twister.sb_extra_conf(merged):
         used.add(file)
         if not os.path.exists(os.path.join(APP, file)):
             errors.append(f"{name}: {file} does not exist")

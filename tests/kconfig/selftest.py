@@ -17,11 +17,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK = os.path.join(HERE, "check.py")
 SAMPLE_CHECK = os.path.join(HERE, "sample_check.py")
 FILES = ["Kconfig", "prj.conf", "sample.yaml", "sysbuild.conf", "west.yml", "boards"]
+# and every overlay-*.conf, *.overlay and sysbuild-*.conf (copy_app)
 
 
 def copy_app():
     tmp = tempfile.mkdtemp(prefix="kconfig-selftest-")
-    for name in FILES + [f for f in os.listdir(APP) if re.fullmatch(r"overlay-.*\.conf|.*\.overlay", f)]:
+    for name in FILES + [f for f in os.listdir(APP) if re.fullmatch(r"overlay-.*\.conf|.*\.overlay|sysbuild-.*\.conf", f)]:
         src = os.path.join(APP, name)
         (shutil.copytree if os.path.isdir(src) else shutil.copy)(src, os.path.join(tmp, name))
     return tmp
@@ -60,10 +61,14 @@ CASES = [
     ("a board fragment undone by an overlay",
      lambda d: append(os.path.join(d, "boards", "frdm_k64f.conf"), "CONFIG_NET_IPV6=n\n"),
      r"boards/frdm_k64f.conf:\d+: CONFIG_NET_IPV6=n is overridden by overlay-udp.conf"),
-    ("swap-using-offset left as the mode",
-     lambda d: (edit(os.path.join(d, "prj.conf"), "CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_MOVE=y\n", ""),
+    ("direct-XIP as the application's mode (the image group does not wire the active slot)",
+     lambda d: (edit(os.path.join(d, "prj.conf"), "CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_MOVE=y\n",
+                     "CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP=y\n"),
                 edit(os.path.join(d, "sysbuild.conf"), "SB_CONFIG_MCUBOOT_MODE_SWAP_USING_MOVE=y\n", "")),
-     r"needs MCUBOOT_BOOTLOADER_MODE_SWAP_USING_MOVE=y"),
+     r"glue: SMP_RS_GRP_IMG=y needs one of MCUBOOT_BOOTLOADER_MODE_SWAP_USING_MOVE, "),
+    ("a sysbuild fragment naming an unmodelled symbol",
+     lambda d: append(os.path.join(d, "sysbuild-offset.conf"), "SB_CONFIG_MCUBOOT_MODE_DIRECT_XIP=y\n"),
+     r"sysbuild-offset.conf:\d+: SB_CONFIG_MCUBOOT_MODE_DIRECT_XIP is not in upstream-symbols.yaml"),
     ("littlefs without flash page layout",
      lambda d: edit(os.path.join(d, "prj.conf"), "CONFIG_STREAM_FLASH=y\n", ""),
      r"FILE_SYSTEM=y needs FS_LITTLEFS_FMP_DEV=y"),
@@ -92,6 +97,14 @@ CASES = [
 ]
 
 
+EXPECT_MODES = [
+    r"^ok   sample\.mcumgr\.smp_svr_rs\.serial_swap_offset on nrf52840dk/nrf52840: .*"
+    r"; MCUboot mode SWAP_USING_OFFSET$",
+    r"^ok   sample\.mcumgr\.smp_svr_rs\.serial on nrf52840dk/nrf52840: .*"
+    r"; MCUboot mode SWAP_USING_MOVE$",
+]
+
+
 def run(d, checker=CHECK):
     p = subprocess.run([sys.executable, checker, d], capture_output=True, text=True)
     return p.returncode, p.stdout + p.stderr
@@ -107,6 +120,15 @@ def main():
             failures += 1
         else:
             print(f"ok   unmodified copy passes {os.path.basename(checker)}")
+        # The mode each flavour ends up with: sysbuild-offset.conf (SB_EXTRA_CONF_FILE,
+        # merged after sysbuild.conf) must win sysbuild's mode choice over sysbuild.conf's
+        # move, the other flavours keep move.
+        for want in EXPECT_MODES if checker == CHECK and rc == 0 else []:
+            if not re.search(want, out, re.M):
+                print(f"FAIL the unmodified copy's check.py output lacks /{want}/:\n" + out)
+                failures += 1
+            else:
+                print(f"ok   check.py reports /{want}/")
     shutil.rmtree(d)
     for title, breakage, expect, *rest in CASES:
         checker = rest[0] if rest else CHECK

@@ -83,6 +83,21 @@ def build_args(scenario):
             conf += m.group(2).split(";")
         elif m and m.group(1) == "EXTRA_DTC_OVERLAY_FILE":
             dtc += m.group(2).split(";")
+        elif m and m.group(1) == "SB_EXTRA_CONF_FILE":
+            pass  # sb_extra_conf()
         else:
             other.append(arg)
     return conf, dtc, other
+
+
+def sb_extra_conf(scenario):
+    """SB_EXTRA_CONF_FILE fragments of a merged scenario's extra_args: sysbuild merges them
+    after SB_CONF_FILE (sysbuild.conf), share/sysbuild/cmake/modules/sysbuild_kconfig.cmake
+    @ 27b524a2."""
+    out = []
+    args = scenario.get("extra_args") or []
+    for arg in args.split() if isinstance(args, str) else args:
+        m = re.fullmatch(r'([A-Z_]+)="?([^"]*)"?', arg)
+        if m and m.group(1) == "SB_EXTRA_CONF_FILE":
+            out += m.group(2).split(";")
+    return out

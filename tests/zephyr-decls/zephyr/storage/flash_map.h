@@ -27,6 +27,15 @@ int flash_area_erase(const struct flash_area *fa, off_t off, size_t len);
 uint32_t flash_area_align(const struct flash_area *fa);
 const struct device *flash_area_get_device(const struct flash_area *fa);
 uint8_t flash_area_erased_val(const struct flash_area *fa);
+/* struct flash_sector and flash_area_get_sectors as in the same header @ 00cafdabf373
+ * (declared there without a Kconfig condition; implemented in flash_map_layout.c, which
+ * subsys/storage/flash_map/CMakeLists.txt @ 13ce23f47877 builds with CONFIG_FLASH_PAGE_LAYOUT).
+ */
+struct flash_sector {
+	off_t fs_off;
+	size_t fs_size;
+};
+int flash_area_get_sectors(int fa_id, uint32_t *count, struct flash_sector *sectors);
 
 #ifdef DT_NO_PARTITIONS
 #define FIXED_PARTITION_EXISTS(label) 0

@@ -1,0 +1,30 @@
+/* The image group alone over the serial transport with MCUboot in swap using offset mode
+ * (Zephyr's default, modules/Kconfig.mcuboot @ fc9fd668b344): librustapp.a then references
+ * smp_port_flash_first_sector, for where a secondary image starts.
+ */
+#define CONFIG_SMP_RS_BUF_SIZE 2475
+#define CONFIG_SMP_RS_BUF_COUNT 4
+#define CONFIG_SMP_RS_WORKQUEUE_STACK_SIZE 4608
+#define CONFIG_SMP_RS_WORKQUEUE_PRIORITY 3
+#define CONFIG_SMP_RS_RESET_MS 250
+#define CONFIG_SMP_RS_LOG_LEVEL 3
+#define CONFIG_SMP_RS_FS_PATH_LEN 64
+#define CONFIG_SMP_RS_STAT_MAX_NAME_LEN 32
+#define CONFIG_SMP_RS_SETTINGS_NAME_LEN 32
+#define CONFIG_SMP_RS_SERIAL_RX_RING_SIZE 256
+#define CONFIG_SMP_RS_POLL_MS 1000
+#define CONFIG_SMP_RS_TRANSPORT_UART 1
+#define CONFIG_SMP_RS_GRP_IMG 1
+#define CONFIG_SMP_RS_IMG_UPDATABLE_IMAGE_NUMBER 1
+#define CONFIG_SMP_RS_IMG_BOOT_MAX_ALIGN 8
+#define CONFIG_SMP_RS_FLASH_WRITE_BLOCK 4
+#define CONFIG_SMP_RS_FLASH_ERASE_UNIT 4096
+#define CONFIG_FLASH_MAP 1
+#define CONFIG_FLASH_PAGE_LAYOUT 1
+#define CONFIG_BOOTLOADER_MCUBOOT 1
+#define CONFIG_MCUBOOT_IMG_MANAGER 1
+#define CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_USING_OFFSET 1
+#define CONFIG_MCUBOOT_BOOTLOADER_NO_DOWNGRADE 1
+#define CONFIG_ARCH "arm"
+#define CONFIG_SOC "nrf52840"
+#define CONFIG_BOARD_TARGET "nrf52840dk/nrf52840"
