@@ -564,11 +564,16 @@ mod power_cut {
     const SMALL: u32 = 0x2000;
 
     fn small(dir: &Path) -> Parts {
+        board(dir, 0)
+    }
+
+    /// The small board, its secondary slot `extra` bytes larger than the primary.
+    fn board(dir: &Path, extra: u32) -> Parts {
         Parts::open(
             dir,
             Geometry {
                 slot_size: SMALL,
-                secondary_extra: 0,
+                secondary_extra: extra,
                 images: 1,
                 layout: Layout::default(),
             },
@@ -579,6 +584,11 @@ mod power_cut {
     /// v1 confirmed in the primary slot, v2 in the secondary marked for test; returns
     /// both images.
     fn staged(p: &Parts, cfg: &BootConfig) -> (Vec<u8>, Vec<u8>) {
+        staged_at(p, cfg, 0)
+    }
+
+    /// [`staged`] with v2 at `off` in the secondary slot.
+    fn staged_at(p: &Parts, cfg: &BootConfig, off: u32) -> (Vec<u8>, Vec<u8>) {
         let a = img("1.0.0", 2000, 1);
         let b = img("2.0.0", 2500, 2);
         flash_image(p, 0, &a).unwrap();
@@ -586,7 +596,7 @@ mod power_cut {
         let mut f = p.slot(1).unwrap();
         let mut d = b.clone();
         d.resize(b.len().div_ceil(8) * 8, 0xff);
-        f.write(0, &d).unwrap();
+        f.write(off, &d).unwrap();
         request(p, cfg, false);
         (a, b)
     }
@@ -614,6 +624,59 @@ mod power_cut {
             Ok(()) => None,
             Err(e) => Some(e.downcast_ref::<PowerCut>().expect("a power cut").0),
         }
+    }
+
+    /// Stages a board for a sweep (as [`staged`]); returns v1 and v2.
+    type Stage = fn(&Parts, &BootConfig) -> (Vec<u8>, Vec<u8>);
+
+    /// The cut loop of the sweeps below: for every operation `n` of `total` (the uncut
+    /// test swap and revert, [`sequence`]), a fresh board (`open`, `stage`) cut after
+    /// `n`, then powered again. It must boot v1 (`a`) or v2 (`b`, then unconfirmed, with
+    /// v1 waiting in the secondary, and its revert still to come, only before
+    /// `test_ops` when given), and end as the uncut run: `want`, after `fixup` (which
+    /// may mend a known, allowed difference and says whether it did). Returns how many
+    /// cuts resumed the test swap and how many `fixup` mended.
+    #[allow(clippy::too_many_arguments)]
+    fn cut_loop(
+        cfg: &BootConfig,
+        open: fn(&Path) -> Parts,
+        stage: Stage,
+        (a, b): (&[u8], &[u8]),
+        total: u64,
+        test_ops: Option<u64>,
+        want: &[Vec<u8>; 2],
+        fixup: impl Fn(&mut [Vec<u8>; 2], &[Vec<u8>; 2]) -> bool,
+    ) -> (u32, u32) {
+        let (mut resumed, mut fixed) = (0, 0);
+        for n in 1..=total {
+            let dir = tempfile::tempdir().unwrap();
+            let mut p = open(dir.path());
+            stage(&p, cfg);
+            p.meter_into(PowerMeter::new(Some(n)));
+            assert_eq!(cut_in(|| sequence(&p, cfg)), Some(n));
+            drop(p);
+            let p = open(dir.path());
+            let r = reset(&p, cfg).unwrap();
+            let running = booted(&r);
+            if running == hash(b) {
+                // Cut inside the test swap, resumed: v2 runs unconfirmed; v1 waits in
+                // the secondary and the revert is what is left of the sequence.
+                assert!(test_ops.is_none_or(|t| n < t), "N={n}");
+                assert!(!confirmed(&p), "N={n}");
+                assert!(slot(&p, 1).starts_with(a), "N={n}: v1 lost");
+                resumed += 1;
+                assert_eq!(reset(&p, cfg).unwrap()[0].swap, SwapType::Revert, "N={n}");
+            } else {
+                assert_eq!(running, hash(a), "N={n}");
+            }
+            let mut got = slots(&p);
+            if fixup(&mut got, want) {
+                fixed += 1;
+            }
+            assert!(&got == want, "N={n}: end state");
+            assert!(confirmed(&p), "N={n}");
+        }
+        (resumed, fixed)
     }
 
     #[test]
@@ -700,46 +763,28 @@ mod power_cut {
         // operations than the whole-slot journal's 20 per swap.
         assert!(test_ops > 20 && total > 2 * 20, "{test_ops} {total}");
 
-        let (mut resumed, mut perm_resumes) = (0, 0);
-        for n in 1..=total {
-            let dir = tempfile::tempdir().unwrap();
-            let mut p = small(dir.path());
-            staged(&p, &cfg);
-            p.meter_into(PowerMeter::new(Some(n)));
-            let cut = cut_in(|| {
-                reset(&p, &cfg).unwrap();
-                reset(&p, &cfg).unwrap();
-            });
-            assert_eq!(cut, Some(n));
-            drop(p);
-            let p = small(dir.path());
-            let r = reset(&p, &cfg).unwrap();
-            let running = booted(&r);
-            if running == hash(&b) {
-                // Cut inside the test swap, resumed: v2 runs unconfirmed; v1 waits in
-                // the secondary and the revert is what is left of the sequence.
-                assert!(n < test_ops && !confirmed(&p), "N={n}");
-                assert!(slot(&p, 1).starts_with(&a), "N={n}: v1 lost");
-                resumed += 1;
-                let r = reset(&p, &cfg).unwrap();
-                assert_eq!(r[0].swap, SwapType::Revert, "N={n}");
-            } else {
-                assert_eq!(running, hash(&a), "N={n}");
-            }
-            // A revert cut before its first move resumes as a permanent swap of the same
-            // two images: MCUboot's `fixup_revert` (mcu-tools/mcuboot
-            // boot/bootutil/src/swap_move.c @2d4bacc3) has written image_ok and magic into
-            // the secondary first, so the next boot's table says "permanent". Only the
-            // primary's swap_info byte (3 instead of 4) tells the two apart.
-            let mut got = slots(&p);
-            let info = SMALL as usize - 40;
-            if got[0][info] == 0x03 && want[0][info] == 0x04 {
-                perm_resumes += 1;
-                got[0][info] = 0x04;
-            }
-            assert!(got == want, "N={n}: end state");
-            assert!(confirmed(&p), "N={n}");
-        }
+        // A revert cut before its first move resumes as a permanent swap of the same
+        // two images: MCUboot's `fixup_revert` (mcu-tools/mcuboot
+        // boot/bootutil/src/swap_move.c @2d4bacc3) has written image_ok and magic into
+        // the secondary first, so the next boot's table says "permanent". Only the
+        // primary's swap_info byte (3 instead of 4) tells the two apart.
+        let info = SMALL as usize - 40;
+        let (resumed, perm_resumes) = cut_loop(
+            &cfg,
+            small,
+            staged,
+            (&a, &b),
+            total,
+            Some(test_ops),
+            &want,
+            |got, want| {
+                let perm = got[0][info] == 0x03 && want[0][info] == 0x04;
+                if perm {
+                    got[0][info] = 0x04;
+                }
+                perm
+            },
+        );
         assert!(resumed > 0 && perm_resumes > 0, "{resumed} {perm_resumes}");
     }
 
@@ -768,31 +813,13 @@ mod power_cut {
 
     /// The small board in `--swap-mode offset`: the secondary slot one sector larger.
     fn small_offset(dir: &Path) -> Parts {
-        Parts::open(
-            dir,
-            Geometry {
-                slot_size: SMALL,
-                secondary_extra: 1024,
-                images: 1,
-                layout: Layout::default(),
-            },
-        )
-        .unwrap()
+        board(dir, 1024)
     }
 
     /// [`staged`] for swap using offset: v2 one sector into the secondary slot, as the
     /// image group uploads it in that mode.
     fn staged_offset(p: &Parts, cfg: &BootConfig) -> (Vec<u8>, Vec<u8>) {
-        let a = img("1.0.0", 2000, 1);
-        let b = img("2.0.0", 2500, 2);
-        flash_image(p, 0, &a).unwrap();
-        reset(p, cfg).unwrap();
-        let mut f = p.slot(1).unwrap();
-        let mut d = b.clone();
-        d.resize(b.len().div_ceil(8) * 8, 0xff);
-        f.write(1024, &d).unwrap();
-        request(p, cfg, false);
-        (a, b)
+        staged_at(p, cfg, 1024)
     }
 
     #[test]
@@ -877,33 +904,16 @@ mod power_cut {
         assert!(!p.journal_path(0).exists());
         assert!(test_ops > 20 && total > 2 * 20, "{test_ops} {total}");
 
-        let mut resumed = 0;
-        for n in 1..=total {
-            let dir = tempfile::tempdir().unwrap();
-            let mut p = small_offset(dir.path());
-            staged_offset(&p, &cfg);
-            p.meter_into(PowerMeter::new(Some(n)));
-            let cut = cut_in(|| {
-                reset(&p, &cfg).unwrap();
-                reset(&p, &cfg).unwrap();
-            });
-            assert_eq!(cut, Some(n));
-            drop(p);
-            let p = small_offset(dir.path());
-            let r = reset(&p, &cfg).unwrap();
-            let running = booted(&r);
-            if running == hash(&b) {
-                assert!(n < test_ops && !confirmed(&p), "N={n}");
-                assert!(slot(&p, 1).starts_with(&a), "N={n}: v1 lost");
-                resumed += 1;
-                let r = reset(&p, &cfg).unwrap();
-                assert_eq!(r[0].swap, SwapType::Revert, "N={n}");
-            } else {
-                assert_eq!(running, hash(&a), "N={n}");
-            }
-            assert!(slots(&p) == want, "N={n}: end state");
-            assert!(confirmed(&p), "N={n}");
-        }
+        let (resumed, _) = cut_loop(
+            &cfg,
+            small_offset,
+            staged_offset,
+            (&a, &b),
+            total,
+            Some(test_ops),
+            &want,
+            |_, _| false,
+        );
         assert!(resumed > 0, "{resumed}");
     }
 
@@ -972,27 +982,9 @@ mod power_cut {
                 .len(),
             1024
         );
-        let mut resumed = 0;
-        for n in 1..=total {
-            let dir = tempfile::tempdir().unwrap();
-            let mut p = small(dir.path());
-            staged(&p, &cfg);
-            p.meter_into(PowerMeter::new(Some(n)));
-            assert_eq!(cut_in(|| sequence(&p, &cfg)), Some(n));
-            drop(p);
-            let p = small(dir.path());
-            let r = reset(&p, &cfg).unwrap();
-            if booted(&r) == hash(&b) {
-                assert!(!confirmed(&p), "N={n}");
-                assert!(slot(&p, 1).starts_with(&a), "N={n}: v1 lost");
-                resumed += 1;
-                assert_eq!(reset(&p, &cfg).unwrap()[0].swap, SwapType::Revert, "N={n}");
-            } else {
-                assert_eq!(booted(&r), hash(&a), "N={n}");
-            }
-            assert!(slots(&p) == want, "N={n}: end state");
-            assert!(confirmed(&p), "N={n}");
-        }
+        let (resumed, _) = cut_loop(&cfg, small, staged, (&a, &b), total, None, &want, |_, _| {
+            false
+        });
         assert!(resumed > 0 && total > 40, "{resumed} {total}");
     }
 
