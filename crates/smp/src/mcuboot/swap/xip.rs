@@ -79,7 +79,8 @@ pub enum Skip {
 
 /// The header of `f` if `boot_check_header_valid` accepts it: MCUboot's magic, the
 /// hashed region strictly inside the slot, neither encrypted (direct-XIP has no
-/// encryption: `bootutil_priv.h` refuses `MCUBOOT_ENC_IMAGES` with it, an `#error`) nor compressed.
+/// encryption: an `#error` in `bootutil_priv.h` refuses `MCUBOOT_ENC_IMAGES` with it)
+/// nor compressed.
 pub fn valid_header<F: NorFlash>(f: &mut F) -> Result<Option<ImageHeader>, SwapError> {
     let size = size_of(f)?;
     let mut h = [0u8; HEADER_LEN];
