@@ -229,9 +229,9 @@ pub struct Args {
 
     /// Erase and write times of a real part, so that flash operations take as long as on
     /// a board: `nrf52840` (89.7 ms per erased 4 KiB page, Zephyr's
-    /// FLASH_PAGE_ERASE_MAX_TIME_US for the nRF52; writes not slowed, no cited word write
-    /// time) or `custom:ERASE_MS,WRITE_US_PER_WORD` (per erased --erase-size sector, per
-    /// 32-bit word written). An upload's first chunk is answered after the erase of what
+    /// FLASH_PAGE_ERASE_MAX_TIME_US for the nRF52; 41 µs per 32-bit word written, the nRF
+    /// Connect SDK's figure for the part) or `custom:ERASE_MS,WRITE_US_PER_WORD` (per
+    /// erased --erase-size sector, per 32-bit word written). An upload's first chunk is answered after the erase of what
     /// the image will cover, as Zephyr's img_mgmt does; the emulated MCUboot's swaps are
     /// slowed too. The delay blocks the device's one SMP work loop: no transport is served
     /// meanwhile (requests wait in the socket buffer), as a board's SMP work queue blocks
