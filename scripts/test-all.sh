@@ -10,7 +10,9 @@ ROOT=$PWD
 TOOLS=$ROOT/.ci/tools
 export PATH="$TOOLS/bin:$PATH"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step's header says when it starts (seconds since this script began), so that the
+# CI's 40-minute budget can be kept.
+step() { printf '\n==> %s  [at %d s]\n' "$*" "$SECONDS"; }
 
 step "Rust targets"
 rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi >/dev/null
@@ -82,3 +84,4 @@ cat "$ROOT/target/sweep-a.log"
 wait "$lane_b" || rc=1
 cat "$ROOT/target/sweep-b.log"
 [ "$rc" -eq 0 ] || { echo "a power-cut sweep failed (see above)"; exit 1; }
+echo "all tests passed in $SECONDS s"
