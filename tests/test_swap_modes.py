@@ -139,3 +139,40 @@ def test_overwrite_only_cannot_revert(tmp_path, keys):
         assert v1.read_bytes()[:64] not in (d.state / "flash" / "slot0.bin").read_bytes()
     finally:
         assert d.stop() == 0
+
+
+def image_of_exactly(tmp_path, key, version: str, total: int):
+    """A signed image of exactly `total` bytes: the payload is sized from a first signing,
+    then re-signed until the ECDSA signature's DER length lands it exactly."""
+    size = total - 700
+    for _ in range(20):
+        img = make_image(tmp_path, key, version, size=size)
+        got = img.stat().st_size
+        if got == total:
+            return img
+        size += total - got
+    raise AssertionError(f"no {total}-byte image after 20 signings")
+
+
+def test_overwrite_of_an_image_ending_on_a_sector_boundary(tmp_path, keys):
+    """An image of exactly two 4 KiB sectors: MCUboot's overwrite erases sectors 0 and 1 and
+    copies one write unit more, into sector 2, which still holds the old, longer image. The
+    secondary's bytes there are erased, so a NOR write changes nothing; the upgrade
+    completes and the new image boots."""
+    key, pub, _ = keys
+    v1 = make_image(tmp_path, key, "1.0.0", size=11000)
+    v2 = image_of_exactly(tmp_path, key, "2.0.0", 8192)
+    d = start_device(tmp_path, "--image", str(v1), "--key", str(pub), "--swap-mode",
+                     "overwrite")
+    try:
+        d.mcumgrctl("image", "upload", "-q", str(v2), timeout=300)
+        d.mcumgrctl("image", "set-state", "--hash", tlv_hash(v2))
+        reset(d)
+        s0 = running(images(d))
+        assert s0["version"] == "2.0.0" and s0["hash"] == tlv_hash(v2)
+        slot0 = (d.state / "flash" / "slot0.bin").read_bytes()
+        assert slot0[:8192] == v2.read_bytes()
+        # The 8 bytes past the image are the old image's, as the NOR write left them.
+        assert slot0[8192:8200] == v1.read_bytes()[8192:8200]
+    finally:
+        assert d.stop() == 0

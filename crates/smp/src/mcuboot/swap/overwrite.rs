@@ -26,15 +26,22 @@
 //! guards both in `loader.c`).
 //!
 //! One edge of step 3 as the code stands upstream: an image whose length is a multiple
-//! of the sector size is copied one write unit into the next sector, which step 1 did
-//! not erase; over this crate's flash traits the write is refused and [`boot`] returns
-//! [`SwapError::Flash`].
+//! of the sector size is copied one write unit further, into the next sector, which step 1
+//! did not erase (unless it is a trailer sector, which step 2 erased). Those bytes are the
+//! secondary's past its image: erased, as the image group leaves them. A NOR part
+//! programs by clearing bits, so writing erased bytes over the old primary's changes
+//! nothing: on an nRF52840 the write succeeds and leaves the old bytes. This module
+//! writes the same chunks as `boot_copy_region` but leaves out such an all-erased tail
+//! that falls beyond the erased sectors, so the result is the same and flash models that
+//! refuse writes over programmed bytes (as some parts do, and as smp-svr's does) do not
+//! fail the boot. A tail that is not all erased is written as upstream writes it, and a
+//! flash that refuses it fails the boot with [`SwapError::Flash`].
 
 use embedded_storage::nor_flash::NorFlash;
 
 use super::{
-    boot_err, copy_region, erase_region, flash, image_size, size_of, Geometry, Mode, Outcome,
-    SwapError,
+    boot_err, erase_region, flash, image_size, size_of, Geometry, Mode, Outcome, SwapError,
+    COPY_CHUNK,
 };
 use crate::mcuboot::trailer;
 use crate::platform::SwapType;
@@ -116,21 +123,57 @@ fn copy_image<F: NorFlash>(
     let sector = g.sector_size;
     let src_size = image_size(s, 0)?;
     let mut size = 0u32;
+    let mut erased_end = 0u32;
     for sect in 0..np {
         erase_region(p, sect * sector, sector)?;
+        erased_end = (sect + 1) * sector;
         if size + sector >= src_size {
             size = src_size + (w - src_size % w);
             break;
         }
         size += sector;
     }
-    let trailer_sectors = g.trailer_sz(MODE, w).div_ceil(sector).max(1).min(np);
-    erase_region(p, (np - trailer_sectors) * sector, trailer_sectors * sector)?;
-    copy_region(s, Some(&mut *p), 0, 0, size)?;
+    let trailer_start = (np - g.trailer_sz(MODE, w).div_ceil(sector).max(1).min(np)) * sector;
+    erase_region(p, trailer_start, np * sector - trailer_start)?;
+    if erased_end >= trailer_start {
+        erased_end = u32::MAX;
+    }
+    copy_into_erased(s, p, size, erased_end, l.erased)?;
     boot_err(trailer::write_magic(p, &l))?;
     // Header, then trailer of the secondary (no MCUBOOT_OVERWRITE_ONLY_KEEP_BACKUP).
     erase_region(s, 0, sector)?;
     erase_region(s, (ns - 1) * sector, sector)?;
+    Ok(())
+}
+
+/// `boot_copy_region` (`loader.c`) of `len` bytes from the secondary to the primary,
+/// `COPY_CHUNK` at a time, except that a chunk's part at or past `erased_end` is left out
+/// when it is all `erased` bytes (see the [module documentation](self)).
+fn copy_into_erased<F: NorFlash>(
+    s: &mut F,
+    p: &mut F,
+    len: u32,
+    erased_end: u32,
+    erased: u8,
+) -> Result<(), SwapError> {
+    let mut buf = [0u8; COPY_CHUNK];
+    let mut off = 0u32;
+    while off < len {
+        let n = (len - off).min(COPY_CHUNK as u32);
+        let b = &mut buf[..n as usize];
+        flash(s.read(off, b))?;
+        let mut keep = n;
+        if off + n > erased_end {
+            let inside = erased_end.saturating_sub(off);
+            if b[inside as usize..].iter().all(|&x| x == erased) {
+                keep = inside;
+            }
+        }
+        if keep > 0 {
+            flash(p.write(off, &b[..keep as usize]))?;
+        }
+        off += n;
+    }
     Ok(())
 }
 
@@ -252,6 +295,31 @@ mod tests {
             assert!(!trailer::is_confirmed(&ps));
             assert_eq!(run(&mut a, &pw, true), Ok(Outcome::None));
         }
+    }
+
+    /// An image of exactly three sectors (1536 bytes): `boot_copy_image` erases sectors
+    /// 0..2 and copies 1544 bytes, 8 into sector 3, which still holds A. Those 8 bytes of
+    /// the secondary are erased, so the NOR write changes nothing: A's bytes stay, the
+    /// image is complete and the boot succeeds. With other bytes there, the write goes to
+    /// the flash as upstream makes it, which this RAM flash refuses.
+    #[test]
+    fn an_image_ending_on_a_sector_boundary() {
+        let mut a = setup(2072, 3 * E, false);
+        let orig = a.clone();
+        let pw = Power::default();
+        assert_eq!(run(&mut a, &pw, true), Ok(Outcome::Swapped(SwapType::Test)));
+        // 3 + 1 erases, 2 writes (1024 bytes, then 512 of the 520-byte chunk), the magic,
+        // 2 erases: the operations of boot_copy_image, one for one.
+        assert_eq!(pw.ops.get(), 3 + 1 + 2 + 1 + 2);
+        let p = a[0].as_bytes();
+        assert_eq!(&p[..3 * E], &orig[1].as_bytes()[..3 * E]);
+        assert_eq!(&p[3 * E..2072], &orig[0].as_bytes()[3 * E..2072]);
+        assert_eq!(run(&mut a, &pw, true), Ok(Outcome::None));
+
+        let mut a = setup(2072, 3 * E, false);
+        a[1].program(3 * E, &[0; 8]);
+        let pw = Power::default();
+        assert_eq!(run(&mut a, &pw, true), Err(SwapError::Flash));
     }
 
     #[test]
