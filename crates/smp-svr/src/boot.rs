@@ -527,6 +527,26 @@ pub fn reset<const W: usize, const E: usize>(
         .collect()
 }
 
+/// What every swap mode's boot of one image starts from: the trailer layout, the core's
+/// sector geometry, and handles on the image's primary and secondary slot files.
+struct Pair<const W: usize, const E: usize> {
+    l: Layout,
+    g: swap::Geometry,
+    p: FileFlash<W, E>,
+    s: FileFlash<W, E>,
+}
+
+impl<const W: usize, const E: usize> Pair<W, E> {
+    fn open(parts: &Partitions<W, E>, image: u8) -> io::Result<Self> {
+        Ok(Self {
+            l: parts.geometry().layout,
+            g: swap_geometry(parts.geometry(), E as u32, image),
+            p: parts.slot(2 * image as usize)?,
+            s: parts.slot(2 * image as usize + 1)?,
+        })
+    }
+}
+
 /// One image through the core's swap using offset ([`offset::boot`]) over its two slot
 /// files, as [`boot_image_move`] for move: the secondary image is validated where it
 /// starts (one sector in, or at 0 for a revert), every write and erase is counted, and a
@@ -536,18 +556,15 @@ fn boot_image_offset<const W: usize, const E: usize>(
     cfg: &BootConfig,
     image: u8,
 ) -> io::Result<ImageBoot> {
-    let l = parts.geometry().layout;
-    let g = swap_geometry(parts.geometry(), E as u32, image);
-    let mut p = parts.slot(2 * image as usize)?;
-    let mut s = parts.slot(2 * image as usize + 1)?;
-    let st = offset::read_status(&mut p, &mut s, &g).map_err(swap_err)?;
+    let Pair { l, g, mut p, mut s } = Pair::open(parts, image)?;
+    let st = offset::read_status(&mut p, &mut s, &g).map_err(mode_err("swap using offset"))?;
     let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, true);
     let mut why = None;
     let outcome = offset::boot(&mut p, &mut s, &g, |s, at| {
         why = secondary_verdict(cfg, &mut swap::Offset { f: s, at }, ty, pri).err();
         why.is_none()
     })
-    .map_err(swap_err)?;
+    .map_err(mode_err("swap using offset"))?;
     Ok(image_boot(cfg, image, outcome, why, &mut p))
 }
 
@@ -636,18 +653,15 @@ fn boot_image_move<const W: usize, const E: usize>(
     cfg: &BootConfig,
     image: u8,
 ) -> io::Result<ImageBoot> {
-    let l = parts.geometry().layout;
-    let g = swap_geometry(parts.geometry(), E as u32, image);
-    let mut p = parts.slot(2 * image as usize)?;
-    let mut s = parts.slot(2 * image as usize + 1)?;
-    let st = move_::read_status(&mut p, &mut s, &g).map_err(swap_err)?;
+    let Pair { l, g, mut p, mut s } = Pair::open(parts, image)?;
+    let st = move_::read_status(&mut p, &mut s, &g).map_err(mode_err("swap using move"))?;
     let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, false);
     let mut why = None;
     let outcome = move_::boot(&mut p, &mut s, &g, |s| {
         why = secondary_verdict(cfg, s, ty, pri).err();
         why.is_none()
     })
-    .map_err(swap_err)?;
+    .map_err(mode_err("swap using move"))?;
     Ok(image_boot(cfg, image, outcome, why, &mut p))
 }
 
@@ -729,19 +743,16 @@ fn boot_image_scratch<const W: usize, const E: usize>(
     cfg: &BootConfig,
     image: u8,
 ) -> io::Result<ImageBoot> {
-    let l = parts.geometry().layout;
-    let g = swap_geometry(parts.geometry(), E as u32, image);
-    let mut p = parts.slot(2 * image as usize)?;
-    let mut s = parts.slot(2 * image as usize + 1)?;
+    let Pair { l, g, mut p, mut s } = Pair::open(parts, image)?;
     let mut sc = parts.scratch(scratch_size(E as u32))?;
-    let st = scratch::read_status(&mut p, &mut sc, &g).map_err(mode_err("scratch"))?;
+    let st = scratch::read_status(&mut p, &mut sc, &g).map_err(mode_err("swap using scratch"))?;
     let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, false);
     let mut why = None;
     let outcome = scratch::boot(&mut p, &mut s, &mut sc, &g, |s| {
         why = secondary_verdict(cfg, s, ty, pri).err();
         why.is_none()
     })
-    .map_err(mode_err("scratch"))?;
+    .map_err(mode_err("swap using scratch"))?;
     Ok(image_boot(cfg, image, outcome, why, &mut p))
 }
 
@@ -753,10 +764,7 @@ fn boot_image_overwrite<const W: usize, const E: usize>(
     cfg: &BootConfig,
     image: u8,
 ) -> io::Result<ImageBoot> {
-    let l = parts.geometry().layout;
-    let g = swap_geometry(parts.geometry(), E as u32, image);
-    let mut p = parts.slot(2 * image as usize)?;
-    let mut s = parts.slot(2 * image as usize + 1)?;
+    let Pair { l, g, mut p, mut s } = Pair::open(parts, image)?;
     let (ty, pri) = swap_inputs(&mut p, &mut s, &l, SwapType::None, false);
     let mut why = None;
     let outcome = overwrite::boot(&mut p, &mut s, &g, |s| {
@@ -775,17 +783,6 @@ fn mode_err(mode: &'static str) -> impl Fn(SwapError) -> io::Error {
             "{mode}: the slots do not fit MCUboot's sector geometry \
              (slot size, --erase-size, BOOT_MAX_IMG_SECTORS)"
         )),
-    }
-}
-
-fn swap_err(e: SwapError) -> io::Error {
-    match e {
-        SwapError::Flash => io::Error::other("MCUboot swap: flash access failed"),
-        SwapError::Geometry => invalid(
-            "MCUboot swap: the slots do not fit MCUboot's sector geometry \
-             (slot size, --erase-size, BOOT_MAX_IMG_SECTORS)"
-                .into(),
-        ),
     }
 }
 

@@ -618,6 +618,49 @@ mod power_cut {
         assert_eq!(r[0].swap, SwapType::Revert);
     }
 
+    /// The uncut run a sweep is measured by: v1 and v2 staged on a fresh board
+    /// (`open`, `stage`), then the test swap (booting v2) and the revert (booting v1),
+    /// every flash operation metered.
+    struct Uncut {
+        /// Holds the board's files while the test looks at them.
+        dir: tempfile::TempDir,
+        p: Parts,
+        a: Vec<u8>,
+        b: Vec<u8>,
+        /// The operations of the test swap alone.
+        test_ops: u64,
+        /// Both slots between the test swap and the revert.
+        after_test: [Vec<u8>; 2],
+        /// The operations of both swaps.
+        total: u64,
+        /// Both slots at the end.
+        want: [Vec<u8>; 2],
+    }
+
+    fn uncut(cfg: &BootConfig, open: fn(&Path) -> Parts, stage: Stage) -> Uncut {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = open(dir.path());
+        let (a, b) = stage(&p, cfg);
+        let meter = PowerMeter::new(None);
+        p.meter_into(meter.clone());
+        let r = reset(&p, cfg).unwrap();
+        assert_eq!((r[0].swap, booted(&r)), (SwapType::Test, hash(&b)));
+        let test_ops = meter.ops();
+        let after_test = slots(&p);
+        let r = reset(&p, cfg).unwrap();
+        assert_eq!((r[0].swap, booted(&r)), (SwapType::Revert, hash(&a)));
+        Uncut {
+            dir,
+            a,
+            b,
+            test_ops,
+            after_test,
+            total: meter.ops(),
+            want: slots(&p),
+            p,
+        }
+    }
+
     /// Runs `f`; the operation a power cut stopped it after, if one did.
     fn cut_in(f: impl FnOnce()) -> Option<u64> {
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
@@ -743,18 +786,16 @@ mod power_cut {
             swap_mode: SwapMode::Move,
             ..BootConfig::default()
         };
-        let dir = tempfile::tempdir().unwrap();
-        let mut p = small(dir.path());
-        let (a, b) = staged(&p, &cfg);
-        let meter = PowerMeter::new(None);
-        p.meter_into(meter.clone());
-        let r = reset(&p, &cfg).unwrap();
-        assert_eq!((r[0].swap, booted(&r)), (SwapType::Test, hash(&b)));
-        let test_ops = meter.ops();
-        let r = reset(&p, &cfg).unwrap();
-        assert_eq!((r[0].swap, booted(&r)), (SwapType::Revert, hash(&a)));
-        let total = meter.ops();
-        let want = slots(&p);
+        let Uncut {
+            dir: _dir,
+            p,
+            a,
+            b,
+            test_ops,
+            total,
+            want,
+            ..
+        } = uncut(&cfg, small, staged);
         assert!(want[0].starts_with(&a) && want[1].starts_with(&b));
         assert!(confirmed(&p));
         // No journal: the swap status lives in the primary's trailer.
@@ -882,20 +923,19 @@ mod power_cut {
             swap_mode: SwapMode::Offset,
             ..BootConfig::default()
         };
-        let dir = tempfile::tempdir().unwrap();
-        let mut p = small_offset(dir.path());
-        let (a, b) = staged_offset(&p, &cfg);
-        let meter = PowerMeter::new(None);
-        p.meter_into(meter.clone());
-        let r = reset(&p, &cfg).unwrap();
-        assert_eq!((r[0].swap, booted(&r)), (SwapType::Test, hash(&b)));
-        let test_ops = meter.ops();
+        let Uncut {
+            dir: _dir,
+            p,
+            a,
+            b,
+            test_ops,
+            after_test,
+            total,
+            want,
+            ..
+        } = uncut(&cfg, small_offset, staged_offset);
         // After the test swap, v1 sits at 0 of the secondary (the revert's source).
-        assert!(slot(&p, 1).starts_with(&a));
-        let r = reset(&p, &cfg).unwrap();
-        assert_eq!((r[0].swap, booted(&r)), (SwapType::Revert, hash(&a)));
-        let total = meter.ops();
-        let want = slots(&p);
+        assert!(after_test[1].starts_with(&a));
         // Back where they were: v1 at 0 of the primary, v2 one sector into the
         // secondary, whose first sector the revert erased (swap_run, swap_offset.c).
         assert!(want[0].starts_with(&a) && want[1][1024..].starts_with(&b));
@@ -965,26 +1005,18 @@ mod power_cut {
             swap_mode: SwapMode::Scratch,
             ..BootConfig::default()
         };
-        let dir = tempfile::tempdir().unwrap();
-        let mut p = small(dir.path());
-        assert_eq!(boot_control(&p, &cfg).unwrap().info().mode, 1);
-        let (a, b) = staged(&p, &cfg);
-        let meter = PowerMeter::new(None);
-        p.meter_into(meter.clone());
-        sequence(&p, &cfg);
-        let total = meter.ops();
-        let want = slots(&p);
-        assert!(want[0].starts_with(&a) && want[1].starts_with(&b));
-        assert!(confirmed(&p) && !p.journal_path(0).exists());
+        let u = uncut(&cfg, small, staged);
+        let (p, a, b, total, want) = (&u.p, &u.a, &u.b, u.total, &u.want);
+        assert_eq!(boot_control(p, &cfg).unwrap().info().mode, 1);
+        assert!(want[0].starts_with(a) && want[1].starts_with(b));
+        assert!(confirmed(p) && !p.journal_path(0).exists());
         assert_eq!(
-            std::fs::metadata(dir.path().join("scratch.bin"))
+            std::fs::metadata(u.dir.path().join("scratch.bin"))
                 .unwrap()
                 .len(),
             1024
         );
-        let (resumed, _) = cut_loop(&cfg, small, staged, (&a, &b), total, None, &want, |_, _| {
-            false
-        });
+        let (resumed, _) = cut_loop(&cfg, small, staged, (a, b), total, None, want, |_, _| false);
         assert!(resumed > 0 && total > 40, "{resumed} {total}");
     }
 
