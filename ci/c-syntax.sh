@@ -42,12 +42,28 @@ for cc_name in gcc arm; do
 		done
 	done
 done
+# Builds a test program from port sources and a test of tests/zephyr-decls against
+# autoconf-min.h with the extra defines of the array named by $4, runs it, and reports it
+# as "[$2] $3": run_c_test OUTDIR LABEL CASE DEFS_ARRAY SOURCE...
+run_c_test() {
+	local dir="$out/$1" label="$2" case_name="$3"
+	local -n extra="$4"
+	shift 4
+	mkdir -p "$dir"
+	if gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
+		-Itests/zephyr-decls -Iinclude -Isrc -include tests/zephyr-decls/autoconf-min.h \
+		"${extra[@]}" "$@" -o "$dir/test" && "$dir/test"; then
+		echo "ok   [$label] $case_name"
+	else
+		echo "FAIL [$label] $case_name"
+		status=1
+	fi
+}
 # os bootloader info: each MCUBOOT_BOOTLOADER_MODE choice of Zephyr's modules/Kconfig.mcuboot
 # and the enum mcuboot_mode value it must report (see src/smp_port_boot.c for the sources).
 modes=(SINGLE_APP:0 SWAP_SCRATCH:1 OVERWRITE_ONLY:2 SWAP_USING_MOVE:3 SWAP_WITHOUT_SCRATCH:3
 	DIRECT_XIP:4 DIRECT_XIP_WITH_REVERT:5 RAM_LOAD:6 RAM_LOAD_WITH_REVERT:6
 	FIRMWARE_UPDATER:7 SINGLE_APP_RAM_LOAD:8 SWAP_USING_OFFSET:9 NONE:-1)
-mkdir -p "$out/bootinfo"
 for entry in "${modes[@]}" ""; do
 	if [ -n "$entry" ]; then
 		name="${entry%%:*}" expect="${entry#*:}"
@@ -57,34 +73,19 @@ for entry in "${modes[@]}" ""; do
 	else
 		name="no MCUboot" defs=()
 	fi
-	if gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
-		-Itests/zephyr-decls -Iinclude -Isrc -include tests/zephyr-decls/autoconf-min.h \
-		"${defs[@]}" src/smp_port_boot.c tests/zephyr-decls/bootinfo_test.c \
-		-o "$out/bootinfo/test" && "$out/bootinfo/test"; then
-		echo "ok   [bootloader info] $name"
-	else
-		echo "FAIL [bootloader info] $name"
-		status=1
-	fi
+	run_c_test bootinfo "bootloader info" "$name" defs \
+		src/smp_port_boot.c tests/zephyr-decls/bootinfo_test.c
 done
 # Where a secondary image starts under swap using offset (smp_port_flash_first_sector):
 # the flash map's first sector, CONFIG_IMG_CUSTOM_SECTOR_SIZE instead when set, nothing
 # without a page layout (tests/zephyr-decls/firstsector_test.c has the cases).
-mkdir -p "$out/firstsector"
 for variant in layout custom none; do
 	case "$variant" in
 	layout) defs=(-DCONFIG_FLASH_PAGE_LAYOUT=1) ;;
 	custom) defs=(-DCONFIG_FLASH_PAGE_LAYOUT=1 -DCONFIG_IMG_CUSTOM_SECTOR_SIZE=8192 -DEXPECT_CUSTOM=8192) ;;
 	none) defs=() ;;
 	esac
-	if gcc -std=gnu11 -O2 -Wall -Wextra -Werror -Wno-unused-parameter \
-		-Itests/zephyr-decls -Iinclude -Isrc -include tests/zephyr-decls/autoconf-min.h \
-		"${defs[@]}" src/smp_port_flash.c tests/zephyr-decls/firstsector_test.c \
-		-o "$out/firstsector/test" && "$out/firstsector/test"; then
-		echo "ok   [first sector] $variant"
-	else
-		echo "FAIL [first sector] $variant"
-		status=1
-	fi
+	run_c_test firstsector "first sector" "$variant" defs \
+		src/smp_port_flash.c tests/zephyr-decls/firstsector_test.c
 done
 exit "$status"
