@@ -555,6 +555,15 @@ pub(crate) mod cut {
     /// The RAM flash behind a slot.
     pub type Ram = RamFlash<N, W, E>;
 
+    /// The geometry of these tests: sectors of [`E`] bytes, the default trailer layout,
+    /// and a `BOOT_MAX_IMG_SECTORS` of 16.
+    pub fn geom() -> super::Geometry {
+        super::Geometry {
+            max_img_sectors: 16,
+            ..super::Geometry::new(crate::mcuboot::trailer::Layout::default(), E as u32)
+        }
+    }
+
     /// The power budget shared by both slots.
     #[derive(Default)]
     pub struct Power {

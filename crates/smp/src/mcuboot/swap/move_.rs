@@ -279,23 +279,15 @@ fn fixup_revert<F: NorFlash>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::cut::{Power, Ram, Slot, E, N};
+    use super::super::cut::{geom, Power, Ram, Slot, E, N};
     use super::*;
     use crate::mcuboot::trailer::{Layout, State};
     use crate::mcuboot::Version;
     use crate::testing::build_image;
 
-    const SECTOR: u32 = E as u32;
     /// Primary: 8 sectors; secondary: 7 (MCUboot's "optimal" layout for move).
     const PRI: usize = N;
     const SEC: usize = N - E;
-
-    fn geom() -> Geometry {
-        Geometry {
-            max_img_sectors: 16,
-            ..Geometry::new(Layout::default(), SECTOR)
-        }
-    }
 
     /// Image A (v1.0.0, 2072 bytes) in the primary; image B (v2.0.0, 2472 bytes: 5
     /// sectors) in the secondary, requested for a test swap.

@@ -374,16 +374,9 @@ fn swap_sectors<F: NorFlash>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::cut::{Power, Ram, Slot, E, N};
+    use super::super::cut::{geom, Power, Ram, Slot, E, N};
     use super::*;
     use crate::mcuboot::trailer::Layout;
-
-    fn geom() -> Geometry {
-        Geometry {
-            max_img_sectors: 16,
-            ..Geometry::new(Layout::default(), E as u32)
-        }
-    }
 
     #[test]
     fn sizes_follow_mcuboot() {

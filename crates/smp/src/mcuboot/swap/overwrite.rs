@@ -179,19 +179,12 @@ fn copy_into_erased<F: NorFlash>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::cut::{Power, Ram, Slot, E, N};
+    use super::super::cut::{geom, Power, Ram, Slot, E, N};
     use super::*;
     use crate::mcuboot::image::IMAGE_MAGIC;
     use crate::mcuboot::trailer::{Layout, State};
     use crate::mcuboot::Version;
     use crate::testing::build_image;
-
-    fn geom() -> Geometry {
-        Geometry {
-            max_img_sectors: 16,
-            ..Geometry::new(Layout::default(), E as u32)
-        }
-    }
 
     fn setup(alen: usize, blen: usize, permanent: bool) -> [Ram; 2] {
         let (mut p, mut s) = (Ram::new(), Ram::new());

@@ -491,22 +491,14 @@ fn swap_sectors<F: NorFlash>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::cut::{Power, Ram, Slot, E, N};
+    use super::super::cut::{geom, Power, Ram, Slot, E, N};
     use super::*;
     use crate::mcuboot::trailer::{Layout, State};
     use crate::mcuboot::Version;
     use crate::testing::build_image;
 
-    const SECTOR: u32 = E as u32;
     /// Both slots: 8 sectors of 512 bytes.
     const SLOT: usize = N;
-
-    fn geom() -> Geometry {
-        Geometry {
-            max_img_sectors: 16,
-            ..Geometry::new(Layout::default(), SECTOR)
-        }
-    }
 
     fn v(major: u8) -> Version {
         Version {
