@@ -301,6 +301,8 @@ def test_enumeration_is_the_registry(device):
     assert success(details)
     names = {g.group: g.name for g in details.groups}
     assert names[0] == "os mgmt" and names[1] == "img mgmt" and names[63] == "zephyr basic mgmt"
+    # Zephyr's fs and shell groups set no mg_group_name: their details name is "".
+    assert names[8] == "" and names[9] == ""
     [beyond] = smp(device, enumreq.GroupId(index=8))
     assert error(beyond)
     out = device.mcumgrctl("enum", "list-groups").stdout

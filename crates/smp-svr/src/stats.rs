@@ -7,8 +7,8 @@
 //! - one group per transport, named by the port when it registers it (e.g. `smp_udp0`,
 //!   `smp_pty0`): `rx_pkts`, `rx_bytes`, `tx_pkts`, `tx_bytes`, `errors`, `dropped`;
 //! - `smp_grp`: requests per SMP group, one counter per registered group named after the
-//!   group (`os_mgmt`, `img_mgmt`, ... from the enumeration names; `grp_<id>` for groups
-//!   without a name);
+//!   group (`os_mgmt`, `img_mgmt`, `fs_mgmt`, ...: Zephyr's handler names; other groups by
+//!   their enumeration name, `grp_<id>` without one);
 //! - `flash`: `bytes_written`, `erases`.
 //!
 //! Counters are atomics behind an [`Arc`]: each transport updates its own through a
@@ -169,9 +169,13 @@ impl HostStats {
     }
 }
 
-/// `os mgmt` → `os_mgmt`; unnamed groups → `grp_<id>`.
+/// Zephyr's handler name for its groups (`os_mgmt`, `fs_mgmt`, ...: fs and shell have no
+/// enumeration name); another group's enumeration name with `_` for spaces; `grp_<id>`
+/// for a group with neither.
 fn group_counter_name(g: &GroupInfo) -> String {
-    if g.name.is_empty() {
+    if let Some((_, handler)) = smp::groups::ZEPHYR_ORDER.iter().find(|(id, _)| *id == g.id) {
+        (*handler).to_owned()
+    } else if g.name.is_empty() {
         format!("grp_{}", g.id)
     } else {
         g.name.replace(' ', "_")
@@ -272,6 +276,12 @@ mod tests {
                 requests: 3,
             },
             GroupInfo {
+                id: 8,
+                name: "",
+                handlers: 5,
+                requests: 2,
+            },
+            GroupInfo {
                 id: 64,
                 name: "",
                 handlers: 1,
@@ -304,7 +314,11 @@ mod tests {
         assert_eq!(u, want);
         assert_eq!(
             collect(&mut s, "smp_grp").unwrap(),
-            [("os_mgmt".to_owned(), 3), ("grp_64".to_owned(), 1)]
+            [
+                ("os_mgmt".to_owned(), 3),
+                ("fs_mgmt".to_owned(), 2),
+                ("grp_64".to_owned(), 1)
+            ]
         );
         assert_eq!(
             collect(&mut s, "flash").unwrap(),

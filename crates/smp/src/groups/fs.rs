@@ -518,7 +518,11 @@ impl<F: Fs, const B: usize> FsGroup<F, B> {
         }
         let _ = self.fs.close(file, false);
         if failed {
-            return Err(FsMgmtErr::FileReadFailed.into());
+            // Zephyr's hash functions answer a read failure with MGMT_ERR_EUNKNOWN, which
+            // fs_mgmt_file_hash_checksum sends as the group's rc 1
+            // (fs_mgmt_hash_checksum_crc32.c, fs_mgmt_hash_checksum_sha256.c), not the
+            // download's FILE_READ_FAILED.
+            return Err(FsMgmtErr::Unknown.into());
         }
         let enc = rsp.enc();
         enc.str("type")?.str(ty)?;
@@ -579,9 +583,8 @@ impl<F: Fs, const B: usize> Group for FsGroup<F, B> {
         group::FS
     }
 
-    fn name(&self) -> &'static str {
-        "fs mgmt"
-    }
+    // No name: Zephyr's fs_mgmt_group sets no `mg_group_name`, so the enumeration details
+    // report "" for it (fs_mgmt.c @54a29be3).
 
     fn handlers(&self) -> u8 {
         cmd::CLOSE + 1

@@ -188,9 +188,8 @@ impl<S: Shell, const LINE: usize, const OUT: usize> Group for ShellGroup<S, LINE
         group::SHELL
     }
 
-    fn name(&self) -> &'static str {
-        "shell mgmt"
-    }
+    // No name: Zephyr's shell_mgmt_group sets no `mg_group_name`, so the enumeration
+    // details report "" for it (shell_mgmt.c @b8f5c4d9).
 
     fn handlers(&self) -> u8 {
         cmd::EXEC + 1

@@ -506,6 +506,16 @@ fn hash_errors() {
     assert_eq!(r(&mut g, hash_req("/lfs1/h", None, Some(3), None)), err(12));
     assert_eq!(r(&mut g, hash_req("/lfs1/e", None, None, None)), err(16));
     assert_eq!(r(&mut g, hash_req("/lfs1/n", None, None, None)), err(3));
+    // A read failing mid-hash: rc 1 (MGMT_ERR_EUNKNOWN from Zephyr's hash functions), not
+    // the download's 7.
+    g.fs_mut().fail_read = true;
+    assert_eq!(r(&mut g, hash_req("/lfs1/h", None, None, None)), err(1));
+    assert_eq!(
+        r(&mut g, hash_req("/lfs1/h", Some("sha256"), None, None)),
+        err(1)
+    );
+    assert_eq!(g.fs().open_handles, 0);
+    g.fs_mut().fail_read = false;
     // v1 translation of 13 is rc 3
     let mut req = hash_req("/lfs1/h", Some("md5"), None, None);
     req[0] = 0x00;
