@@ -56,7 +56,8 @@ pub fn v1_rc(rc: u16) -> Rc {
 /// Build options of the statistics group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
-    /// `MCUMGR_GRP_STAT_MAX_NAME_LEN` (terminator included): names must be shorter.
+    /// `MCUMGR_GRP_STAT_MAX_NAME_LEN` (terminator included): requested names must be
+    /// shorter; group and counter names are sent cut to this many bytes.
     pub name_len: usize,
     /// Send 64-bit counters in full instead of truncating them to 32 bits (a pending Zephyr
     /// change; off by default).
@@ -112,8 +113,9 @@ impl<S: Stats> StatGroup<S> {
         let full = self.config.full_width;
         let enc = rsp.enc();
         enc.str("name")?.str(name)?.str("fields")?.begin_map()?;
+        let max = self.config.name_len;
         self.stats.counters(name, &mut |field, v| {
-            enc.str(field)?;
+            enc.str(cut(field, max))?;
             if full {
                 enc.u64(v)?;
             } else {
@@ -128,13 +130,25 @@ impl<S: Stats> StatGroup<S> {
     fn list(&mut self, rsp: &mut Response<'_>) -> Result<(), Error> {
         let enc = rsp.enc();
         enc.str("stat_list")?.begin_array()?;
+        let max = self.config.name_len;
         self.stats.groups(&mut |g| {
-            enc.str(g)?;
+            enc.str(cut(g, max))?;
             Ok(())
         })?;
         enc.end()?;
         Ok(())
     }
+}
+
+/// A group or counter name as Zephyr encodes it, `zcbor_tstr_put_term(name,
+/// MCUMGR_GRP_STAT_MAX_NAME_LEN)`: at most `max` bytes (stat_mgmt.c). Cut at the last
+/// character boundary there (Zephyr's names are ASCII, where the two agree).
+fn cut(name: &str, max: usize) -> &str {
+    let mut end = name.len().min(max);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
 }
 
 impl<S: Stats> Group for StatGroup<S> {
@@ -248,6 +262,23 @@ mod tests {
                 "09 00 00 20 00 02 00 01 bf 69 73 74 61 74 5f 6c 69 73 74 9f 6d 73 6d 70 5f 73 76
                  72 5f 73 74 61 74 73 63 62 69 67 ff ff"
             )
+        );
+        // Names longer than MCUMGR_GRP_STAT_MAX_NAME_LEN are sent cut to it:
+        // {"stat_list":["smp_","big"]}
+        let mut short = StatGroup::new(
+            FakeStats::default(),
+            Config {
+                name_len: 4,
+                ..Config::default()
+            },
+        );
+        assert_eq!(
+            &run(&mut short, &hex("08 00 00 02 00 02 00 01 bf ff"))[8..],
+            &hex("bf 69 73 74 61 74 5f 6c 69 73 74 9f 64 73 6d 70 5f 63 62 69 67 ff ff")[..]
+        );
+        assert_eq!(
+            (cut("wide", 3), cut("ab", 3), cut("aé", 2)),
+            ("wid", "ab", "a")
         );
         // the payload is ignored, even an empty one
         assert_eq!(run(&mut g, &packet(0x08, 2, 0, 1, &[])).len(), 40);
