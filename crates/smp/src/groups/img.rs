@@ -459,6 +459,13 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
     }
 
     fn state_write(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
+        // Plain direct-XIP has no state write: Zephyr's img_mgmt_handlers has
+        // `.mh_write = NULL` under CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP (img_mgmt.c
+        // @06407b78), so the dispatcher answers rc 8 before reading the request. The
+        // version alone decides what boots (MCUboot ignores the trailer there).
+        if self.config.direct_xip == DirectXip::Plain {
+            return Err(Rc::NotSup.into());
+        }
         let mut hash = None;
         let mut confirm = None;
         for_each_entry(ctx.payload, |k, d| match k {
@@ -576,36 +583,13 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
         }
     }
 
-    /// `img_mgmt_set_next_boot_slot` in the direct-XIP modes (test on the active slot
-    /// already refused). Plain: Zephyr's swap-mode rules over [`Self::next_boot_xip`],
-    /// then the swap build of `boot_set_next` on the slot. Revert: `boot_set_next` of the
-    /// direct-XIP build on the slot, whatever the state.
+    /// `img_mgmt_set_next_boot_slot` in direct-XIP with revert (the one direct-XIP mode
+    /// with a state write; test on the active slot already refused): `boot_set_next` of
+    /// the direct-XIP build on the slot, whatever the state.
     fn state_write_xip(&mut self, slot: usize, image: u8, confirm: bool) -> Result<(), Error> {
         let active = self.active_slot(image);
         let layout = self.config.layout;
-        let r = match self.config.direct_xip {
-            DirectXip::Revert => {
-                xip::set_next(&mut self.slots[slot], &layout, slot == active, confirm)
-            }
-            _ => {
-                let (next, _) = self.next_boot_xip(image);
-                if confirm && slot == next {
-                    return Ok(());
-                }
-                if (slot == active && active != next)
-                    || (!confirm && slot != active && slot == next)
-                {
-                    return Err(ImgMgmtErr::ImageAlreadyPending.into());
-                }
-                trailer::set_next(
-                    &mut self.slots[slot],
-                    &layout,
-                    image,
-                    slot == active,
-                    confirm,
-                )
-            }
-        };
+        let r = xip::set_next(&mut self.slots[slot], &layout, slot == active, confirm);
         r.map_err(|e| {
             Error::from(match e {
                 BootError::Flash => ImgMgmtErr::FlashWriteFailed,

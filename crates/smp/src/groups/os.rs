@@ -10,11 +10,17 @@
 //! | 5 | reset | W | opt `force`: bool, `boot_mode`: uint | empty, then reset |
 //! | 6 | MCUmgr parameters | R | ignored | `buf_size`, `buf_count` |
 //! | 7 | OS/application info | R | opt `format`: tstr | `output`: tstr |
-//! | 8 | bootloader info | R | opt `query`: tstr | `bootloader` or `mode` (+ `no-downgrade`); an unknown query is `{"rc": 3}`, as Zephyr's handler returns its group code 3 as the result |
+//! | 8 | bootloader info | R | opt `query`: tstr | `bootloader` or `mode` (+ `no-downgrade`); an unknown query is the group error 3 (query yields no answer) |
 //!
-//! Group error codes ([`OsMgmtErr`]) and their SMP v1 translation: 1 unknown → 1, 2 invalid
-//! format → 3, 3 query yields no answer → 5, 4 RTC not set → 5, 5 RTC command failed → 1,
-//! 6 query response value not valid → 1, 7 heap stats fetch failed → 1.
+//! Group error codes ([`OsMgmtErr`]) and their SMP v1 translation
+//! (`os_mgmt_translate_error_code`): 1 unknown → 1, 2 invalid format → 3, 3 query yields no
+//! answer → 5, 4 RTC not set → 5, 5 RTC command failed → 1, 6 query response value not
+//! valid → 5, 7 heap stats fetch failed → 5.
+//!
+//! The bootloader-info, reset and v1-translation behaviour is that of Zephyr's `os_mgmt.c`
+//! since the bootloader-info hook and `boot_mode` (Zephyr 4.x; read in
+//! DDC-NDRS/zephyr_rtos, a copy of Zephyr's tree, @1b84dc8d, the newest stored: the
+//! zephyrproject-rtos copy stored, @b2d53f60, predates them).
 
 use core::fmt::Write as _;
 
@@ -71,7 +77,7 @@ group_error!(OsMgmtErr, group::OS);
 pub fn v1_rc(rc: u16) -> Rc {
     match rc {
         2 => Rc::Inval,
-        3 | 4 => Rc::NoEnt,
+        3 | 4 | 6 | 7 => Rc::NoEnt,
         _ => Rc::Unknown,
     }
 }
@@ -211,21 +217,25 @@ impl<P: Os> OsGroup<P> {
     }
 
     fn reset(&mut self, ctx: &Ctx<'_>) -> Result<(), Error> {
-        // As Zephyr does for this core command: a payload that fails to decode is ignored
-        // and the defaults are used.
-        let mut req = ResetRequest::default();
+        // As Zephyr does for this core command: a payload that fails to decode is ignored,
+        // keeping what `zcbor_map_decode_bulk` decoded before the bad value, and the
+        // defaults are used for the rest. `boot_mode` is decoded as a uint32: one above
+        // 255 is refused (rc 3) and there is no reset.
         let mut force = None;
         let mut mode = None;
-        let decoded = for_each_entry(ctx.payload, |k, dec| match k {
+        let _ = for_each_entry(ctx.payload, |k, dec| match k {
             "force" => once(&mut force, dec.bool()?),
-            "boot_mode" => once(&mut mode, dec.u8()?),
+            "boot_mode" => once(&mut mode, dec.u32()?),
             _ => Ok(false),
         });
-        if decoded.is_ok() {
-            req.force = force.unwrap_or(false);
-            req.boot_mode = mode.unwrap_or(0);
-        }
-        self.platform.reset(req)
+        let boot_mode = match mode {
+            Some(m) => u8::try_from(m).map_err(|_| Rc::Inval)?,
+            None => 0,
+        };
+        self.platform.reset(ResetRequest {
+            force: force.unwrap_or(false),
+            boot_mode,
+        })
     }
 
     fn params(&mut self, ctx: &Ctx<'_>, rsp: &mut Response<'_>) -> Result<(), Error> {
@@ -324,9 +334,9 @@ impl<P: Os> OsGroup<P> {
                     rsp.enc().str("no-downgrade")?.bool(true)?;
                 }
             }
-            // Zephyr's handler *returns* OS_MGMT_ERR_QUERY_YIELDS_NO_ANSWER (3) as its
-            // result, so the wire carries `{"rc": 3}` in v1 and v2 alike, not a group error.
-            Some(_) => return Err(Rc::from(OsMgmtErr::QueryYieldsNoAnswer as u16).into()),
+            // `smp_add_cmd_err(zse, MGMT_GROUP_ID_OS, OS_MGMT_ERR_QUERY_YIELDS_NO_ANSWER)`:
+            // `{"err": {"group": 0, "rc": 3}}` in v2, `{"rc": 5}` (ENOENT) in v1.
+            Some(_) => return Err(OsMgmtErr::QueryYieldsNoAnswer.into()),
         }
         Ok(())
     }

@@ -270,6 +270,29 @@ fn reset_decodes_force_and_ignores_bad_payloads() {
     req.push(0x01).unwrap();
     assert_eq!(&rig.req(2, 5, &req)[..], &[0xbf, 0xff]);
     assert_eq!(rig.os.platform().reset, Some(ResetRequest::default()));
+    // boot_mode is a uint32 there: above 255 is rc 3 and no reset
+    rig.os.platform_mut().reset = None;
+    let mut req = heapless::Vec::<u8, 32>::new();
+    req.push(0xa1).unwrap();
+    req.extend_from_slice(&cbor_str("boot_mode")).unwrap();
+    req.extend_from_slice(&[0x19, 0x01, 0x00]).unwrap();
+    assert_eq!(&rig.req(2, 5, &req)[..], RC3);
+    assert_eq!(rig.os.platform().reset, None);
+    // what decoded before a bad value is kept (zcbor_map_decode_bulk): boot_mode 2
+    let mut req = heapless::Vec::<u8, 32>::new();
+    req.push(0xa2).unwrap();
+    req.extend_from_slice(&cbor_str("boot_mode")).unwrap();
+    req.push(0x02).unwrap();
+    req.extend_from_slice(&cbor_str("force")).unwrap();
+    req.push(0x01).unwrap();
+    assert_eq!(&rig.req(2, 5, &req)[..], &[0xbf, 0xff]);
+    assert_eq!(
+        rig.os.platform().reset,
+        Some(ResetRequest {
+            force: false,
+            boot_mode: 2
+        })
+    );
     // the platform may refuse
     rig.os.platform_mut().refuse_reset = Some(Error::Rc(Rc::Busy));
     assert_eq!(
@@ -357,16 +380,18 @@ fn bootloader_info_queries() {
     q2.push(0xa1).unwrap();
     q2.extend_from_slice(&cbor_str("query")).unwrap();
     q2.extend_from_slice(&cbor_str("other")).unwrap();
-    // Zephyr returns the group code as the handler's result: rc 3, not an `err` map.
-    assert_eq!(&rig.req(0, 8, &q2)[..], RC3);
+    // A group error, {"err": {"group": 0, "rc": 3}}.
+    assert_eq!(
+        &rig.req(0, 8, &q2)[..],
+        &crate::testing::hex("bf 63 65 72 72 bf 65 67 72 6f 75 70 00 62 72 63 03 ff ff")[..]
+    );
 }
 
-/// Zephyr `subsys/mgmt/mcumgr/grp/os_mgmt/src/os_mgmt.c` @b2d53f60, `os_mgmt_bootloader_info`:
-/// a query it cannot answer is `return OS_MGMT_ERR_QUERY_YIELDS_NO_ANSWER;`, the handler's
-/// result; `subsys/mgmt/mcumgr/smp/src/smp.c` @8697c2e8 turns a non-zero handler result into
-/// `smp_build_err_rsp`, `{"rc": status}`, with no group translation, in SMP v1 and v2 alike.
+/// Zephyr's `os_mgmt_bootloader_info` (os_mgmt.c, DDC-NDRS/zephyr_rtos @1b84dc8d): a query
+/// with no answer is `smp_add_cmd_err(zse, MGMT_GROUP_ID_OS,
+/// OS_MGMT_ERR_QUERY_YIELDS_NO_ANSWER)`, which SMP v1 gets translated to ENOENT (5).
 #[test]
-fn bootloader_info_unanswered_query_is_plain_rc_in_v1_and_v2() {
+fn bootloader_info_unanswered_query_is_a_group_error_and_enoent_in_v1() {
     use crate::testing::hex;
     let mut os = OsGroup::new(FakeOs::default(), Config::default());
     let mut client: Client<'_, 1> = Client::with(&mut os);
@@ -374,12 +399,12 @@ fn bootloader_info_unanswered_query_is_plain_rc_in_v1_and_v2() {
     let v2 = hex("08 00 00 09 00 00 07 08 a1 65 71 75 65 72 79 61 78");
     assert_eq!(
         client.exchange(&v2),
-        hex("09 00 00 06 00 00 07 08 bf 62 72 63 03 ff")
+        hex("09 00 00 13 00 00 07 08 bf 63 65 72 72 bf 65 67 72 6f 75 70 00 62 72 63 03 ff ff")
     );
     let v1 = hex("00 00 00 09 00 00 07 08 a1 65 71 75 65 72 79 61 78");
     assert_eq!(
         client.exchange(&v1),
-        hex("01 00 00 06 00 00 07 08 bf 62 72 63 03 ff")
+        hex("01 00 00 06 00 00 07 08 bf 62 72 63 05 ff")
     );
 }
 
@@ -391,7 +416,9 @@ fn params_and_v1_translation() {
     assert_eq!(v1_rc(2), Rc::Inval);
     assert_eq!(v1_rc(3), Rc::NoEnt);
     assert_eq!(v1_rc(4), Rc::NoEnt);
-    for rc in [1, 5, 6, 7, 99] {
+    assert_eq!(v1_rc(6), Rc::NoEnt);
+    assert_eq!(v1_rc(7), Rc::NoEnt);
+    for rc in [1, 5, 99] {
         assert_eq!(v1_rc(rc), Rc::Unknown);
     }
 }
