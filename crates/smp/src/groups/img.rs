@@ -210,8 +210,8 @@ pub enum DirectXip {
     #[default]
     Off,
     /// `CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP`: the other slot boots next when its
-    /// version is higher, always "pending, permanent"; the trailer is written by the swap
-    /// build of `boot_set_next` ([`trailer::set_next`]) and ignored by the bootloader.
+    /// version is higher, always "pending, permanent"; there is no state write (rc 8, as
+    /// Zephyr's img_mgmt has none in this mode).
     Plain,
     /// `CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP_WITH_REVERT`: a higher version boots
     /// only when marked (magic: test, image_ok: confirmed), through the direct-XIP build of
