@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::platform::DateTime;
-use crate::testing::{rsp_body, Bytes, Client, FakeOs};
+use crate::testing::{body, rsp_body, Bytes, Client, FakeOs};
 use crate::wire::Op;
 
 struct Rig {
@@ -272,19 +272,17 @@ fn reset_decodes_force_and_ignores_bad_payloads() {
     assert_eq!(rig.os.platform().reset, Some(ResetRequest::default()));
     // boot_mode is a uint32 there: above 255 is rc 3 and no reset
     rig.os.platform_mut().reset = None;
-    let mut req = heapless::Vec::<u8, 32>::new();
-    req.push(0xa1).unwrap();
-    req.extend_from_slice(&cbor_str("boot_mode")).unwrap();
-    req.extend_from_slice(&[0x19, 0x01, 0x00]).unwrap();
+    let req = body(|e| {
+        e.str("boot_mode")?.u32(256)?;
+        Ok(())
+    });
     assert_eq!(&rig.req(2, 5, &req)[..], RC3);
     assert_eq!(rig.os.platform().reset, None);
     // what decoded before a bad value is kept (zcbor_map_decode_bulk): boot_mode 2
-    let mut req = heapless::Vec::<u8, 32>::new();
-    req.push(0xa2).unwrap();
-    req.extend_from_slice(&cbor_str("boot_mode")).unwrap();
-    req.push(0x02).unwrap();
-    req.extend_from_slice(&cbor_str("force")).unwrap();
-    req.push(0x01).unwrap();
+    let req = body(|e| {
+        e.str("boot_mode")?.u8(2)?.str("force")?.u8(1)?;
+        Ok(())
+    });
     assert_eq!(&rig.req(2, 5, &req)[..], &[0xbf, 0xff]);
     assert_eq!(
         rig.os.platform().reset,
