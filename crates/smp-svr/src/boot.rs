@@ -557,14 +557,15 @@ fn boot_image_offset<const W: usize, const E: usize>(
     image: u8,
 ) -> io::Result<ImageBoot> {
     let Pair { l, g, mut p, mut s } = Pair::open(parts, image)?;
-    let st = offset::read_status(&mut p, &mut s, &g).map_err(mode_err("swap using offset"))?;
+    let err = mode_err("swap using offset");
+    let st = offset::read_status(&mut p, &mut s, &g).map_err(&err)?;
     let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, true);
     let mut why = None;
     let outcome = offset::boot(&mut p, &mut s, &g, |s, at| {
         why = secondary_verdict(cfg, &mut swap::Offset { f: s, at }, ty, pri).err();
         why.is_none()
     })
-    .map_err(mode_err("swap using offset"))?;
+    .map_err(&err)?;
     Ok(image_boot(cfg, image, outcome, why, &mut p))
 }
 
@@ -654,14 +655,15 @@ fn boot_image_move<const W: usize, const E: usize>(
     image: u8,
 ) -> io::Result<ImageBoot> {
     let Pair { l, g, mut p, mut s } = Pair::open(parts, image)?;
-    let st = move_::read_status(&mut p, &mut s, &g).map_err(mode_err("swap using move"))?;
+    let err = mode_err("swap using move");
+    let st = move_::read_status(&mut p, &mut s, &g).map_err(&err)?;
     let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, false);
     let mut why = None;
     let outcome = move_::boot(&mut p, &mut s, &g, |s| {
         why = secondary_verdict(cfg, s, ty, pri).err();
         why.is_none()
     })
-    .map_err(mode_err("swap using move"))?;
+    .map_err(&err)?;
     Ok(image_boot(cfg, image, outcome, why, &mut p))
 }
 
@@ -744,15 +746,16 @@ fn boot_image_scratch<const W: usize, const E: usize>(
     image: u8,
 ) -> io::Result<ImageBoot> {
     let Pair { l, g, mut p, mut s } = Pair::open(parts, image)?;
+    let err = mode_err("swap using scratch");
     let mut sc = parts.scratch(scratch_size(E as u32))?;
-    let st = scratch::read_status(&mut p, &mut sc, &g).map_err(mode_err("swap using scratch"))?;
+    let st = scratch::read_status(&mut p, &mut sc, &g).map_err(&err)?;
     let (ty, pri) = swap_inputs(&mut p, &mut s, &l, st.swap_type, false);
     let mut why = None;
     let outcome = scratch::boot(&mut p, &mut s, &mut sc, &g, |s| {
         why = secondary_verdict(cfg, s, ty, pri).err();
         why.is_none()
     })
-    .map_err(mode_err("swap using scratch"))?;
+    .map_err(&err)?;
     Ok(image_boot(cfg, image, outcome, why, &mut p))
 }
 

@@ -495,7 +495,7 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
             return Err(ImgMgmtErr::ImageSettingTestToActiveDenied.into());
         }
         if self.config.direct_xip != DirectXip::Off {
-            self.state_write_xip(slot, image, confirm)?;
+            self.state_write_xip(slot, is_active, confirm)?;
             return self.state_read(rsp);
         }
         let swap = self.swap_type(image);
@@ -586,10 +586,14 @@ impl<F: NorFlash, B: BootControl, const N: usize> ImgGroup<F, B, N> {
     /// `img_mgmt_set_next_boot_slot` in direct-XIP with revert (the one direct-XIP mode
     /// with a state write; test on the active slot already refused): `boot_set_next` of
     /// the direct-XIP build on the slot, whatever the state.
-    fn state_write_xip(&mut self, slot: usize, image: u8, confirm: bool) -> Result<(), Error> {
-        let active = self.active_slot(image);
+    fn state_write_xip(
+        &mut self,
+        slot: usize,
+        is_active: bool,
+        confirm: bool,
+    ) -> Result<(), Error> {
         let layout = self.config.layout;
-        let r = xip::set_next(&mut self.slots[slot], &layout, slot == active, confirm);
+        let r = xip::set_next(&mut self.slots[slot], &layout, is_active, confirm);
         r.map_err(|e| {
             Error::from(match e {
                 BootError::Flash => ImgMgmtErr::FlashWriteFailed,
